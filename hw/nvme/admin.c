@@ -1,0 +1,960 @@
+/*
+ * NVMe device model: admin command set.
+ *
+ * Identify, queue management, features, log pages, asynchronous events,
+ * Abort and Keep Alive. Each handler decodes and validates its fields
+ * before it changes state, and returns an NVMe status (or NVME_NO_COMPLETE
+ * when the request completes later).
+ *
+ * The opcode table at the bottom is the one source for dispatch, OACS in
+ * Identify Controller and the Commands Supported and Effects log.
+ *
+ * Written from the NVM Express Base Specification 2.0, section 5.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/cutils.h"
+#include "hw/pci/msix.h"
+#include "system/block-backend.h"
+#include "nvme.h"
+#include "trace.h"
+
+static uint16_t nvme_invalid_field(NvmeRequest *req, const char *why)
+{
+    qemu_log_mask(LOG_GUEST_ERROR, "nvme: admin opcode 0x%x: %s\n",
+                  req->cmd.opcode, why);
+    trace_nvme_err_invalid_field(req->cmd.opcode, why);
+    return NVME_INVALID_FIELD | NVME_DNR;
+}
+
+/* Identify (Base 5.17) */
+
+/*
+ * CNS 00h (common fields) and 05h (command set specific). An invalid NSID
+ * fails; a valid but inactive one returns a zero-filled structure.
+ */
+static uint16_t nvme_identify_ns(NvmeCtrl *n, NvmeRequest *req,
+                                 bool cs_specific, uint8_t csi)
+{
+    uint32_t nsid = le32_to_cpu(req->cmd.nsid);
+    NvmeNamespace *ns;
+    static const uint8_t zeroes[NVME_IDENTIFY_DATA_SIZE];
+
+    /* No Namespace Management yet, so no common format for FFFFFFFFh. */
+    if (nsid == 0 || nsid > nvme_ctrl_nsid_max()) {
+        trace_nvme_err_invalid_nsid(0, nsid);
+        return NVME_INVALID_NSID | NVME_DNR;
+    }
+    if (cs_specific && csi != NVME_CSI_NVM) {
+        return nvme_invalid_field(req, "unsupported CSI");
+    }
+    ns = nvme_ctrl_ns(n, nsid);
+    if (!ns) {
+        return nvme_dma_to_host(n, req, zeroes, sizeof(zeroes));
+    }
+    if (cs_specific) {
+        return nvme_dma_to_host(n, req, &ns->id_ns_nvm,
+                                sizeof(ns->id_ns_nvm));
+    }
+    return nvme_dma_to_host(n, req, &ns->id_ns, sizeof(ns->id_ns));
+}
+
+static uint16_t nvme_identify_ns_independent(NvmeCtrl *n, NvmeRequest *req)
+{
+    uint32_t nsid = le32_to_cpu(req->cmd.nsid);
+    NvmeNamespace *ns;
+    NvmeIdNsInd ind = {};
+
+    if (nsid == 0 || nsid > nvme_ctrl_nsid_max()) {
+        trace_nvme_err_invalid_nsid(0, nsid);
+        return NVME_INVALID_NSID | NVME_DNR;
+    }
+    ns = nvme_ctrl_ns(n, nsid);
+    if (ns) {
+        ind.nsfeat = ns->id_ns.nsfeat;
+        ind.nmic = ns->id_ns.nmic;
+        ind.anagrpid = ns->id_ns.anagrpid;
+        ind.nstat = NVME_NSTAT_NRDY;
+    }
+    return nvme_dma_to_host(n, req, &ind, sizeof(ind));
+}
+
+/* CNS 02h and 07h: active NSIDs greater than the command's NSID. */
+static uint16_t nvme_identify_ns_list(NvmeCtrl *n, NvmeRequest *req,
+                                      bool check_csi, uint8_t csi)
+{
+    uint32_t nsid = le32_to_cpu(req->cmd.nsid);
+    uint32_t list[NVME_IDENTIFY_DATA_SIZE / 4] = {};
+    int count = 0;
+
+    if (nsid >= NVME_NSID_BROADCAST - 1) {
+        trace_nvme_err_invalid_nsid(0, nsid);
+        return NVME_INVALID_NSID | NVME_DNR;
+    }
+    if (check_csi && csi != NVME_CSI_NVM) {
+        return nvme_invalid_field(req, "unsupported CSI");
+    }
+    for (uint32_t i = nsid + 1; i <= nvme_ctrl_nsid_max(); i++) {
+        NvmeNamespace *ns = nvme_ctrl_ns(n, i);
+
+        if (ns && (!check_csi || ns->csi == csi)) {
+            list[count++] = cpu_to_le32(i);
+            if (count == ARRAY_SIZE(list)) {
+                break;
+            }
+        }
+    }
+    return nvme_dma_to_host(n, req, list, sizeof(list));
+}
+
+static size_t nvme_put_ns_descr(uint8_t *buf, uint8_t nidt, uint8_t nidl,
+                                const void *id)
+{
+    NvmeIdNsDescr hdr = { .nidt = nidt, .nidl = nidl };
+
+    memcpy(buf, &hdr, sizeof(hdr));
+    memcpy(buf + sizeof(hdr), id, nidl);
+    return sizeof(hdr) + nidl;
+}
+
+static uint16_t nvme_identify_ns_descr_list(NvmeCtrl *n, NvmeRequest *req)
+{
+    uint32_t nsid = le32_to_cpu(req->cmd.nsid);
+    uint8_t list[NVME_IDENTIFY_DATA_SIZE] = {};
+    NvmeNamespace *ns;
+    uint8_t *p = list;
+    static const uint8_t zero_nguid[16];
+
+    if (nsid == 0 || nsid > nvme_ctrl_nsid_max()) {
+        trace_nvme_err_invalid_nsid(0, nsid);
+        return NVME_INVALID_NSID | NVME_DNR;
+    }
+    ns = nvme_ctrl_ns(n, nsid);
+    if (!ns) {
+        return NVME_INVALID_NSID | NVME_DNR;
+    }
+    if (ns->params.eui64) {
+        uint64_t eui64 = cpu_to_be64(ns->params.eui64);
+
+        p += nvme_put_ns_descr(p, NVME_NIDT_EUI64, NVME_NIDL_EUI64, &eui64);
+    }
+    if (memcmp(ns->nguid, zero_nguid, sizeof(zero_nguid))) {
+        p += nvme_put_ns_descr(p, NVME_NIDT_NGUID, NVME_NIDL_NGUID, ns->nguid);
+    }
+    if (!qemu_uuid_is_null(&ns->params.uuid)) {
+        p += nvme_put_ns_descr(p, NVME_NIDT_UUID, NVME_NIDL_UUID,
+                               ns->params.uuid.data);
+    }
+    nvme_put_ns_descr(p, NVME_NIDT_CSI, NVME_NIDL_CSI, &ns->csi);
+    return nvme_dma_to_host(n, req, list, sizeof(list));
+}
+
+static uint16_t nvme_identify_cs_ctrl(NvmeCtrl *n, NvmeRequest *req,
+                                      uint8_t csi)
+{
+    NvmeIdCtrlNvm id = {};
+
+    if (csi != NVME_CSI_NVM) {
+        return nvme_invalid_field(req, "unsupported CSI");
+    }
+    /* VSL, WZSL, WUSL zero: those commands follow MDTS; no DSM limits. */
+    return nvme_dma_to_host(n, req, &id, sizeof(id));
+}
+
+static uint16_t nvme_identify_iocs(NvmeCtrl *n, NvmeRequest *req)
+{
+    NvmeIdIocs iocs = {};
+
+    iocs.iocsc[0] = cpu_to_le64(NVME_IOCS_NVM);
+    return nvme_dma_to_host(n, req, &iocs, sizeof(iocs));
+}
+
+static uint16_t nvme_identify(NvmeCtrl *n, NvmeRequest *req)
+{
+    uint32_t cdw10 = le32_to_cpu(req->cmd.cdw10);
+    uint8_t cns = cdw10 & 0xff;
+    uint8_t csi = le32_to_cpu(req->cmd.cdw11) >> 24;
+
+    trace_nvme_identify(cns, le32_to_cpu(req->cmd.nsid), csi);
+    switch (cns) {
+    case NVME_ID_CNS_NS:
+        return nvme_identify_ns(n, req, false, 0);
+    case NVME_ID_CNS_CTRL:
+        return nvme_dma_to_host(n, req, &n->id_ctrl, sizeof(n->id_ctrl));
+    case NVME_ID_CNS_NS_ACTIVE_LIST:
+        return nvme_identify_ns_list(n, req, false, 0);
+    case NVME_ID_CNS_NS_DESCR_LIST:
+        return nvme_identify_ns_descr_list(n, req);
+    case NVME_ID_CNS_CS_NS:
+        return nvme_identify_ns(n, req, true, csi);
+    case NVME_ID_CNS_CS_CTRL:
+        return nvme_identify_cs_ctrl(n, req, csi);
+    case NVME_ID_CNS_CS_NS_ACTIVE_LIST:
+        return nvme_identify_ns_list(n, req, true, csi);
+    case NVME_ID_CNS_NS_INDEPENDENT:
+        return nvme_identify_ns_independent(n, req);
+    case NVME_ID_CNS_IO_COMMAND_SET:
+        return nvme_identify_iocs(n, req);
+    default:
+        return nvme_invalid_field(req, "unsupported CNS");
+    }
+}
+
+/* Queue management (Base 5.4, 5.5, 5.6, 5.7) */
+
+static uint16_t nvme_check_queue_memory(NvmeCtrl *n, NvmeRequest *req,
+                                        uint64_t prp1, uint32_t cdw11)
+{
+    if (!(cdw11 & NVME_CQ_PC)) {
+        /* CAP.CQR is set: queues must be physically contiguous. */
+        return nvme_invalid_field(req, "queue not physically contiguous");
+    }
+    if (!prp1 || (prp1 & (n->page_size - 1))) {
+        return nvme_invalid_field(req, "queue base not page aligned");
+    }
+    return NVME_SUCCESS;
+}
+
+static uint16_t nvme_check_queue_size(NvmeCtrl *n, uint32_t qsize)
+{
+    if (qsize < 2 || qsize > NVME_CAP_MQES(n->cap) + 1) {
+        trace_nvme_err_queue_size(qsize);
+        return NVME_MAX_QSIZE_EXCEEDED | NVME_DNR;
+    }
+    return NVME_SUCCESS;
+}
+
+static uint16_t nvme_create_cq(NvmeCtrl *n, NvmeRequest *req)
+{
+    uint32_t cdw10 = le32_to_cpu(req->cmd.cdw10);
+    uint32_t cdw11 = le32_to_cpu(req->cmd.cdw11);
+    uint64_t prp1 = le64_to_cpu(req->cmd.dptr.prp1);
+    uint16_t cqid = cdw10 & 0xffff;
+    uint32_t qsize = (cdw10 >> 16) + 1;
+    uint16_t vector = cdw11 >> 16;
+    bool ien = cdw11 & NVME_CQ_IEN;
+    uint16_t status;
+
+    if (cqid == 0 || cqid >= n->num_queues || n->cq[cqid] ||
+        (n->nr_cq_granted && cqid > n->nr_cq_granted)) {
+        trace_nvme_err_invalid_qid(cqid);
+        return NVME_INVALID_QID | NVME_DNR;
+    }
+    status = nvme_check_queue_size(n, qsize);
+    if (status) {
+        return status;
+    }
+    status = nvme_check_queue_memory(n, req, prp1, cdw11);
+    if (status) {
+        return status;
+    }
+    if (NVME_CC_IOCQES(n->cc) != NVME_CQES) {
+        return nvme_invalid_field(req, "CC.IOCQES is not 4");
+    }
+    if (ien && (nvme_ctrl_msix_enabled(n) ? vector >= n->params.msix_qsize
+                                          : vector != 0)) {
+        trace_nvme_err_invalid_vector(vector);
+        return NVME_INVALID_IRQ_VECTOR | NVME_DNR;
+    }
+    return nvme_cq_create(n, cqid, prp1, qsize, vector, ien);
+}
+
+static uint16_t nvme_create_sq(NvmeCtrl *n, NvmeRequest *req)
+{
+    uint32_t cdw10 = le32_to_cpu(req->cmd.cdw10);
+    uint32_t cdw11 = le32_to_cpu(req->cmd.cdw11);
+    uint64_t prp1 = le64_to_cpu(req->cmd.dptr.prp1);
+    uint16_t sqid = cdw10 & 0xffff;
+    uint32_t qsize = (cdw10 >> 16) + 1;
+    uint16_t cqid = cdw11 >> 16;
+    uint16_t status;
+
+    if (sqid == 0 || sqid >= n->num_queues || n->sq[sqid] ||
+        (n->nr_sq_granted && sqid > n->nr_sq_granted)) {
+        trace_nvme_err_invalid_qid(sqid);
+        return NVME_INVALID_QID | NVME_DNR;
+    }
+    if (cqid == 0 || cqid >= n->num_queues || !n->cq[cqid]) {
+        trace_nvme_err_invalid_qid(cqid);
+        return NVME_INVALID_CQID | NVME_DNR;
+    }
+    status = nvme_check_queue_size(n, qsize);
+    if (status) {
+        return status;
+    }
+    status = nvme_check_queue_memory(n, req, prp1, cdw11);
+    if (status) {
+        return status;
+    }
+    if (NVME_CC_IOSQES(n->cc) != NVME_SQES) {
+        return nvme_invalid_field(req, "CC.IOSQES is not 6");
+    }
+    return nvme_sq_create(n, sqid, cqid, prp1, qsize);
+}
+
+static uint16_t nvme_delete_sq(NvmeCtrl *n, NvmeRequest *req)
+{
+    uint16_t sqid = le32_to_cpu(req->cmd.cdw10) & 0xffff;
+
+    if (sqid == 0 || sqid >= n->num_queues || !n->sq[sqid]) {
+        trace_nvme_err_invalid_qid(sqid);
+        return NVME_INVALID_QID | NVME_DNR;
+    }
+    trace_nvme_sq_delete(sqid);
+    nvme_sq_free(n, n->sq[sqid]);
+    return NVME_SUCCESS;
+}
+
+static uint16_t nvme_delete_cq(NvmeCtrl *n, NvmeRequest *req)
+{
+    uint16_t cqid = le32_to_cpu(req->cmd.cdw10) & 0xffff;
+    NvmeCQueue *cq;
+
+    if (cqid == 0 || cqid >= n->num_queues || !n->cq[cqid]) {
+        trace_nvme_err_invalid_qid(cqid);
+        return NVME_INVALID_QID | NVME_DNR;
+    }
+    cq = n->cq[cqid];
+    if (!QTAILQ_EMPTY(&cq->sq_list)) {
+        return NVME_INVALID_QUEUE_DELETION | NVME_DNR;
+    }
+    trace_nvme_cq_delete(cqid);
+    nvme_cq_free(n, cq);
+    return NVME_SUCCESS;
+}
+
+/* Features (Base 5.27): one descriptor per Feature Identifier */
+
+typedef struct NvmeFeatureDesc {
+    uint16_t (*get)(NvmeCtrl *n, NvmeRequest *req, uint32_t *dw0);
+    uint16_t (*set)(NvmeCtrl *n, NvmeRequest *req, uint32_t dw11);
+    uint32_t default_value;
+    uint32_t *(*field)(NvmeCtrl *n);    /* plain 32-bit features */
+    uint32_t writable_mask;
+} NvmeFeatureDesc;
+
+static uint32_t *feat_arbitration(NvmeCtrl *n)
+{
+    return &n->features.arbitration;
+}
+
+static uint32_t *feat_power_mgmt(NvmeCtrl *n)
+{
+    return &n->features.power_mgmt;
+}
+
+static uint32_t *feat_err_rec(NvmeCtrl *n)
+{
+    return &n->features.err_rec;
+}
+
+static uint32_t *feat_int_coalescing(NvmeCtrl *n)
+{
+    return &n->features.int_coalescing;
+}
+
+static uint32_t *feat_write_atomicity(NvmeCtrl *n)
+{
+    return &n->features.write_atomicity;
+}
+
+static uint32_t *feat_async_config(NvmeCtrl *n)
+{
+    return &n->features.async_config;
+}
+
+static uint16_t nvme_feat_temp_get(NvmeCtrl *n, NvmeRequest *req,
+                                   uint32_t *dw0)
+{
+    uint32_t dw11 = le32_to_cpu(req->cmd.cdw11);
+    uint8_t tmpsel = (dw11 >> 16) & 0xf;
+    uint8_t thsel = (dw11 >> 20) & 0x3;
+
+    if (tmpsel != 0) {
+        return nvme_invalid_field(req, "only the composite sensor exists");
+    }
+    *dw0 = thsel == 0 ? n->features.temp_thresh_hi
+                      : n->features.temp_thresh_lo;
+    return NVME_SUCCESS;
+}
+
+static uint16_t nvme_feat_temp_set(NvmeCtrl *n, NvmeRequest *req,
+                                   uint32_t dw11)
+{
+    uint8_t tmpsel = (dw11 >> 16) & 0xf;
+    uint8_t thsel = (dw11 >> 20) & 0x3;
+
+    if (tmpsel != 0 || thsel > 1) {
+        return nvme_invalid_field(req, "bad TMPSEL or THSEL");
+    }
+    if (thsel == 0) {
+        n->features.temp_thresh_hi = dw11 & 0xffff;
+    } else {
+        n->features.temp_thresh_lo = dw11 & 0xffff;
+    }
+    return NVME_SUCCESS;
+}
+
+static uint16_t nvme_feat_vwc_get(NvmeCtrl *n, NvmeRequest *req, uint32_t *dw0)
+{
+    *dw0 = n->features.vwc;
+    return NVME_SUCCESS;
+}
+
+static uint16_t nvme_feat_vwc_set(NvmeCtrl *n, NvmeRequest *req, uint32_t dw11)
+{
+    n->features.vwc = dw11 & 1;
+    for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
+        NvmeNamespace *ns = n->namespaces[i];
+
+        if (ns) {
+            if (!n->features.vwc) {
+                nvme_ns_flush(ns);
+            }
+            blk_set_enable_write_cache(ns->blk, n->features.vwc);
+        }
+    }
+    return NVME_SUCCESS;
+}
+
+static uint32_t nvme_num_queues_result(NvmeCtrl *n)
+{
+    uint16_t nsq = n->nr_sq_granted ? n->nr_sq_granted : n->num_queues - 1;
+    uint16_t ncq = n->nr_cq_granted ? n->nr_cq_granted : n->num_queues - 1;
+
+    return (nsq - 1) | ((uint32_t)(ncq - 1) << 16);
+}
+
+static uint16_t nvme_feat_num_queues_get(NvmeCtrl *n, NvmeRequest *req,
+                                         uint32_t *dw0)
+{
+    *dw0 = nvme_num_queues_result(n);
+    return NVME_SUCCESS;
+}
+
+static uint16_t nvme_feat_num_queues_set(NvmeCtrl *n, NvmeRequest *req,
+                                         uint32_t dw11)
+{
+    uint32_t nsqr = (dw11 & 0xffff) + 1;
+    uint32_t ncqr = (dw11 >> 16) + 1;
+
+    if (nsqr == 0x10000 || ncqr == 0x10000) {
+        return nvme_invalid_field(req, "65536 queues requested");
+    }
+    for (uint32_t i = 1; i < n->num_queues; i++) {
+        if (n->sq[i] || n->cq[i]) {
+            /* Base 5.27.1.7: only before any I/O queue exists. */
+            return NVME_CMD_SEQ_ERROR | NVME_DNR;
+        }
+    }
+    n->nr_sq_granted = MIN(nsqr, n->num_queues - 1);
+    n->nr_cq_granted = MIN(ncqr, n->num_queues - 1);
+    req->cqe.result = cpu_to_le32(nvme_num_queues_result(n));
+    return NVME_SUCCESS;
+}
+
+static uint16_t nvme_feat_int_vector_get(NvmeCtrl *n, NvmeRequest *req,
+                                         uint32_t *dw0)
+{
+    uint16_t iv = le32_to_cpu(req->cmd.cdw11) & 0xffff;
+
+    if (iv >= n->params.msix_qsize) {
+        return nvme_invalid_field(req, "interrupt vector out of range");
+    }
+    *dw0 = iv;
+    return NVME_SUCCESS;
+}
+
+static uint16_t nvme_feat_int_vector_set(NvmeCtrl *n, NvmeRequest *req,
+                                         uint32_t dw11)
+{
+    if ((dw11 & 0xffff) >= n->params.msix_qsize) {
+        return nvme_invalid_field(req, "interrupt vector out of range");
+    }
+    return NVME_SUCCESS;
+}
+
+static int64_t nvme_timestamp_now(NvmeCtrl *n)
+{
+    int64_t elapsed = qemu_clock_get_ms(QEMU_CLOCK_VIRTUAL) -
+                      n->timestamp_set_ns / SCALE_MS;
+
+    return (n->host_timestamp + elapsed) & ((1ULL << 48) - 1);
+}
+
+static uint16_t nvme_feat_timestamp_get(NvmeCtrl *n, NvmeRequest *req,
+                                        uint32_t *dw0)
+{
+    uint64_t ts = nvme_timestamp_now(n);
+    uint8_t data[8];
+
+    /* Timestamp (47:0), Synch (48) clear, Origin (51:49) set by host. */
+    ts |= (n->host_timestamp ? 1ULL : 0ULL) << 49;
+    stq_le_p(data, ts);
+    return nvme_dma_to_host(n, req, data, sizeof(data));
+}
+
+static uint16_t nvme_feat_timestamp_set(NvmeCtrl *n, NvmeRequest *req,
+                                        uint32_t dw11)
+{
+    uint8_t data[8];
+    uint16_t status = nvme_dma_from_host(n, req, data, sizeof(data));
+
+    if (status) {
+        return status;
+    }
+    n->host_timestamp = ldq_le_p(data) & ((1ULL << 48) - 1);
+    n->timestamp_set_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    return NVME_SUCCESS;
+}
+
+static const NvmeFeatureDesc nvme_features[NVME_FID_MAX] = {
+    [NVME_ARBITRATION] = {
+        .field = feat_arbitration, .writable_mask = 0xffffff07,
+    },
+    [NVME_POWER_MANAGEMENT] = {
+        .field = feat_power_mgmt, .writable_mask = 0x1f,
+    },
+    [NVME_TEMPERATURE_THRESHOLD] = {
+        .get = nvme_feat_temp_get, .set = nvme_feat_temp_set,
+        .default_value = 0x157,
+    },
+    [NVME_ERROR_RECOVERY] = {
+        .field = feat_err_rec, .writable_mask = 0xffff,
+    },
+    [NVME_VOLATILE_WRITE_CACHE] = {
+        .get = nvme_feat_vwc_get, .set = nvme_feat_vwc_set,
+        .default_value = 1,
+    },
+    [NVME_NUMBER_OF_QUEUES] = {
+        .get = nvme_feat_num_queues_get, .set = nvme_feat_num_queues_set,
+    },
+    [NVME_INTERRUPT_COALESCING] = {
+        .field = feat_int_coalescing, .writable_mask = 0xffff,
+    },
+    [NVME_INTERRUPT_VECTOR_CONF] = {
+        .get = nvme_feat_int_vector_get, .set = nvme_feat_int_vector_set,
+    },
+    [NVME_WRITE_ATOMICITY] = {
+        .field = feat_write_atomicity, .writable_mask = 0x1,
+    },
+    [NVME_ASYNCHRONOUS_EVENT_CONF] = {
+        .field = feat_async_config, .writable_mask = 0x3ff,
+    },
+    [NVME_TIMESTAMP] = {
+        .get = nvme_feat_timestamp_get, .set = nvme_feat_timestamp_set,
+    },
+};
+
+static bool nvme_feature_supported(uint8_t fid)
+{
+    const NvmeFeatureDesc *f = &nvme_features[fid];
+
+    return f->get || f->field;
+}
+
+static uint16_t nvme_get_features(NvmeCtrl *n, NvmeRequest *req)
+{
+    uint32_t cdw10 = le32_to_cpu(req->cmd.cdw10);
+    uint8_t fid = NVME_FEAT_FID(cdw10);
+    uint8_t sel = NVME_GETFEAT_SEL(cdw10);
+    const NvmeFeatureDesc *f = &nvme_features[fid];
+    uint32_t dw0 = 0;
+    uint16_t status = NVME_SUCCESS;
+
+    trace_nvme_getfeat(fid, sel);
+    if (!nvme_feature_supported(fid)) {
+        return nvme_invalid_field(req, "unsupported feature");
+    }
+    switch (sel) {
+    case NVME_GETFEAT_SELECT_CURRENT:
+    case NVME_GETFEAT_SELECT_SAVED:     /* nothing is saveable: current */
+        if (f->field) {
+            dw0 = *f->field(n);
+        } else {
+            status = f->get(n, req, &dw0);
+        }
+        break;
+    case NVME_GETFEAT_SELECT_DEFAULT:
+        dw0 = f->default_value;
+        if (fid == NVME_NUMBER_OF_QUEUES) {
+            dw0 = (n->num_queues - 2) | ((n->num_queues - 2) << 16);
+        } else if (fid == NVME_TIMESTAMP) {
+            status = f->get(n, req, &dw0);
+        }
+        break;
+    case NVME_GETFEAT_SELECT_CAP:
+        dw0 = NVME_FEAT_CAP_CHANGE;
+        break;
+    default:
+        return nvme_invalid_field(req, "reserved SEL");
+    }
+    req->cqe.result = cpu_to_le32(dw0);
+    return status;
+}
+
+static uint16_t nvme_set_features(NvmeCtrl *n, NvmeRequest *req)
+{
+    uint32_t cdw10 = le32_to_cpu(req->cmd.cdw10);
+    uint32_t dw11 = le32_to_cpu(req->cmd.cdw11);
+    uint8_t fid = NVME_FEAT_FID(cdw10);
+    const NvmeFeatureDesc *f = &nvme_features[fid];
+
+    trace_nvme_setfeat(fid, dw11);
+    if (!nvme_feature_supported(fid)) {
+        return nvme_invalid_field(req, "unsupported feature");
+    }
+    if (NVME_SETFEAT_SAVE(cdw10)) {
+        return NVME_FID_NOT_SAVEABLE | NVME_DNR;
+    }
+    if (f->field) {
+        *f->field(n) = dw11 & f->writable_mask;
+        return NVME_SUCCESS;
+    }
+    return f->set(n, req, dw11);
+}
+
+/* Asynchronous events (Base 5.2) */
+
+static bool nvme_event_enabled(NvmeCtrl *n, uint8_t type, uint8_t info)
+{
+    uint32_t cfg = n->features.async_config;
+
+    switch (type) {
+    case NVME_AER_TYPE_SMART:
+        return cfg & 0xff;
+    case NVME_AER_TYPE_NOTICE:
+        return cfg & (1u << (8 + info));
+    default:
+        return true;
+    }
+}
+
+void nvme_aer_process(NvmeCtrl *n)
+{
+    for (int i = 0; i < n->pending_event_count && n->outstanding_aers;) {
+        NvmeAsyncEvent *ev = &n->pending_events[i];
+        NvmeRequest *req;
+
+        if (n->aer_mask & (1u << ev->type)) {
+            i++;
+            continue;
+        }
+        req = n->aer_reqs[--n->outstanding_aers];
+        n->aer_reqs[n->outstanding_aers] = NULL;
+        n->aer_mask |= 1u << ev->type;
+        req->cqe.result = cpu_to_le32(NVME_AER_RESULT(ev->type, ev->info,
+                                                      ev->log_page));
+        trace_nvme_aer_complete(ev->type, ev->info, ev->log_page);
+        memmove(ev, ev + 1,
+                (--n->pending_event_count - i) * sizeof(*ev));
+        req->status = NVME_SUCCESS;
+        nvme_req_complete(req);
+    }
+}
+
+void nvme_enqueue_event(NvmeCtrl *n, uint8_t type, uint8_t info,
+                        uint8_t log_page)
+{
+    if (!nvme_event_enabled(n, type, info) ||
+        n->pending_event_count == NVME_MAX_PENDING_EVENTS) {
+        return;
+    }
+    n->pending_events[n->pending_event_count++] = (NvmeAsyncEvent) {
+        .type = type, .info = info, .log_page = log_page,
+    };
+    nvme_aer_process(n);
+}
+
+void nvme_clear_events(NvmeCtrl *n, uint8_t type)
+{
+    n->aer_mask &= ~(1u << type);
+    nvme_aer_process(n);
+}
+
+static uint16_t nvme_async_event_request(NvmeCtrl *n, NvmeRequest *req)
+{
+    if (n->outstanding_aers > NVME_AERL) {
+        return NVME_AER_LIMIT_EXCEEDED | NVME_DNR;
+    }
+    n->aer_reqs[n->outstanding_aers++] = req;
+    nvme_aer_process(n);
+    return NVME_NO_COMPLETE;
+}
+
+/* Log pages (Base 5.16) */
+
+typedef struct NvmeLogRequest {
+    uint32_t nsid;
+    uint64_t offset;
+    uint64_t len;
+    uint8_t csi;
+    bool rae;
+} NvmeLogRequest;
+
+static uint16_t nvme_log_copy(NvmeCtrl *n, NvmeRequest *req,
+                              const NvmeLogRequest *lr, const void *log,
+                              size_t size)
+{
+    if (lr->offset >= size) {
+        return nvme_invalid_field(req, "log page offset beyond the log");
+    }
+    return nvme_dma_to_host(n, req, (const uint8_t *)log + lr->offset,
+                            MIN(lr->len, size - lr->offset));
+}
+
+static void nvme_put_u128(uint8_t *dst, uint64_t val)
+{
+    stq_le_p(dst, val);
+    stq_le_p(dst + 8, 0);
+}
+
+static uint16_t nvme_log_smart(NvmeCtrl *n, NvmeRequest *req,
+                               const NvmeLogRequest *lr)
+{
+    NvmeSmartLog log = {};
+    uint64_t hours = (qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) -
+                      n->start_time_ns) / (3600 * NANOSECONDS_PER_SECOND);
+
+    if (lr->nsid != 0 && lr->nsid != NVME_NSID_BROADCAST) {
+        /* LPA bit 0 is clear: no per-namespace SMART data. */
+        return nvme_invalid_field(req, "per-namespace SMART not supported");
+    }
+    log.temperature = cpu_to_le16(0x143);       /* 323 K */
+    log.available_spare = 100;
+    log.available_spare_threshold = 10;
+    if (0x143 >= n->features.temp_thresh_hi) {
+        log.critical_warning |= NVME_SMART_WARN_TEMPERATURE;
+    }
+    nvme_put_u128((uint8_t *)log.data_units_read,
+                  DIV_ROUND_UP(n->data_units_read, 512000));
+    nvme_put_u128((uint8_t *)log.data_units_written,
+                  DIV_ROUND_UP(n->data_units_written, 512000));
+    nvme_put_u128((uint8_t *)log.host_read_commands, n->host_read_commands);
+    nvme_put_u128((uint8_t *)log.host_write_commands,
+                  n->host_write_commands);
+    nvme_put_u128((uint8_t *)log.power_on_hours, hours);
+    nvme_put_u128((uint8_t *)log.power_cycles, 1);
+    nvme_put_u128((uint8_t *)log.number_of_error_log_entries,
+                  n->error_count);
+    if (!lr->rae) {
+        nvme_clear_events(n, NVME_AER_TYPE_SMART);
+    }
+    return nvme_log_copy(n, req, lr, &log, sizeof(log));
+}
+
+static uint16_t nvme_log_error(NvmeCtrl *n, NvmeRequest *req,
+                               const NvmeLogRequest *lr)
+{
+    NvmeErrorLog log[1] = {};
+
+    if (!lr->rae) {
+        nvme_clear_events(n, NVME_AER_TYPE_ERROR);
+    }
+    return nvme_log_copy(n, req, lr, log, sizeof(log));
+}
+
+static uint16_t nvme_log_fw_slot(NvmeCtrl *n, NvmeRequest *req,
+                                 const NvmeLogRequest *lr)
+{
+    NvmeFwSlotInfoLog log = {};
+
+    log.afi = 1;
+    memcpy(log.frs[0], n->id_ctrl.fr, sizeof(log.frs[0]));
+    return nvme_log_copy(n, req, lr, &log, sizeof(log));
+}
+
+static uint16_t nvme_log_effects(NvmeCtrl *n, NvmeRequest *req,
+                                 const NvmeLogRequest *lr)
+{
+    NvmeEffectsLog log = {};
+
+    for (int i = 0; i < 256; i++) {
+        if (nvme_admin_opcodes[i].handler) {
+            log.acs[i] = cpu_to_le32(nvme_admin_opcodes[i].effects |
+                                     NVME_CMD_EFF_CSUPP);
+        }
+        if (lr->csi == NVME_CSI_NVM && nvme_nvm_opcodes[i].handler) {
+            log.iocs[i] = cpu_to_le32(nvme_nvm_opcodes[i].effects |
+                                      NVME_CMD_EFF_CSUPP);
+        }
+    }
+    return nvme_log_copy(n, req, lr, &log, sizeof(log));
+}
+
+static const uint8_t nvme_supported_lids[] = {
+    NVME_LOG_SUPPORTED_LOGS, NVME_LOG_ERROR_INFO, NVME_LOG_SMART_INFO,
+    NVME_LOG_FW_SLOT_INFO, NVME_LOG_CMD_EFFECTS,
+};
+
+static uint16_t nvme_log_supported(NvmeCtrl *n, NvmeRequest *req,
+                                   const NvmeLogRequest *lr)
+{
+    NvmeSupportedLogs log = {};
+
+    for (int i = 0; i < ARRAY_SIZE(nvme_supported_lids); i++) {
+        log.lids[nvme_supported_lids[i]] = cpu_to_le32(1);     /* LSUPP */
+    }
+    return nvme_log_copy(n, req, lr, &log, sizeof(log));
+}
+
+static uint16_t nvme_get_log_page(NvmeCtrl *n, NvmeRequest *req)
+{
+    uint32_t cdw10 = le32_to_cpu(req->cmd.cdw10);
+    uint32_t cdw11 = le32_to_cpu(req->cmd.cdw11);
+    uint32_t cdw12 = le32_to_cpu(req->cmd.cdw12);
+    uint32_t cdw13 = le32_to_cpu(req->cmd.cdw13);
+    uint32_t cdw14 = le32_to_cpu(req->cmd.cdw14);
+    uint8_t lid = NVME_LOG_LID(cdw10);
+    uint64_t numd = (((uint64_t)(cdw11 & 0xffff) << 16) |
+                     NVME_LOG_NUMDL(cdw10)) + 1;
+    NvmeLogRequest lr = {
+        .nsid = le32_to_cpu(req->cmd.nsid),
+        .offset = ((uint64_t)cdw13 << 32) | cdw12,
+        .len = numd << 2,
+        .csi = cdw14 >> 24,
+        .rae = NVME_LOG_RAE(cdw10),
+    };
+
+    trace_nvme_get_log(lid, lr.offset, lr.len);
+    if (lr.offset & 0x3) {
+        return nvme_invalid_field(req, "log page offset not dword aligned");
+    }
+    if (lr.len > (uint64_t)n->page_size << n->params.mdts &&
+        n->params.mdts) {
+        return nvme_invalid_field(req, "log page transfer exceeds MDTS");
+    }
+    switch (lid) {
+    case NVME_LOG_SUPPORTED_LOGS:
+        return nvme_log_supported(n, req, &lr);
+    case NVME_LOG_ERROR_INFO:
+        return nvme_log_error(n, req, &lr);
+    case NVME_LOG_SMART_INFO:
+        return nvme_log_smart(n, req, &lr);
+    case NVME_LOG_FW_SLOT_INFO:
+        return nvme_log_fw_slot(n, req, &lr);
+    case NVME_LOG_CMD_EFFECTS:
+        return nvme_log_effects(n, req, &lr);
+    default:
+        qemu_log_mask(LOG_GUEST_ERROR, "nvme: unsupported log page 0x%x\n",
+                      lid);
+        trace_nvme_err_invalid_log(lid);
+        return NVME_INVALID_LOG_ID | NVME_DNR;
+    }
+}
+
+/* Abort (Base 5.1) and Keep Alive (Base 5.25) */
+
+static uint16_t nvme_abort(NvmeCtrl *n, NvmeRequest *req)
+{
+    /* Commands are not aborted: DW0 bit 0 set says so. */
+    req->cqe.result = cpu_to_le32(1);
+    return NVME_SUCCESS;
+}
+
+static uint16_t nvme_keep_alive(NvmeCtrl *n, NvmeRequest *req)
+{
+    return NVME_SUCCESS;
+}
+
+const NvmeOpcodeDesc nvme_admin_opcodes[256] = {
+    [NVME_ADM_CMD_DELETE_SQ]        = { nvme_delete_sq },
+    [NVME_ADM_CMD_CREATE_SQ]        = { nvme_create_sq },
+    [NVME_ADM_CMD_GET_LOG_PAGE]     = { nvme_get_log_page },
+    [NVME_ADM_CMD_DELETE_CQ]        = { nvme_delete_cq },
+    [NVME_ADM_CMD_CREATE_CQ]        = { nvme_create_cq },
+    [NVME_ADM_CMD_IDENTIFY]         = { nvme_identify },
+    [NVME_ADM_CMD_ABORT]            = { nvme_abort },
+    [NVME_ADM_CMD_SET_FEATURES]     = { nvme_set_features,
+                                        NVME_CMD_EFF_CCC | NVME_CMD_EFF_NIC },
+    [NVME_ADM_CMD_GET_FEATURES]     = { nvme_get_features },
+    [NVME_ADM_CMD_ASYNC_EV_REQ]     = { nvme_async_event_request },
+    [NVME_ADM_CMD_KEEP_ALIVE]       = { nvme_keep_alive },
+};
+
+/* Optional Admin Command Support follows from the opcode table. */
+static uint16_t nvme_admin_oacs(void)
+{
+    static const struct {
+        uint8_t opcode;
+        uint16_t bit;
+    } optional[] = {
+        { NVME_ADM_CMD_SECURITY_SEND, NVME_OACS_SECURITY },
+        { NVME_ADM_CMD_FORMAT_NVM, NVME_OACS_FORMAT },
+        { NVME_ADM_CMD_FW_DOWNLOAD, NVME_OACS_FW },
+        { NVME_ADM_CMD_NS_MANAGEMENT, NVME_OACS_NS_MGMT },
+        { NVME_ADM_CMD_DEV_SELF_TEST, NVME_OACS_SELF_TEST },
+        { NVME_ADM_CMD_DIRECTIVE_SEND, NVME_OACS_DIRECTIVES },
+        { NVME_ADM_CMD_NVME_MI_SEND, NVME_OACS_MI },
+        { NVME_ADM_CMD_VIRT_MNGMT, NVME_OACS_VIRT_MGMT },
+        { NVME_ADM_CMD_DBBUF_CONFIG, NVME_OACS_DBBUF },
+        { NVME_ADM_CMD_GET_LBA_STATUS, NVME_OACS_LBA_STATUS },
+    };
+    uint16_t oacs = 0;
+
+    for (int i = 0; i < ARRAY_SIZE(optional); i++) {
+        if (nvme_admin_opcodes[optional[i].opcode].handler) {
+            oacs |= optional[i].bit;
+        }
+    }
+    return oacs;
+}
+
+static void nvme_pad_string(uint8_t *dst, size_t len, const char *src)
+{
+    strpadcpy((char *)dst, len, src, ' ');
+}
+
+void nvme_admin_init_id_ctrl(NvmeCtrl *n)
+{
+    NvmeIdCtrl *id = &n->id_ctrl;
+    PCIDevice *pci = PCI_DEVICE(n);
+    uint8_t *conf = pci->config;
+
+    memset(id, 0, sizeof(*id));
+    id->vid = cpu_to_le16(pci_get_word(conf + PCI_VENDOR_ID));
+    id->ssvid = cpu_to_le16(pci_get_word(conf + PCI_SUBSYSTEM_VENDOR_ID));
+    nvme_pad_string(id->sn, sizeof(id->sn), n->params.serial);
+    nvme_pad_string(id->mn, sizeof(id->mn), "QEMU NVMe Ctrl");
+    nvme_pad_string(id->fr, sizeof(id->fr), "1.0");
+    id->rab = 6;
+    /* IEEE OUI of the QEMU project's NVMe devices, least significant first */
+    id->ieee[0] = 0x00;
+    id->ieee[1] = 0x54;
+    id->ieee[2] = 0x52;
+    id->mdts = n->params.mdts;
+    id->cntlid = cpu_to_le16(n->cntlid);
+    id->ver = cpu_to_le32(n->vs);
+    id->oaes = cpu_to_le32(NVME_OAES_NS_ATTR);
+    id->cntrltype = NVME_CNTRLTYPE_IO;
+    id->oacs = cpu_to_le16(nvme_admin_oacs());
+    id->acl = 3;
+    id->aerl = NVME_AERL;
+    id->frmw = (1 << 1) | 1;        /* one slot, slot 1 read-only */
+    id->lpa = NVME_LPA_CSE_LOG | NVME_LPA_EXTENDED;
+    id->elpe = 0;
+    id->npss = 0;
+    id->wctemp = cpu_to_le16(0x157);
+    id->cctemp = cpu_to_le16(0x175);
+    id->sqes = (NVME_SQES << 4) | NVME_SQES;
+    id->cqes = (NVME_CQES << 4) | NVME_CQES;
+    id->nn = cpu_to_le32(NVME_MAX_NAMESPACES);
+    id->oncs = cpu_to_le16(nvme_nvm_oncs() | NVME_ONCS_FEATURES |
+                           NVME_ONCS_TIMESTAMP);
+    /* Volatile write cache present; Flush to NSID FFFFFFFFh unsupported. */
+    id->vwc = (2 << 1) | 1;
+    id->sgls = 0;
+    if (n->subsys) {
+        id->cmic = 1 << 1;      /* may be one of several controllers */
+        pstrcpy((char *)id->subnqn, sizeof(id->subnqn), n->subsys->nqn);
+    } else {
+        snprintf((char *)id->subnqn, sizeof(id->subnqn),
+                 "nqn.2019-08.org.qemu:%s", n->params.serial);
+    }
+    id->psd[0].mp = cpu_to_le16(0x9c4);     /* 25 W */
+    id->psd[0].enlat = cpu_to_le32(0x10);
+    id->psd[0].exlat = cpu_to_le32(0x4);
+}

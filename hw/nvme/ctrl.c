@@ -1,0 +1,918 @@
+/*
+ * NVMe device model: the PCIe controller.
+ *
+ * Owns the PCI function, the BAR0 registers and doorbells, controller
+ * enable/reset/shutdown, the submission and completion queues, interrupts
+ * and the dispatch of commands to the admin and I/O command set tables.
+ *
+ * Queue invariants: every request of an SQ is on exactly one of the SQ's
+ * free list, its outstanding list (handed to a command handler) or its CQ's
+ * list of finished requests waiting for a free CQ slot. Only the CQ
+ * bottom half writes CQ entries.
+ *
+ * Written from the NVM Express Base Specification 2.0.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/module.h"
+#include "qemu/error-report.h"
+#include "qemu/units.h"
+#include "qapi/error.h"
+#include "hw/pci/msix.h"
+#include "hw/pci/pcie.h"
+#include "hw/qdev-properties.h"
+#include "hw/qdev-properties-system.h"
+#include "migration/vmstate.h"
+#include "system/block-backend.h"
+#include "system/system.h"
+#include "nvme.h"
+#include "trace.h"
+
+#define NVME_REG_SIZE           0x1000
+#define NVME_MSIX_BAR_ALIGN     (4 * KiB)
+#define NVME_DB_STRIDE          8           /* CAP.DSTRD = 0: 4 bytes each */
+#define NVME_MAX_IOQPAIRS       0xfffe
+
+static void nvme_process_sq(void *opaque);
+static void nvme_post_cqes(void *opaque);
+
+/* Registers (Base 3.1.4), kept as little-endian bytes in an NvmeBar image */
+
+static inline void nvme_reg_set32(NvmeBar *bar, hwaddr off, uint32_t val)
+{
+    stl_le_p((uint8_t *)bar + off, val);
+}
+
+static inline void nvme_reg_set64(NvmeBar *bar, hwaddr off, uint64_t val)
+{
+    stq_le_p((uint8_t *)bar + off, val);
+}
+
+bool nvme_ctrl_msix_enabled(NvmeCtrl *n)
+{
+    return msix_enabled(PCI_DEVICE(n));
+}
+
+static bool nvme_ctrl_ready(NvmeCtrl *n)
+{
+    return n->csts & NVME_CSTS_RDY_BIT;
+}
+
+NvmeNamespace *nvme_ctrl_ns(NvmeCtrl *n, uint32_t nsid)
+{
+    if (nsid == 0 || nsid > NVME_MAX_NAMESPACES) {
+        return NULL;
+    }
+    return n->namespaces[nsid];
+}
+
+/* Interrupts: MSI-X per vector, or INTx level from all CQs on vector 0 */
+
+static void nvme_irq_update_intx(NvmeCtrl *n)
+{
+    bool level = false;
+
+    for (uint32_t i = 0; i < n->num_queues; i++) {
+        NvmeCQueue *cq = n->cq[i];
+
+        if (cq && cq->irq_enabled && cq->head != cq->tail) {
+            level = true;
+            break;
+        }
+    }
+    if (n->intms & 1) {
+        level = false;
+    }
+    pci_set_irq(PCI_DEVICE(n), level);
+}
+
+static void nvme_irq_notify(NvmeCtrl *n, NvmeCQueue *cq)
+{
+    if (!cq->irq_enabled) {
+        return;
+    }
+    if (nvme_ctrl_msix_enabled(n)) {
+        trace_nvme_irq_msix(cq->vector);
+        msix_notify(PCI_DEVICE(n), cq->vector);
+    } else {
+        trace_nvme_irq_pin();
+        nvme_irq_update_intx(n);
+    }
+}
+
+/* Queue lifecycle */
+
+static void nvme_req_init(NvmeCtrl *n, NvmeRequest *req, NvmeSQueue *sq)
+{
+    req->sq = sq;
+    qemu_sglist_init(&req->sg, DEVICE(n), 4, pci_get_address_space(&n->parent_obj));
+}
+
+uint16_t nvme_sq_create(NvmeCtrl *n, uint16_t sqid, uint16_t cqid,
+                        uint64_t dma_addr, uint32_t size)
+{
+    NvmeSQueue *sq = g_new0(NvmeSQueue, 1);
+    NvmeCQueue *cq = n->cq[cqid];
+
+    sq->ctrl = n;
+    sq->sqid = sqid;
+    sq->cqid = cqid;
+    sq->size = size;
+    sq->dma_addr = dma_addr;
+    sq->io_req = g_new0(NvmeRequest, size);
+    QTAILQ_INIT(&sq->req_list);
+    QTAILQ_INIT(&sq->out_req_list);
+    for (uint32_t i = 0; i < size; i++) {
+        nvme_req_init(n, &sq->io_req[i], sq);
+        QTAILQ_INSERT_TAIL(&sq->req_list, &sq->io_req[i], entry);
+    }
+    sq->bh = qemu_bh_new_guarded(nvme_process_sq, sq,
+                                 &DEVICE(n)->mem_reentrancy_guard);
+    QTAILQ_INSERT_TAIL(&cq->sq_list, sq, entry);
+    n->sq[sqid] = sq;
+    trace_nvme_sq_create(sqid, cqid, size);
+    return NVME_SUCCESS;
+}
+
+uint16_t nvme_cq_create(NvmeCtrl *n, uint16_t cqid, uint64_t dma_addr,
+                        uint32_t size, uint16_t vector, bool irq_enabled)
+{
+    NvmeCQueue *cq = g_new0(NvmeCQueue, 1);
+
+    cq->ctrl = n;
+    cq->cqid = cqid;
+    cq->size = size;
+    cq->dma_addr = dma_addr;
+    cq->phase = 1;
+    cq->vector = vector;
+    cq->irq_enabled = irq_enabled;
+    QTAILQ_INIT(&cq->sq_list);
+    QTAILQ_INIT(&cq->req_list);
+    cq->bh = qemu_bh_new_guarded(nvme_post_cqes, cq,
+                                 &DEVICE(n)->mem_reentrancy_guard);
+    if (irq_enabled && nvme_ctrl_msix_enabled(n)) {
+        msix_vector_use(PCI_DEVICE(n), vector);
+    }
+    n->cq[cqid] = cq;
+    trace_nvme_cq_create(cqid, size, vector, irq_enabled);
+    return NVME_SUCCESS;
+}
+
+/* Cancels what the SQ has in flight; the requests are never completed. */
+static void nvme_sq_cancel_requests(NvmeSQueue *sq)
+{
+    NvmeCQueue *cq = sq->ctrl->cq[sq->cqid];
+    NvmeRequest *req, *next;
+
+    while (!QTAILQ_EMPTY(&sq->out_req_list)) {
+        req = QTAILQ_FIRST(&sq->out_req_list);
+        if (req->aiocb) {
+            /* Synchronous: the callback runs and completes the request. */
+            blk_aio_cancel(req->aiocb);
+        } else {
+            QTAILQ_REMOVE(&sq->out_req_list, req, entry);
+            QTAILQ_INSERT_TAIL(&sq->req_list, req, entry);
+        }
+    }
+    QTAILQ_FOREACH_SAFE(req, &cq->req_list, entry, next) {
+        if (req->sq == sq) {
+            QTAILQ_REMOVE(&cq->req_list, req, entry);
+            QTAILQ_INSERT_TAIL(&sq->req_list, req, entry);
+        }
+    }
+}
+
+void nvme_sq_free(NvmeCtrl *n, NvmeSQueue *sq)
+{
+    NvmeCQueue *cq = n->cq[sq->cqid];
+
+    nvme_sq_cancel_requests(sq);
+    QTAILQ_REMOVE(&cq->sq_list, sq, entry);
+    qemu_bh_delete(sq->bh);
+    for (uint32_t i = 0; i < sq->size; i++) {
+        qemu_sglist_destroy(&sq->io_req[i].sg);
+    }
+    n->sq[sq->sqid] = NULL;
+    g_free(sq->io_req);
+    g_free(sq);
+}
+
+void nvme_cq_free(NvmeCtrl *n, NvmeCQueue *cq)
+{
+    qemu_bh_delete(cq->bh);
+    if (cq->irq_enabled && nvme_ctrl_msix_enabled(n)) {
+        msix_vector_unuse(PCI_DEVICE(n), cq->vector);
+    }
+    n->cq[cq->cqid] = NULL;
+    g_free(cq);
+}
+
+/* Completion path */
+
+static bool nvme_cq_full(NvmeCQueue *cq)
+{
+    return (cq->tail + 1) % cq->size == cq->head;
+}
+
+static void nvme_set_fatal(NvmeCtrl *n, const char *why)
+{
+    qemu_log_mask(LOG_GUEST_ERROR, "nvme: controller fatal status: %s\n", why);
+    trace_nvme_err_cfs(why);
+    n->csts |= NVME_CSTS_CFS_BIT;
+}
+
+/* Writes one CQE so that the phase tag becomes visible last. */
+static bool nvme_cq_write_entry(NvmeCtrl *n, NvmeCQueue *cq, NvmeCqe *cqe)
+{
+    hwaddr addr = cq->dma_addr + (hwaddr)cq->tail * sizeof(NvmeCqe);
+    PCIDevice *pci = PCI_DEVICE(n);
+
+    if (pci_dma_write(pci, addr, cqe, 12) ||
+        (smp_wmb(), pci_dma_write(pci, addr + 12, (uint8_t *)cqe + 12, 4))) {
+        return false;
+    }
+    return true;
+}
+
+static void nvme_post_cqes(void *opaque)
+{
+    NvmeCQueue *cq = opaque;
+    NvmeCtrl *n = cq->ctrl;
+    NvmeRequest *req, *next;
+    bool posted = false;
+
+    QTAILQ_FOREACH_SAFE(req, &cq->req_list, entry, next) {
+        NvmeSQueue *sq = req->sq;
+        NvmeCqe *cqe = &req->cqe;
+
+        if (nvme_cq_full(cq)) {
+            break;
+        }
+        cqe->sq_head = cpu_to_le16(sq->head);
+        cqe->sq_id = cpu_to_le16(sq->sqid);
+        cqe->cid = req->cmd.cid;
+        cqe->status = cpu_to_le16((req->status << 1) | cq->phase);
+        if (!nvme_cq_write_entry(n, cq, cqe)) {
+            nvme_set_fatal(n, "completion queue write failed");
+            break;
+        }
+        trace_nvme_cqe(cq->cqid, sq->sqid, le16_to_cpu(req->cmd.cid),
+                       req->status);
+        cq->tail++;
+        if (cq->tail == cq->size) {
+            cq->tail = 0;
+            cq->phase ^= 1;
+        }
+        QTAILQ_REMOVE(&cq->req_list, req, entry);
+        QTAILQ_INSERT_TAIL(&sq->req_list, req, entry);
+        posted = true;
+    }
+    if (posted) {
+        NvmeSQueue *sq;
+
+        nvme_irq_notify(n, cq);
+        /* Requests went back to their SQs: resume queues that stalled. */
+        QTAILQ_FOREACH(sq, &cq->sq_list, entry) {
+            if (sq->head != sq->tail) {
+                qemu_bh_schedule(sq->bh);
+            }
+        }
+    }
+}
+
+void nvme_req_complete(NvmeRequest *req)
+{
+    NvmeSQueue *sq = req->sq;
+    NvmeCQueue *cq = sq->ctrl->cq[sq->cqid];
+
+    if (req->status != NVME_SUCCESS) {
+        sq->ctrl->error_count++;
+        trace_nvme_err_req_status(le16_to_cpu(req->cmd.cid), sq->sqid,
+                                  req->cmd.opcode, req->status);
+    }
+    req->aiocb = NULL;
+    QTAILQ_REMOVE(&sq->out_req_list, req, entry);
+    QTAILQ_INSERT_TAIL(&cq->req_list, req, entry);
+    qemu_bh_schedule(cq->bh);
+}
+
+/* Submission path */
+
+static uint16_t nvme_dispatch(NvmeCtrl *n, NvmeRequest *req)
+{
+    const NvmeOpcodeDesc *desc;
+    uint32_t nsid = le32_to_cpu(req->cmd.nsid);
+
+    if (NVME_CMD_FLAGS_FUSE(req->cmd.flags)) {
+        /* Fused operations are not supported (FUSES = 0). */
+        return NVME_INVALID_FIELD | NVME_DNR;
+    }
+    if (req->sq->sqid == 0) {
+        desc = &nvme_admin_opcodes[req->cmd.opcode];
+        if (!desc->handler) {
+            trace_nvme_err_invalid_opcode(0, req->cmd.opcode);
+            return NVME_INVALID_OPCODE | NVME_DNR;
+        }
+        return desc->handler(n, req);
+    }
+
+    req->ns = nvme_ctrl_ns(n, nsid);
+    if (!req->ns) {
+        trace_nvme_err_invalid_nsid(req->sq->sqid, nsid);
+        return NVME_INVALID_NSID | NVME_DNR;
+    }
+    desc = &nvme_nvm_opcodes[req->cmd.opcode];
+    if (!desc->handler) {
+        trace_nvme_err_invalid_opcode(req->sq->sqid, req->cmd.opcode);
+        return NVME_INVALID_OPCODE | NVME_DNR;
+    }
+    return desc->handler(n, req);
+}
+
+static void nvme_process_sq(void *opaque)
+{
+    NvmeSQueue *sq = opaque;
+    NvmeCtrl *n = sq->ctrl;
+    NvmeRequest *req;
+    uint16_t status;
+
+    while (sq->head != sq->tail && !(n->csts & NVME_CSTS_CFS_BIT) &&
+           !QTAILQ_EMPTY(&sq->req_list)) {
+        hwaddr addr = sq->dma_addr + (hwaddr)sq->head * sizeof(NvmeCmd);
+
+        req = QTAILQ_FIRST(&sq->req_list);
+        if (pci_dma_read(PCI_DEVICE(n), addr, &req->cmd, sizeof(req->cmd))) {
+            nvme_set_fatal(n, "submission queue read failed");
+            break;
+        }
+        sq->head = (sq->head + 1) % sq->size;
+        QTAILQ_REMOVE(&sq->req_list, req, entry);
+        QTAILQ_INSERT_TAIL(&sq->out_req_list, req, entry);
+        req->ns = NULL;
+        req->aiocb = NULL;
+        req->sg.nsg = 0;
+        req->sg.size = 0;
+        memset(&req->cqe, 0, sizeof(req->cqe));
+        trace_nvme_sqe(sq->sqid, le16_to_cpu(req->cmd.cid), req->cmd.opcode,
+                       le32_to_cpu(req->cmd.nsid));
+
+        status = nvme_dispatch(n, req);
+        if (status != NVME_NO_COMPLETE) {
+            req->status = status;
+            nvme_req_complete(req);
+        }
+    }
+}
+
+/* Doorbells (Base 3.1.4.x, Submission/Completion Queue y Doorbell) */
+
+static void nvme_doorbell_error(NvmeCtrl *n, uint8_t info, uint32_t qid,
+                                bool is_cq, uint32_t value)
+{
+    qemu_log_mask(LOG_GUEST_ERROR,
+                  "nvme: invalid %s doorbell write: queue %u, value %u\n",
+                  is_cq ? "CQ head" : "SQ tail", qid, value);
+    trace_nvme_err_doorbell(qid, is_cq, value);
+    nvme_enqueue_event(n, NVME_AER_TYPE_ERROR, info, NVME_LOG_ERROR_INFO);
+}
+
+static void nvme_doorbell_write(NvmeCtrl *n, hwaddr offset, uint32_t value)
+{
+    uint32_t index = (offset - NVME_REG_SIZE) >> 2;
+    uint32_t qid = index >> 1;
+    bool is_cq = index & 1;
+
+    if (!nvme_ctrl_ready(n) || (n->csts & NVME_CSTS_CFS_BIT)) {
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "nvme: doorbell write while controller not ready\n");
+        return;
+    }
+    if (qid >= n->num_queues || !(is_cq ? (void *)n->cq[qid]
+                                        : (void *)n->sq[qid])) {
+        nvme_doorbell_error(n, NVME_AER_INFO_ERR_INVALID_DB_REGISTER, qid,
+                            is_cq, value);
+        return;
+    }
+    if (is_cq) {
+        NvmeCQueue *cq = n->cq[qid];
+
+        if (value >= cq->size) {
+            nvme_doorbell_error(n, NVME_AER_INFO_ERR_INVALID_DB_VALUE, qid,
+                                true, value);
+            return;
+        }
+        trace_nvme_db_cq(qid, value);
+        cq->head = value;
+        if (!QTAILQ_EMPTY(&cq->req_list)) {
+            qemu_bh_schedule(cq->bh);
+        }
+        if (!nvme_ctrl_msix_enabled(n)) {
+            nvme_irq_update_intx(n);
+        }
+    } else {
+        NvmeSQueue *sq = n->sq[qid];
+
+        if (value >= sq->size) {
+            nvme_doorbell_error(n, NVME_AER_INFO_ERR_INVALID_DB_VALUE, qid,
+                                false, value);
+            return;
+        }
+        trace_nvme_db_sq(qid, value);
+        sq->tail = value;
+        qemu_bh_schedule(sq->bh);
+    }
+}
+
+/* Controller enable, reset and shutdown (Base 3.5, 3.6, 3.7) */
+
+static void nvme_ctrl_drain_namespaces(NvmeCtrl *n)
+{
+    for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
+        if (n->namespaces[i]) {
+            nvme_ns_drain(n->namespaces[i]);
+        }
+    }
+}
+
+/* Controller Level Reset: queues deleted, nothing posted afterwards. */
+static void nvme_ctrl_reset(NvmeCtrl *n)
+{
+    nvme_ctrl_drain_namespaces(n);
+    for (int i = n->num_queues - 1; i >= 0; i--) {
+        if (n->sq[i]) {
+            nvme_sq_free(n, n->sq[i]);
+        }
+    }
+    for (int i = n->num_queues - 1; i >= 0; i--) {
+        if (n->cq[i]) {
+            nvme_cq_free(n, n->cq[i]);
+        }
+    }
+    memset(n->aer_reqs, 0, sizeof(n->aer_reqs));
+    n->outstanding_aers = 0;
+    n->pending_event_count = 0;
+    n->aer_mask = 0;
+    n->nr_sq_granted = 0;
+    n->nr_cq_granted = 0;
+    n->features = (NvmeFeatures) {
+        .vwc = n->features.vwc,
+        .temp_thresh_hi = 0x157,    /* 343 K */
+    };
+    n->intms = 0;
+    n->csts &= ~(NVME_CSTS_RDY_BIT | NVME_CSTS_CFS_BIT);
+    if (!nvme_ctrl_msix_enabled(n)) {
+        pci_set_irq(PCI_DEVICE(n), 0);
+    }
+}
+
+static void nvme_ctrl_shutdown(NvmeCtrl *n)
+{
+    nvme_ctrl_drain_namespaces(n);
+    for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
+        if (n->namespaces[i]) {
+            nvme_ns_flush(n->namespaces[i]);
+        }
+    }
+}
+
+static bool nvme_ctrl_css_ok(NvmeCtrl *n, uint32_t css)
+{
+    switch (css) {
+    case NVME_CC_CSS_NVM:
+        return true;
+    case NVME_CC_CSS_ALL:
+        return NVME_CAP_CSS(n->cap) & NVME_CAP_CSS_IOCS;
+    default:
+        return false;
+    }
+}
+
+static bool nvme_ctrl_start(NvmeCtrl *n)
+{
+    uint32_t mps = NVME_CC_MPS(n->cc);
+    uint32_t asqs = NVME_AQA_ASQS(n->aqa) + 1;
+    uint32_t acqs = NVME_AQA_ACQS(n->aqa) + 1;
+    const char *why = NULL;
+
+    if (mps < NVME_CAP_MPSMIN(n->cap) || mps > NVME_CAP_MPSMAX(n->cap)) {
+        why = "CC.MPS outside CAP.MPSMIN..MPSMAX";
+    } else if (!nvme_ctrl_css_ok(n, NVME_CC_CSS(n->cc))) {
+        why = "unsupported CC.CSS";
+    } else if (NVME_CC_AMS(n->cc) != 0) {
+        why = "unsupported CC.AMS";
+    } else if (asqs < 2 || acqs < 2) {
+        why = "admin queue sizes in AQA are too small";
+    } else if (!n->asq || !n->acq) {
+        why = "ASQ or ACQ is zero";
+    } else if ((n->asq | n->acq) & ((4096ULL << mps) - 1)) {
+        why = "ASQ or ACQ is not aligned to the memory page size";
+    }
+    if (why) {
+        qemu_log_mask(LOG_GUEST_ERROR, "nvme: cannot enable: %s\n", why);
+        trace_nvme_err_start(why);
+        return false;
+    }
+
+    n->page_bits = 12 + mps;
+    n->page_size = 1u << n->page_bits;
+    nvme_cq_create(n, 0, n->acq, acqs, 0, true);
+    nvme_sq_create(n, 0, 0, n->asq, asqs);
+    n->start_time_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    trace_nvme_ctrl_ready();
+    return true;
+}
+
+static void nvme_write_cc(NvmeCtrl *n, uint32_t value)
+{
+    uint32_t old = n->cc;
+
+    n->cc = value;
+    if (NVME_CC_EN(value) && !NVME_CC_EN(old)) {
+        if (nvme_ctrl_start(n)) {
+            n->csts |= NVME_CSTS_RDY_BIT;
+        }
+    } else if (!NVME_CC_EN(value) && NVME_CC_EN(old)) {
+        nvme_ctrl_reset(n);
+        n->csts &= ~NVME_CSTS_SHST_MASK;
+    }
+    if (NVME_CC_SHN(value) && !NVME_CC_SHN(old)) {
+        trace_nvme_ctrl_shutdown(NVME_CC_SHN(value));
+        nvme_ctrl_shutdown(n);
+        n->csts = (n->csts & ~NVME_CSTS_SHST_MASK) |
+                  (NVME_SHST_COMPLETE << NVME_CSTS_SHST_SHIFT);
+    } else if (!NVME_CC_SHN(value) && NVME_CC_SHN(old)) {
+        n->csts &= ~NVME_CSTS_SHST_MASK;
+    }
+}
+
+static void nvme_subsystem_reset(NvmeCtrl *n)
+{
+    trace_nvme_subsystem_reset();
+    nvme_ctrl_reset(n);
+    n->cc = 0;
+    n->csts = NVME_CSTS_NSSRO_BIT;
+}
+
+/* Changing admin queue registers while enabled is ignored (Base 3.1.4). */
+static void nvme_write_reg32(NvmeCtrl *n, hwaddr offset, uint32_t value)
+{
+    bool enabled = NVME_CC_EN(n->cc);
+
+    switch (offset) {
+    case NVME_REG_INTMS:
+        n->intms |= value;
+        if (!nvme_ctrl_msix_enabled(n)) {
+            nvme_irq_update_intx(n);
+        }
+        break;
+    case NVME_REG_INTMC:
+        n->intms &= ~value;
+        if (!nvme_ctrl_msix_enabled(n)) {
+            nvme_irq_update_intx(n);
+        }
+        break;
+    case NVME_REG_CC:
+        nvme_write_cc(n, value);
+        break;
+    case NVME_REG_CSTS:
+        /* NSSRO is write-1-to-clear; the rest is read-only. */
+        n->csts &= ~(value & NVME_CSTS_NSSRO_BIT);
+        break;
+    case NVME_REG_NSSR:
+        if (value == NVME_NSSR_RESET_VALUE) {
+            nvme_subsystem_reset(n);
+        }
+        break;
+    case NVME_REG_AQA:
+        if (!enabled) {
+            n->aqa = value & 0x0fff0fff;
+        }
+        break;
+    case NVME_REG_ASQ:
+    case NVME_REG_ASQ + 4:
+    case NVME_REG_ACQ:
+    case NVME_REG_ACQ + 4: {
+        uint64_t *reg = offset < NVME_REG_ACQ ? &n->asq : &n->acq;
+        int shift = (offset & 4) ? 32 : 0;
+
+        if (!enabled) {
+            *reg = deposit64(*reg, shift, 32, value);
+        }
+        break;
+    }
+    default:
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "nvme: write to read-only or reserved register 0x%"
+                      HWADDR_PRIx "\n", offset);
+        trace_nvme_err_reg_write(offset, value);
+        break;
+    }
+}
+
+static void nvme_sync_reg_image(NvmeCtrl *n, NvmeBar *bar)
+{
+    memset(bar, 0, offsetof(NvmeBar, rsvd6c));
+    nvme_reg_set64(bar, NVME_REG_CAP, n->cap);
+    nvme_reg_set32(bar, NVME_REG_VS, n->vs);
+    nvme_reg_set32(bar, NVME_REG_INTMS, n->intms);
+    nvme_reg_set32(bar, NVME_REG_INTMC, n->intms);
+    nvme_reg_set32(bar, NVME_REG_CC, n->cc);
+    nvme_reg_set32(bar, NVME_REG_CSTS, n->csts);
+    nvme_reg_set32(bar, NVME_REG_AQA, n->aqa);
+    nvme_reg_set64(bar, NVME_REG_ASQ, n->asq);
+    nvme_reg_set64(bar, NVME_REG_ACQ, n->acq);
+    nvme_reg_set32(bar, NVME_REG_CRTO, (uint32_t)NVME_CAP_TO(n->cap));
+}
+
+static uint64_t nvme_mmio_read(void *opaque, hwaddr addr, unsigned size)
+{
+    NvmeCtrl *n = opaque;
+    NvmeBar bar;
+
+    if (addr & (size - 1)) {
+        qemu_log_mask(LOG_GUEST_ERROR, "nvme: misaligned register read\n");
+        return 0;
+    }
+    if (addr >= NVME_REG_SIZE) {
+        /* Doorbells are write-only and read as zero. */
+        return 0;
+    }
+    if (addr >= offsetof(NvmeBar, rsvd6c)) {
+        return 0;
+    }
+    nvme_sync_reg_image(n, &bar);
+    return ldn_le_p((uint8_t *)&bar + addr, size);
+}
+
+static void nvme_mmio_write(void *opaque, hwaddr addr, uint64_t data,
+                            unsigned size)
+{
+    NvmeCtrl *n = opaque;
+
+    trace_nvme_mmio_write(addr, data, size);
+    if (addr & (size - 1)) {
+        qemu_log_mask(LOG_GUEST_ERROR, "nvme: misaligned register write\n");
+        return;
+    }
+    if (addr >= NVME_REG_SIZE) {
+        if (size != 4) {
+            qemu_log_mask(LOG_GUEST_ERROR, "nvme: doorbell write not 32-bit\n");
+            return;
+        }
+        nvme_doorbell_write(n, addr, data);
+        return;
+    }
+    nvme_write_reg32(n, addr, data);
+    if (size == 8) {
+        nvme_write_reg32(n, addr + 4, data >> 32);
+    }
+}
+
+static const MemoryRegionOps nvme_mmio_ops = {
+    .read = nvme_mmio_read,
+    .write = nvme_mmio_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = {
+        .min_access_size = 2,
+        .max_access_size = 8,
+    },
+    .impl = {
+        .min_access_size = 2,
+        .max_access_size = 8,
+    },
+};
+
+/* Realize */
+
+static bool nvme_check_params(NvmeCtrl *n, Error **errp)
+{
+    NvmeParams *p = &n->params;
+
+    if (!p->serial) {
+        error_setg(errp, "nvme: serial property is required");
+        return false;
+    }
+    if (strlen(p->serial) > sizeof(n->id_ctrl.sn)) {
+        error_setg(errp, "nvme: serial must be at most %zu characters",
+                   sizeof(n->id_ctrl.sn));
+        return false;
+    }
+    if (p->max_ioqpairs < 1 || p->max_ioqpairs > NVME_MAX_IOQPAIRS) {
+        error_setg(errp, "nvme: max_ioqpairs must be between 1 and %u",
+                   NVME_MAX_IOQPAIRS);
+        return false;
+    }
+    if (p->msix_qsize < 1 || p->msix_qsize > PCI_MSIX_FLAGS_QSIZE + 1) {
+        error_setg(errp, "nvme: msix_qsize must be between 1 and %u",
+                   PCI_MSIX_FLAGS_QSIZE + 1);
+        return false;
+    }
+    if (p->mqes < 1) {
+        error_setg(errp, "nvme: mqes must be at least 1");
+        return false;
+    }
+    return true;
+}
+
+static void nvme_init_regs(NvmeCtrl *n)
+{
+    uint64_t cap = 0;
+
+    cap |= MIN(n->params.mqes, NVME_MAX_QUEUE_ENTRIES - 1);
+    cap |= 1ULL << NVME_CAP_CQR_SHIFT;
+    cap |= 0xfULL << NVME_CAP_TO_SHIFT;             /* 7.5 s */
+    cap |= 1ULL << NVME_CAP_NSSRS_SHIFT;
+    cap |= (uint64_t)(NVME_CAP_CSS_NVM | NVME_CAP_CSS_IOCS)
+           << NVME_CAP_CSS_SHIFT;
+    cap |= 0ULL << NVME_CAP_MPSMIN_SHIFT;           /* 4 KiB */
+    cap |= 4ULL << NVME_CAP_MPSMAX_SHIFT;           /* 64 KiB */
+    n->cap = cap;
+    n->vs = NVME_VS(2, 0, 0);
+    n->features.vwc = true;
+    n->features.temp_thresh_hi = 0x157;
+}
+
+static bool nvme_init_pci(NvmeCtrl *n, Error **errp)
+{
+    PCIDevice *pci = PCI_DEVICE(n);
+    uint8_t *conf = pci->config;
+    uint32_t msix_table_off, msix_pba_off, bar_size;
+
+    pci_config_set_prog_interface(conf, 0x2);
+    pci_config_set_class(conf, PCI_CLASS_STORAGE_EXPRESS);
+    pci_config_set_vendor_id(conf, NVME_PCI_VENDOR_ID);
+    pci_config_set_device_id(conf, NVME_PCI_DEVICE_ID);
+    pci_set_word(conf + PCI_SUBSYSTEM_VENDOR_ID, NVME_PCI_VENDOR_ID);
+    pci_set_word(conf + PCI_SUBSYSTEM_ID, 0x1100);
+    conf[PCI_INTERRUPT_PIN] = 1;
+
+    if (pcie_endpoint_cap_init(pci, 0x80) < 0) {
+        error_setg(errp, "nvme: cannot add the PCIe capability");
+        return false;
+    }
+    if (pci_pm_init(pci, 0x60, errp) < 0) {
+        return false;
+    }
+
+    n->reg_size = NVME_REG_SIZE + NVME_DB_STRIDE * n->num_queues;
+    msix_table_off = QEMU_ALIGN_UP(n->reg_size, NVME_MSIX_BAR_ALIGN);
+    msix_pba_off = QEMU_ALIGN_UP(msix_table_off +
+                                 n->params.msix_qsize * PCI_MSIX_ENTRY_SIZE,
+                                 NVME_MSIX_BAR_ALIGN);
+    bar_size = pow2ceil(msix_pba_off + QEMU_ALIGN_UP(n->params.msix_qsize, 64) / 8);
+    bar_size = MAX(bar_size, 16 * KiB);
+
+    memory_region_init(&n->bar0, OBJECT(n), "nvme-bar0", bar_size);
+    memory_region_init_io(&n->iomem, OBJECT(n), &nvme_mmio_ops, n, "nvme",
+                          n->reg_size);
+    memory_region_add_subregion(&n->bar0, 0, &n->iomem);
+    if (msix_init(pci, n->params.msix_qsize, &n->bar0, 0, msix_table_off,
+                  &n->bar0, 0, msix_pba_off, 0, errp) < 0) {
+        return false;
+    }
+    pci_register_bar(pci, 0, PCI_BASE_ADDRESS_SPACE_MEMORY |
+                     PCI_BASE_ADDRESS_MEM_TYPE_64, &n->bar0);
+    return true;
+}
+
+static void nvme_realize(PCIDevice *pci, Error **errp)
+{
+    NvmeCtrl *n = NVME(pci);
+
+    if (!nvme_check_params(n, errp)) {
+        return;
+    }
+    n->num_queues = n->params.max_ioqpairs + 1;
+    qbus_init(&n->bus, sizeof(NvmeBus), TYPE_NVME_BUS, DEVICE(n),
+              DEVICE(n)->id);
+
+    if (n->subsys && !nvme_subsys_register_ctrl(n->subsys, n, errp)) {
+        return;
+    }
+    if (!nvme_init_pci(n, errp)) {
+        goto err_subsys;
+    }
+    n->sq = g_new0(NvmeSQueue *, n->num_queues);
+    n->cq = g_new0(NvmeCQueue *, n->num_queues);
+    nvme_init_regs(n);
+    nvme_admin_init_id_ctrl(n);
+
+    if (n->blkconf.blk) {
+        NvmeNamespace *ns = &n->implicit_ns;
+
+        ns->params.nsid = 1;
+        if (!nvme_ns_setup(ns, &n->blkconf, errp) ||
+            !nvme_ns_attach(n, ns, errp)) {
+            goto err_pci;
+        }
+    }
+    return;
+
+err_pci:
+    g_free(n->sq);
+    g_free(n->cq);
+    msix_uninit(pci, &n->bar0, &n->bar0);
+err_subsys:
+    if (n->subsys) {
+        nvme_subsys_unregister_ctrl(n->subsys, n);
+    }
+}
+
+static void nvme_exit(PCIDevice *pci)
+{
+    NvmeCtrl *n = NVME(pci);
+
+    nvme_ctrl_reset(n);
+    nvme_ctrl_shutdown(n);
+    if (n->subsys) {
+        nvme_subsys_unregister_ctrl(n->subsys, n);
+    }
+    g_free(n->sq);
+    g_free(n->cq);
+    msix_uninit(pci, &n->bar0, &n->bar0);
+}
+
+static void nvme_reset_hold(Object *obj, ResetType type)
+{
+    NvmeCtrl *n = NVME(obj);
+
+    nvme_ctrl_reset(n);
+    n->cc = 0;
+    n->csts = 0;
+    n->aqa = 0;
+    n->asq = 0;
+    n->acq = 0;
+}
+
+static const Property nvme_props[] = {
+    DEFINE_BLOCK_PROPERTIES(NvmeCtrl, blkconf),
+    DEFINE_PROP_STRING("serial", NvmeCtrl, params.serial),
+    DEFINE_PROP_LINK("subsys", NvmeCtrl, subsys, TYPE_NVME_SUBSYS,
+                     NvmeSubsystem *),
+    DEFINE_PROP_UINT32("max_ioqpairs", NvmeCtrl, params.max_ioqpairs, 64),
+    DEFINE_PROP_UINT16("msix_qsize", NvmeCtrl, params.msix_qsize, 65),
+    DEFINE_PROP_UINT16("mqes", NvmeCtrl, params.mqes, 0x7ff),
+    DEFINE_PROP_UINT8("mdts", NvmeCtrl, params.mdts, 7),
+    DEFINE_PROP_BOOL("use-intel-id", NvmeCtrl, params.use_intel_id, false),
+};
+
+static const VMStateDescription nvme_vmstate = {
+    .name = "nvme",
+    .unmigratable = 1,
+};
+
+static void nvme_class_init(ObjectClass *oc, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(oc);
+    PCIDeviceClass *pc = PCI_DEVICE_CLASS(oc);
+    ResettableClass *rc = RESETTABLE_CLASS(oc);
+
+    pc->realize = nvme_realize;
+    pc->exit = nvme_exit;
+    pc->class_id = PCI_CLASS_STORAGE_EXPRESS;
+    pc->vendor_id = NVME_PCI_VENDOR_ID;
+    pc->device_id = NVME_PCI_DEVICE_ID;
+    pc->revision = 2;
+    rc->phases.hold = nvme_reset_hold;
+    set_bit(DEVICE_CATEGORY_STORAGE, dc->categories);
+    dc->desc = "Non-Volatile Memory Express";
+    device_class_set_props(dc, nvme_props);
+    dc->vmsd = &nvme_vmstate;
+}
+
+static void nvme_instance_init(Object *obj)
+{
+    NvmeCtrl *n = NVME(obj);
+
+    device_add_bootindex_property(obj, &n->blkconf.bootindex, "bootindex",
+                                  "/namespace@1,0", DEVICE(obj));
+}
+
+static const TypeInfo nvme_info = {
+    .name = TYPE_NVME,
+    .parent = TYPE_PCI_DEVICE,
+    .instance_size = sizeof(NvmeCtrl),
+    .instance_init = nvme_instance_init,
+    .class_init = nvme_class_init,
+    .interfaces = (InterfaceInfo[]) {
+        { INTERFACE_PCIE_DEVICE },
+        { }
+    },
+};
+
+static const TypeInfo nvme_bus_info = {
+    .name = TYPE_NVME_BUS,
+    .parent = TYPE_BUS,
+    .instance_size = sizeof(NvmeBus),
+};
+
+static void nvme_register_types(void)
+{
+    type_register_static(&nvme_info);
+    type_register_static(&nvme_bus_info);
+}
+
+type_init(nvme_register_types)

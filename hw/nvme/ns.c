@@ -1,0 +1,282 @@
+/*
+ * NVMe device model: namespaces.
+ *
+ * A namespace binds a block backend to an NSID and holds its Identify
+ * Namespace data. It comes from an nvme-ns device on a controller's bus, or
+ * from the controller's own drive= property as namespace 1.
+ *
+ * Written from the NVM Express NVM Command Set Specification 1.0.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/cutils.h"
+#include "qemu/units.h"
+#include "qapi/error.h"
+#include "hw/qdev-properties.h"
+#include "hw/qdev-properties-system.h"
+#include "system/block-backend.h"
+#include "system/system.h"
+#include "nvme.h"
+#include "trace.h"
+
+#define NVME_MIN_LBA_SIZE   512
+#define NVME_MAX_LBA_SIZE   65536u
+
+static bool nvme_ns_parse_nguid(NvmeNamespace *ns, Error **errp)
+{
+    const char *s = ns->params.nguid_str;
+    size_t pos = 0;
+
+    if (!s) {
+        return true;
+    }
+    /* 32 hex digits, optionally grouped with '-' as users write UUIDs. */
+    for (; *s && pos < 32; s++) {
+        int v = g_ascii_xdigit_value(*s);
+
+        if (*s == '-') {
+            continue;
+        }
+        if (v < 0) {
+            break;
+        }
+        ns->nguid[pos / 2] |= v << ((pos & 1) ? 0 : 4);
+        pos++;
+    }
+    if (pos != 32 || *s) {
+        error_setg(errp, "nvme-ns: nguid must be 32 hexadecimal digits");
+        return false;
+    }
+    return true;
+}
+
+static void nvme_ns_init_identify(NvmeNamespace *ns, BlockConf *conf)
+{
+    NvmeIdNs *id = &ns->id_ns;
+    uint32_t pbs_ratio = conf->physical_block_size / conf->logical_block_size;
+
+    memset(id, 0, sizeof(*id));
+    id->nsze = cpu_to_le64(ns->nlbas);
+    id->ncap = cpu_to_le64(ns->nlbas);
+    id->nuse = cpu_to_le64(ns->nlbas);
+    id->nlbaf = 0;                      /* one format, 0's based */
+    id->flbas = ns->lbaf_index;
+    id->lbaf[0].ds = ns->lba_bits;
+    id->nmic = ns->params.shared ? 1 : 0;
+    if (pbs_ratio > 1) {
+        /* NPWG, NPWA, NPDG, NPDA and NOWS are valid (0's based). */
+        id->nsfeat |= NVME_NSFEAT_OPTPERF;
+        id->npwg = cpu_to_le16(pbs_ratio - 1);
+        id->npwa = cpu_to_le16(pbs_ratio - 1);
+        id->npdg = cpu_to_le16(pbs_ratio - 1);
+        id->npda = cpu_to_le16(pbs_ratio - 1);
+        id->nows = cpu_to_le16(pbs_ratio - 1);
+    }
+    memcpy(id->nguid, ns->nguid, sizeof(id->nguid));
+    id->eui64 = cpu_to_be64(ns->params.eui64);
+    memset(&ns->id_ns_nvm, 0, sizeof(ns->id_ns_nvm));
+}
+
+bool nvme_ns_setup(NvmeNamespace *ns, BlockConf *conf, Error **errp)
+{
+    int64_t size;
+    bool read_only;
+
+    if (!conf->blk) {
+        error_setg(errp, "nvme-ns: drive property not set");
+        return false;
+    }
+    if (!blkconf_blocksizes(conf, errp)) {
+        return false;
+    }
+    if (conf->logical_block_size < NVME_MIN_LBA_SIZE ||
+        conf->logical_block_size > NVME_MAX_LBA_SIZE) {
+        error_setg(errp, "nvme-ns: logical_block_size must be between "
+                   "%u and %u", NVME_MIN_LBA_SIZE, NVME_MAX_LBA_SIZE);
+        return false;
+    }
+    read_only = !blk_supports_write_perm(conf->blk);
+    if (!blkconf_apply_backend_options(conf, read_only, false, errp)) {
+        return false;
+    }
+    size = blk_getlength(conf->blk);
+    if (size < 0) {
+        error_setg_errno(errp, -size, "nvme-ns: cannot get drive size");
+        return false;
+    }
+    ns->blk = conf->blk;
+    ns->conf = conf;
+    ns->csi = NVME_CSI_NVM;
+    ns->lba_size = conf->logical_block_size;
+    ns->lba_bits = ctz32(ns->lba_size);
+    ns->nlbas = size >> ns->lba_bits;
+    if (!ns->nlbas) {
+        error_setg(errp, "nvme-ns: drive is smaller than one logical block");
+        return false;
+    }
+    if (!nvme_ns_parse_nguid(ns, errp)) {
+        return false;
+    }
+    nvme_ns_init_identify(ns, conf);
+    return true;
+}
+
+/*
+ * Linux wants a unique identifier for every namespace. Without a uuid
+ * property, derive a stable one from the controller and NSID, so the same
+ * command line always yields the same identifiers.
+ */
+static void nvme_ns_default_uuid(NvmeCtrl *n, NvmeNamespace *ns)
+{
+    g_autofree char *key = NULL;
+    g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+    uint8_t digest[32];
+    gsize len = sizeof(digest);
+
+    if (!qemu_uuid_is_null(&ns->params.uuid)) {
+        return;
+    }
+    key = g_strdup_printf("%s/%u", (char *)n->id_ctrl.subnqn, ns->nsid);
+    g_checksum_update(sum, (const guchar *)key, strlen(key));
+    g_checksum_get_digest(sum, digest, &len);
+    memcpy(ns->params.uuid.data, digest, sizeof(ns->params.uuid.data));
+    /* RFC 4122 variant, version 8 (custom) */
+    ns->params.uuid.data[6] = (ns->params.uuid.data[6] & 0x0f) | 0x80;
+    ns->params.uuid.data[8] = (ns->params.uuid.data[8] & 0x3f) | 0x80;
+}
+
+bool nvme_ns_attach(NvmeCtrl *n, NvmeNamespace *ns, Error **errp)
+{
+    uint32_t nsid = ns->params.nsid;
+
+    if (nsid > NVME_MAX_NAMESPACES) {
+        error_setg(errp, "nvme-ns: nsid must be at most %u",
+                   NVME_MAX_NAMESPACES);
+        return false;
+    }
+    if (!nsid) {
+        for (nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
+            if (!n->namespaces[nsid]) {
+                break;
+            }
+        }
+        if (nsid > NVME_MAX_NAMESPACES) {
+            error_setg(errp, "nvme-ns: no free namespace identifier");
+            return false;
+        }
+    } else if (n->namespaces[nsid]) {
+        error_setg(errp, "nvme-ns: nsid %u is already in use", nsid);
+        return false;
+    }
+    ns->nsid = nsid;
+    nvme_ns_default_uuid(n, ns);
+    n->namespaces[nsid] = ns;
+    trace_nvme_ns_attach(nsid, ns->nlbas, ns->lba_size);
+    return true;
+}
+
+static void nvme_ns_detach(NvmeCtrl *n, NvmeNamespace *ns)
+{
+    if (ns->nsid && n->namespaces[ns->nsid] == ns) {
+        nvme_ns_drain(ns);
+        n->namespaces[ns->nsid] = NULL;
+    }
+}
+
+void nvme_ns_drain(NvmeNamespace *ns)
+{
+    blk_drain(ns->blk);
+}
+
+void nvme_ns_flush(NvmeNamespace *ns)
+{
+    blk_flush(ns->blk);
+}
+
+/* The nvme-ns device */
+
+static NvmeCtrl *nvme_ns_device_ctrl(DeviceState *dev, Error **errp)
+{
+    BusState *bus = qdev_get_parent_bus(dev);
+
+    if (!bus || !object_dynamic_cast(OBJECT(bus->parent), TYPE_NVME)) {
+        error_setg(errp, "nvme-ns: must be plugged into an nvme controller");
+        return NULL;
+    }
+    return NVME(bus->parent);
+}
+
+static void nvme_ns_device_realize(DeviceState *dev, Error **errp)
+{
+    NvmeNamespaceDevice *nsdev = NVME_NS(dev);
+    NvmeNamespace *ns = &nsdev->ns;
+    NvmeCtrl *n = nvme_ns_device_ctrl(dev, errp);
+
+    if (!n || !nvme_ns_setup(ns, &nsdev->blkconf, errp)) {
+        return;
+    }
+    if (!ns->params.detached) {
+        nvme_ns_attach(n, ns, errp);
+    }
+}
+
+static void nvme_ns_device_unrealize(DeviceState *dev)
+{
+    NvmeNamespaceDevice *nsdev = NVME_NS(dev);
+    NvmeCtrl *n = nvme_ns_device_ctrl(dev, NULL);
+
+    if (n) {
+        nvme_ns_detach(n, &nsdev->ns);
+    }
+}
+
+static const Property nvme_ns_props[] = {
+    DEFINE_BLOCK_PROPERTIES(NvmeNamespaceDevice, blkconf),
+    DEFINE_PROP_UINT32("nsid", NvmeNamespaceDevice, ns.params.nsid, 0),
+    DEFINE_PROP_UUID_NODEFAULT("uuid", NvmeNamespaceDevice, ns.params.uuid),
+    DEFINE_PROP_UINT64("eui64", NvmeNamespaceDevice, ns.params.eui64, 0),
+    DEFINE_PROP_STRING("nguid", NvmeNamespaceDevice, ns.params.nguid_str),
+    DEFINE_PROP_BOOL("shared", NvmeNamespaceDevice, ns.params.shared, true),
+    DEFINE_PROP_BOOL("detached", NvmeNamespaceDevice, ns.params.detached,
+                     false),
+};
+
+static void nvme_ns_device_class_init(ObjectClass *oc, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(oc);
+
+    set_bit(DEVICE_CATEGORY_STORAGE, dc->categories);
+    dc->bus_type = TYPE_NVME_BUS;
+    dc->realize = nvme_ns_device_realize;
+    dc->unrealize = nvme_ns_device_unrealize;
+    dc->desc = "Virtual NVMe namespace";
+    device_class_set_props(dc, nvme_ns_props);
+}
+
+static void nvme_ns_device_instance_init(Object *obj)
+{
+    NvmeNamespaceDevice *nsdev = NVME_NS(obj);
+    char *bootpath = g_strdup_printf("/namespace@%u,0",
+                                     nsdev->ns.params.nsid);
+
+    device_add_bootindex_property(obj, &nsdev->blkconf.bootindex,
+                                  "bootindex", bootpath, DEVICE(obj));
+    g_free(bootpath);
+}
+
+static const TypeInfo nvme_ns_device_info = {
+    .name = TYPE_NVME_NS,
+    .parent = TYPE_DEVICE,
+    .instance_size = sizeof(NvmeNamespaceDevice),
+    .instance_init = nvme_ns_device_instance_init,
+    .class_init = nvme_ns_device_class_init,
+};
+
+static void nvme_ns_register_types(void)
+{
+    type_register_static(&nvme_ns_device_info);
+}
+
+type_init(nvme_ns_register_types)

@@ -1,0 +1,279 @@
+/*
+ * NVMe device model: internal types shared by the controller, the command
+ * sets, namespaces and the subsystem.
+ *
+ * Ownership: a controller owns its queues and every request in them; a
+ * namespace (from nvme-ns or the controller's own drive=) owns its block
+ * backend; the subsystem only links controllers and namespaces.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_NVME_NVME_H
+#define HW_NVME_NVME_H
+
+#include "qemu/uuid.h"
+#include "hw/pci/pci_device.h"
+#include "hw/block/block.h"
+#include "system/dma.h"
+#include "block/nvme.h"
+
+#define NVME_MAX_NAMESPACES     256     /* NN: highest NSID we hand out */
+#define NVME_MAX_CONTROLLERS    32      /* per subsystem */
+#define NVME_MAX_QUEUE_ENTRIES  4096    /* CAP.MQES + 1 */
+#define NVME_ADMIN_QUEUE_MAX    4096
+#define NVME_AERL               3       /* 0's based: four outstanding AERs */
+#define NVME_MAX_PENDING_EVENTS 64
+#define NVME_SQES               6       /* 64-byte submission entries */
+#define NVME_CQES               4       /* 16-byte completion entries */
+#define NVME_PCI_VENDOR_ID      0x1b36  /* Red Hat, Inc. (QEMU devices) */
+#define NVME_PCI_DEVICE_ID      0x0010
+
+#define TYPE_NVME_BUS   "nvme-bus"
+#define TYPE_NVME       "nvme"
+#define TYPE_NVME_NS    "nvme-ns"
+#define TYPE_NVME_SUBSYS "nvme-subsys"
+
+OBJECT_DECLARE_SIMPLE_TYPE(NvmeBus, NVME_BUS)
+OBJECT_DECLARE_SIMPLE_TYPE(NvmeCtrl, NVME)
+OBJECT_DECLARE_SIMPLE_TYPE(NvmeNamespaceDevice, NVME_NS)
+OBJECT_DECLARE_SIMPLE_TYPE(NvmeSubsystem, NVME_SUBSYS)
+
+typedef struct NvmeNamespace NvmeNamespace;
+typedef struct NvmeRequest NvmeRequest;
+typedef struct NvmeSQueue NvmeSQueue;
+typedef struct NvmeCQueue NvmeCQueue;
+
+struct NvmeBus {
+    BusState parent_bus;
+};
+
+/* User configuration of one namespace (nvme-ns properties). */
+typedef struct NvmeNamespaceParams {
+    uint32_t nsid;
+    QemuUUID uuid;
+    uint64_t eui64;
+    bool eui64_set;
+    char *nguid_str;
+    bool shared;
+    bool detached;
+} NvmeNamespaceParams;
+
+/* A namespace: block backend plus its Identify data, whoever created it. */
+struct NvmeNamespace {
+    BlockBackend *blk;
+    BlockConf *conf;
+    NvmeNamespaceParams params;
+    uint32_t nsid;
+    uint8_t csi;
+    uint8_t lbaf_index;
+    uint32_t lba_size;
+    uint8_t lba_bits;
+    uint64_t nlbas;
+    uint8_t nguid[16];
+    NvmeIdNs id_ns;
+    NvmeIdNsNvm id_ns_nvm;
+};
+
+struct NvmeNamespaceDevice {
+    DeviceState parent_obj;
+    BlockConf blkconf;
+    NvmeNamespace ns;
+    NvmeSubsystem *subsys;
+};
+
+/* Submission queue entries become requests; each is on exactly one list. */
+struct NvmeRequest {
+    NvmeSQueue *sq;
+    NvmeNamespace *ns;
+    BlockAIOCB *aiocb;
+    uint16_t status;
+    NvmeCmd cmd;
+    NvmeCqe cqe;
+    BlockAcctCookie acct;
+    QEMUSGList sg;          /* data pointer, kept allocated across reuse */
+    QTAILQ_ENTRY(NvmeRequest) entry;
+};
+
+struct NvmeSQueue {
+    NvmeCtrl *ctrl;
+    uint16_t sqid;
+    uint16_t cqid;
+    uint32_t size;          /* entries (1's based) */
+    uint32_t head;
+    uint32_t tail;
+    uint64_t dma_addr;
+    NvmeRequest *io_req;    /* array of size entries */
+    QTAILQ_HEAD(, NvmeRequest) req_list;    /* free */
+    QTAILQ_HEAD(, NvmeRequest) out_req_list; /* submitted to a handler */
+    QTAILQ_ENTRY(NvmeSQueue) entry;         /* on its CQ's sq_list */
+    QEMUBH *bh;
+};
+
+struct NvmeCQueue {
+    NvmeCtrl *ctrl;
+    uint8_t phase;
+    uint16_t cqid;
+    uint16_t vector;
+    bool irq_enabled;
+    bool irq_pending;       /* posted entries the host has not been told of */
+    uint32_t size;
+    uint32_t head;
+    uint32_t tail;
+    uint64_t dma_addr;
+    QTAILQ_HEAD(, NvmeSQueue) sq_list;
+    QTAILQ_HEAD(, NvmeRequest) req_list;    /* finished, waiting for a slot */
+    QEMUBH *bh;
+};
+
+typedef struct NvmeParams {
+    char *serial;
+    uint32_t max_ioqpairs;
+    uint16_t msix_qsize;
+    uint16_t mqes;
+    uint8_t mdts;
+    bool use_intel_id;
+} NvmeParams;
+
+typedef struct NvmeAsyncEvent {
+    uint8_t type;
+    uint8_t info;
+    uint8_t log_page;
+} NvmeAsyncEvent;
+
+/* Feature values the controller keeps (current values). */
+typedef struct NvmeFeatures {
+    uint32_t arbitration;
+    uint32_t power_mgmt;
+    uint16_t temp_thresh_hi;
+    uint16_t temp_thresh_lo;
+    uint32_t err_rec;
+    uint32_t int_coalescing;
+    uint32_t write_atomicity;
+    uint32_t async_config;
+    bool vwc;
+} NvmeFeatures;
+
+struct NvmeCtrl {
+    PCIDevice parent_obj;
+    MemoryRegion bar0;          /* registers, doorbells, MSI-X table */
+    MemoryRegion iomem;         /* registers and doorbells */
+    NvmeBus bus;
+    NvmeParams params;
+    BlockConf blkconf;          /* drive= gives an implicit namespace 1 */
+    NvmeNamespace implicit_ns;
+    NvmeSubsystem *subsys;
+    uint16_t cntlid;
+
+    /* Register state (Base 3.1.4) */
+    uint64_t cap;
+    uint32_t vs;
+    uint32_t intms;
+    uint32_t cc;
+    uint32_t csts;
+    uint32_t aqa;
+    uint64_t asq;
+    uint64_t acq;
+
+    uint32_t page_size;
+    uint8_t page_bits;
+    uint32_t reg_size;          /* registers plus doorbells */
+    uint32_t num_queues;        /* max_ioqpairs + 1 */
+    uint16_t nr_sq_granted;     /* Number of Queues feature, 1's based */
+    uint16_t nr_cq_granted;
+
+    NvmeSQueue **sq;
+    NvmeCQueue **cq;
+    NvmeNamespace *namespaces[NVME_MAX_NAMESPACES + 1];
+
+    NvmeIdCtrl id_ctrl;
+    NvmeFeatures features;
+    uint64_t host_timestamp;
+    int64_t timestamp_set_ns;
+
+    /* Asynchronous events (Base 5.2) */
+    NvmeRequest *aer_reqs[NVME_AERL + 1];
+    uint8_t outstanding_aers;
+    NvmeAsyncEvent pending_events[NVME_MAX_PENDING_EVENTS];
+    uint8_t pending_event_count;
+    uint8_t aer_mask;           /* event types awaiting Get Log Page */
+
+    /* SMART / Health counters */
+    uint64_t data_units_read;   /* in bytes; reported per 512000 */
+    uint64_t data_units_written;
+    uint64_t host_read_commands;
+    uint64_t host_write_commands;
+    uint64_t error_count;
+    int64_t start_time_ns;
+};
+
+/* The subsystem: controllers and the namespaces they may share. */
+struct NvmeSubsystem {
+    DeviceState parent_obj;
+    NvmeBus bus;
+    char *nqn;
+    NvmeCtrl *ctrls[NVME_MAX_CONTROLLERS];
+    NvmeNamespace *namespaces[NVME_MAX_NAMESPACES + 1];
+};
+
+/* One entry of a command set's opcode table (Base 5.16.1.6 effects). */
+typedef uint16_t (*NvmeCommandHandler)(NvmeCtrl *n, NvmeRequest *req);
+
+typedef struct NvmeOpcodeDesc {
+    NvmeCommandHandler handler;
+    uint32_t effects;
+    bool needs_ns;              /* NSID must name an active namespace */
+} NvmeOpcodeDesc;
+
+/* ctrl.c */
+void nvme_req_complete(NvmeRequest *req);
+void nvme_enqueue_event(NvmeCtrl *n, uint8_t type, uint8_t info,
+                        uint8_t log_page);
+void nvme_clear_events(NvmeCtrl *n, uint8_t type);
+NvmeNamespace *nvme_ctrl_ns(NvmeCtrl *n, uint32_t nsid);
+uint16_t nvme_sq_create(NvmeCtrl *n, uint16_t sqid, uint16_t cqid,
+                        uint64_t dma_addr, uint32_t size);
+uint16_t nvme_cq_create(NvmeCtrl *n, uint16_t cqid, uint64_t dma_addr,
+                        uint32_t size, uint16_t vector, bool irq_enabled);
+void nvme_sq_free(NvmeCtrl *n, NvmeSQueue *sq);
+void nvme_cq_free(NvmeCtrl *n, NvmeCQueue *cq);
+bool nvme_ctrl_msix_enabled(NvmeCtrl *n);
+
+/* dma.c */
+uint16_t nvme_map_dptr(NvmeCtrl *n, NvmeRequest *req, uint64_t len);
+uint16_t nvme_dma_to_host(NvmeCtrl *n, NvmeRequest *req, const void *buf,
+                          uint64_t len);
+uint16_t nvme_dma_from_host(NvmeCtrl *n, NvmeRequest *req, void *buf,
+                            uint64_t len);
+
+/* admin.c */
+extern const NvmeOpcodeDesc nvme_admin_opcodes[256];
+void nvme_aer_process(NvmeCtrl *n);
+void nvme_admin_init_id_ctrl(NvmeCtrl *n);
+
+/* nvm.c */
+extern const NvmeOpcodeDesc nvme_nvm_opcodes[256];
+uint16_t nvme_nvm_oncs(void);
+
+/* ns.c */
+bool nvme_ns_setup(NvmeNamespace *ns, BlockConf *conf, Error **errp);
+void nvme_ns_drain(NvmeNamespace *ns);
+void nvme_ns_flush(NvmeNamespace *ns);
+bool nvme_ns_attach(NvmeCtrl *n, NvmeNamespace *ns, Error **errp);
+
+/* subsys.c */
+bool nvme_subsys_register_ctrl(NvmeSubsystem *subsys, NvmeCtrl *n,
+                               Error **errp);
+void nvme_subsys_unregister_ctrl(NvmeSubsystem *subsys, NvmeCtrl *n);
+
+static inline uint32_t nvme_ctrl_nsid_max(void)
+{
+    return NVME_MAX_NAMESPACES;
+}
+
+static inline NvmeCtrl *nvme_req_ctrl(NvmeRequest *req)
+{
+    return req->sq->ctrl;
+}
+
+#endif /* HW_NVME_NVME_H */

@@ -1,0 +1,82 @@
+/*
+ * NVMe device model: the NVM subsystem (nvme-subsys).
+ *
+ * Gives its controllers a common NQN and unique controller identifiers.
+ * It never owns a controller: controllers register at realize and leave
+ * at unrealize, so hot-unplugging one leaves the subsystem intact.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "hw/qdev-properties.h"
+#include "nvme.h"
+#include "trace.h"
+
+bool nvme_subsys_register_ctrl(NvmeSubsystem *subsys, NvmeCtrl *n,
+                               Error **errp)
+{
+    for (int i = 0; i < NVME_MAX_CONTROLLERS; i++) {
+        if (!subsys->ctrls[i]) {
+            subsys->ctrls[i] = n;
+            n->cntlid = i;
+            trace_nvme_subsys_register_ctrl(subsys->nqn, i);
+            return true;
+        }
+    }
+    error_setg(errp, "nvme-subsys: no more than %d controllers",
+               NVME_MAX_CONTROLLERS);
+    return false;
+}
+
+void nvme_subsys_unregister_ctrl(NvmeSubsystem *subsys, NvmeCtrl *n)
+{
+    if (n->cntlid < NVME_MAX_CONTROLLERS && subsys->ctrls[n->cntlid] == n) {
+        subsys->ctrls[n->cntlid] = NULL;
+    }
+}
+
+static void nvme_subsys_realize(DeviceState *dev, Error **errp)
+{
+    NvmeSubsystem *subsys = NVME_SUBSYS(dev);
+
+    if (!subsys->nqn) {
+        subsys->nqn = g_strdup_printf("nqn.2019-08.org.qemu:%s",
+                                      dev->id ? dev->id : "subsys");
+    }
+    if (strlen(subsys->nqn) >= sizeof(((NvmeIdCtrl *)0)->subnqn)) {
+        error_setg(errp, "nvme-subsys: nqn must be shorter than %zu bytes",
+                   sizeof(((NvmeIdCtrl *)0)->subnqn));
+        return;
+    }
+}
+
+static const Property nvme_subsys_props[] = {
+    DEFINE_PROP_STRING("nqn", NvmeSubsystem, nqn),
+};
+
+static void nvme_subsys_class_init(ObjectClass *oc, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(oc);
+
+    set_bit(DEVICE_CATEGORY_STORAGE, dc->categories);
+    dc->realize = nvme_subsys_realize;
+    dc->desc = "Virtual NVMe subsystem";
+    dc->hotpluggable = false;
+    device_class_set_props(dc, nvme_subsys_props);
+}
+
+static const TypeInfo nvme_subsys_info = {
+    .name = TYPE_NVME_SUBSYS,
+    .parent = TYPE_DEVICE,
+    .instance_size = sizeof(NvmeSubsystem),
+    .class_init = nvme_subsys_class_init,
+};
+
+static void nvme_subsys_register_types(void)
+{
+    type_register_static(&nvme_subsys_info);
+}
+
+type_init(nvme_subsys_register_types)

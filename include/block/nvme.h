@@ -1,0 +1,888 @@
+/*
+ * NVM Express definitions: controller registers, queue entries and the data
+ * structures of the admin and NVM command sets.
+ *
+ * Written from the NVM Express Base Specification 2.0 and the NVM Command Set
+ * Specification 1.0. Field names follow the specifications' mnemonics. This
+ * header holds only what the specifications define; no device state.
+ *
+ * Also used by the userspace NVMe driver in block/nvme.c and by qemu-ga.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef BLOCK_NVME_H
+#define BLOCK_NVME_H
+
+/* Base 3.1.4: controller registers, at the start of BAR0 */
+typedef struct QEMU_PACKED NvmeBar {
+    uint64_t    cap;        /* 00h Controller Capabilities */
+    uint32_t    vs;         /* 08h Version */
+    uint32_t    intms;      /* 0Ch Interrupt Mask Set */
+    uint32_t    intmc;      /* 10h Interrupt Mask Clear */
+    uint32_t    cc;         /* 14h Controller Configuration */
+    uint8_t     rsvd18[4];
+    uint32_t    csts;       /* 1Ch Controller Status */
+    uint32_t    nssr;       /* 20h NVM Subsystem Reset */
+    uint32_t    aqa;        /* 24h Admin Queue Attributes */
+    uint64_t    asq;        /* 28h Admin Submission Queue Base Address */
+    uint64_t    acq;        /* 30h Admin Completion Queue Base Address */
+    uint32_t    cmbloc;     /* 38h Controller Memory Buffer Location */
+    uint32_t    cmbsz;      /* 3Ch Controller Memory Buffer Size */
+    uint32_t    bpinfo;     /* 40h Boot Partition Information */
+    uint32_t    bprsel;     /* 44h Boot Partition Read Select */
+    uint64_t    bpmbl;      /* 48h Boot Partition Memory Buffer Location */
+    uint64_t    cmbmsc;     /* 50h CMB Memory Space Control */
+    uint32_t    cmbsts;     /* 58h CMB Status */
+    uint32_t    cmbebs;     /* 5Ch CMB Elasticity Buffer Size */
+    uint32_t    cmbswtp;    /* 60h CMB Sustained Write Throughput */
+    uint32_t    nssd;       /* 64h NVM Subsystem Shutdown */
+    uint32_t    crto;       /* 68h Controller Ready Timeouts */
+    uint8_t     rsvd6c[0xe00 - 0x6c];
+    uint32_t    pmrcap;     /* E00h Persistent Memory Capabilities */
+    uint32_t    pmrctl;     /* E04h Persistent Memory Region Control */
+    uint32_t    pmrsts;     /* E08h Persistent Memory Region Status */
+    uint32_t    pmrebs;     /* E0Ch PMR Elasticity Buffer Size */
+    uint32_t    pmrswtp;    /* E10h PMR Sustained Write Throughput */
+    uint32_t    pmrmscl;    /* E14h PMR Memory Space Control Lower */
+    uint32_t    pmrmscu;    /* E18h PMR Memory Space Control Upper */
+    uint8_t     rsvde1c[0x1000 - 0xe1c];
+} NvmeBar;
+
+enum NvmeRegister {
+    NVME_REG_CAP     = 0x00,
+    NVME_REG_VS      = 0x08,
+    NVME_REG_INTMS   = 0x0c,
+    NVME_REG_INTMC   = 0x10,
+    NVME_REG_CC      = 0x14,
+    NVME_REG_CSTS    = 0x1c,
+    NVME_REG_NSSR    = 0x20,
+    NVME_REG_AQA     = 0x24,
+    NVME_REG_ASQ     = 0x28,
+    NVME_REG_ACQ     = 0x30,
+    NVME_REG_CMBLOC  = 0x38,
+    NVME_REG_CMBSZ   = 0x3c,
+    NVME_REG_CRTO    = 0x68,
+    NVME_REG_PMRCAP  = 0xe00,
+    NVME_REG_DBS     = 0x1000,  /* first doorbell */
+};
+
+/* Field accessors take the register value; every argument is parenthesised. */
+#define NVME_FIELD(val, shift, width) \
+    (((val) >> (shift)) & ((1ULL << (width)) - 1))
+
+/* CAP: Controller Capabilities */
+#define NVME_CAP_MQES(cap)      NVME_FIELD((cap), 0, 16)
+#define NVME_CAP_CQR(cap)       NVME_FIELD((cap), 16, 1)
+#define NVME_CAP_AMS(cap)       NVME_FIELD((cap), 17, 2)
+#define NVME_CAP_TO(cap)        NVME_FIELD((cap), 24, 8)
+#define NVME_CAP_DSTRD(cap)     NVME_FIELD((cap), 32, 4)
+#define NVME_CAP_NSSRS(cap)     NVME_FIELD((cap), 36, 1)
+#define NVME_CAP_CSS(cap)       NVME_FIELD((cap), 37, 8)
+#define NVME_CAP_BPS(cap)       NVME_FIELD((cap), 45, 1)
+#define NVME_CAP_MPSMIN(cap)    NVME_FIELD((cap), 48, 4)
+#define NVME_CAP_MPSMAX(cap)    NVME_FIELD((cap), 52, 4)
+#define NVME_CAP_PMRS(cap)      NVME_FIELD((cap), 56, 1)
+#define NVME_CAP_CMBS(cap)      NVME_FIELD((cap), 57, 1)
+
+#define NVME_CAP_CQR_SHIFT      16
+#define NVME_CAP_TO_SHIFT       24
+#define NVME_CAP_NSSRS_SHIFT    36
+#define NVME_CAP_CSS_SHIFT      37
+#define NVME_CAP_MPSMIN_SHIFT   48
+#define NVME_CAP_MPSMAX_SHIFT   52
+
+/* CAP.CSS bits */
+#define NVME_CAP_CSS_NVM        (1u << 0)   /* NVM command set */
+#define NVME_CAP_CSS_IOCS       (1u << 6)   /* one or more I/O command sets */
+#define NVME_CAP_CSS_ADMIN_ONLY (1u << 7)   /* no I/O command set */
+
+/* VS: Version */
+#define NVME_VS(mjr, mnr, ter)  (((mjr) << 16) | ((mnr) << 8) | (ter))
+
+/* CC: Controller Configuration */
+#define NVME_CC_EN(cc)          NVME_FIELD((cc), 0, 1)
+#define NVME_CC_CSS(cc)         NVME_FIELD((cc), 4, 3)
+#define NVME_CC_MPS(cc)         NVME_FIELD((cc), 7, 4)
+#define NVME_CC_AMS(cc)         NVME_FIELD((cc), 11, 3)
+#define NVME_CC_SHN(cc)         NVME_FIELD((cc), 14, 2)
+#define NVME_CC_IOSQES(cc)      NVME_FIELD((cc), 16, 4)
+#define NVME_CC_IOCQES(cc)      NVME_FIELD((cc), 20, 4)
+
+/* Names block/nvme.c uses to program CC and AQA. */
+#define CC_EN_MASK              0x1
+#define CC_IOSQES_SHIFT         16
+#define CC_IOCQES_SHIFT         20
+#define AQA_ASQS_SHIFT          0
+#define AQA_ACQS_SHIFT          16
+
+enum NvmeCcCss {
+    NVME_CC_CSS_NVM         = 0x0,
+    NVME_CC_CSS_ALL         = 0x6,  /* all supported I/O command sets */
+    NVME_CC_CSS_ADMIN_ONLY  = 0x7,
+};
+
+enum NvmeShutdownNotification {
+    NVME_CC_SHN_NONE        = 0,
+    NVME_CC_SHN_NORMAL      = 1,
+    NVME_CC_SHN_ABRUPT      = 2,
+};
+
+/* CSTS: Controller Status */
+#define NVME_CSTS_RDY(csts)     NVME_FIELD((csts), 0, 1)
+#define NVME_CSTS_CFS(csts)     NVME_FIELD((csts), 1, 1)
+#define NVME_CSTS_SHST(csts)    NVME_FIELD((csts), 2, 2)
+#define NVME_CSTS_NSSRO(csts)   NVME_FIELD((csts), 4, 1)
+
+#define NVME_CSTS_RDY_BIT       (1u << 0)
+#define NVME_CSTS_CFS_BIT       (1u << 1)
+#define NVME_CSTS_SHST_SHIFT    2
+#define NVME_CSTS_SHST_MASK     (3u << NVME_CSTS_SHST_SHIFT)
+#define NVME_CSTS_NSSRO_BIT     (1u << 4)
+
+enum NvmeShutdownStatus {
+    NVME_SHST_NORMAL        = 0,
+    NVME_SHST_OCCURRING     = 1,
+    NVME_SHST_COMPLETE      = 2,
+};
+
+/* NSSR: writing this value resets the NVM subsystem ("NVMe") */
+#define NVME_NSSR_RESET_VALUE   0x4e564d65
+
+/* AQA: Admin Queue Attributes (0's based sizes) */
+#define NVME_AQA_ASQS(aqa)      NVME_FIELD((aqa), 0, 12)
+#define NVME_AQA_ACQS(aqa)      NVME_FIELD((aqa), 16, 12)
+
+/* Base 4.2: Submission Queue Entry */
+typedef struct QEMU_PACKED NvmeSglDescriptor {
+    uint64_t    addr;
+    uint32_t    len;
+    uint8_t     rsvd[3];
+    uint8_t     type;       /* descriptor type (7:4) and sub type (3:0) */
+} NvmeSglDescriptor;
+
+#define NVME_SGL_TYPE(type)     (((type) >> 4) & 0xf)
+#define NVME_SGL_SUBTYPE(type)  ((type) & 0xf)
+
+enum NvmeSglDescriptorType {
+    NVME_SGL_DESCR_TYPE_DATA_BLOCK      = 0x0,
+    NVME_SGL_DESCR_TYPE_BIT_BUCKET      = 0x1,
+    NVME_SGL_DESCR_TYPE_SEGMENT         = 0x2,
+    NVME_SGL_DESCR_TYPE_LAST_SEGMENT    = 0x3,
+    NVME_SGL_DESCR_TYPE_KEYED_DATA      = 0x4,
+    NVME_SGL_DESCR_TYPE_TRANSPORT_DATA  = 0x5,
+    NVME_SGL_DESCR_TYPE_VENDOR          = 0xf,
+};
+
+typedef union NvmeDataPointer {
+    struct QEMU_PACKED {
+        uint64_t prp1;
+        uint64_t prp2;
+    };
+    NvmeSglDescriptor sgl;
+} NvmeDataPointer;
+
+typedef struct QEMU_PACKED NvmeCmd {
+    uint8_t     opcode;
+    uint8_t     flags;      /* FUSE (1:0), PSDT (7:6) */
+    uint16_t    cid;
+    uint32_t    nsid;
+    uint32_t    cdw2;
+    uint32_t    cdw3;
+    uint64_t    mptr;
+    NvmeDataPointer dptr;
+    uint32_t    cdw10;
+    uint32_t    cdw11;
+    uint32_t    cdw12;
+    uint32_t    cdw13;
+    uint32_t    cdw14;
+    uint32_t    cdw15;
+} NvmeCmd;
+
+#define NVME_CMD_FLAGS_FUSE(flags)  ((flags) & 0x3)
+#define NVME_CMD_FLAGS_PSDT(flags)  (((flags) >> 6) & 0x3)
+
+enum NvmePsdt {
+    NVME_PSDT_PRP               = 0x0,
+    NVME_PSDT_SGL_MPTR_CONTIG   = 0x1,
+    NVME_PSDT_SGL_MPTR_SGL      = 0x2,
+};
+
+/* Base 4.6: Completion Queue Entry */
+typedef struct QEMU_PACKED NvmeCqe {
+    uint32_t    result;     /* DW0, command specific */
+    uint32_t    dw1;
+    uint16_t    sq_head;
+    uint16_t    sq_id;
+    uint16_t    cid;
+    uint16_t    status;     /* phase tag (0) and status field (15:1) */
+} NvmeCqe;
+
+/*
+ * Status Field values as the device model carries them: Status Code (7:0),
+ * Status Code Type (10:8), More (13) and Do Not Retry (14). The CQE holds
+ * them shifted left by one above the phase tag.
+ */
+enum NvmeStatusCodes {
+    /* Generic Command Status (SCT 0h) */
+    NVME_SUCCESS                    = 0x0000,
+    NVME_INVALID_OPCODE             = 0x0001,
+    NVME_INVALID_FIELD              = 0x0002,
+    NVME_CID_CONFLICT               = 0x0003,
+    NVME_DATA_TRAS_ERROR            = 0x0004,
+    NVME_POWER_LOSS_ABORT           = 0x0005,
+    NVME_INTERNAL_DEV_ERROR         = 0x0006,
+    NVME_CMD_ABORT_REQ              = 0x0007,
+    NVME_CMD_ABORT_SQ_DEL           = 0x0008,
+    NVME_CMD_ABORT_FAILED_FUSE      = 0x0009,
+    NVME_CMD_ABORT_MISSING_FUSE     = 0x000a,
+    NVME_INVALID_NSID               = 0x000b,
+    NVME_CMD_SEQ_ERROR              = 0x000c,
+    NVME_INVALID_SGL_SEG_DESCR      = 0x000d,
+    NVME_INVALID_NUM_SGL_DESCRS     = 0x000e,
+    NVME_DATA_SGL_LEN_INVALID       = 0x000f,
+    NVME_MD_SGL_LEN_INVALID         = 0x0010,
+    NVME_SGL_DESCR_TYPE_INVALID     = 0x0011,
+    NVME_INVALID_USE_OF_CMB         = 0x0012,
+    NVME_INVALID_PRP_OFFSET         = 0x0013,
+    NVME_SGL_OFFSET_INVALID         = 0x0016,
+    NVME_HOST_ID_INCONSISTENT       = 0x0018,
+    NVME_KATO_EXPIRED               = 0x0019,
+    NVME_KATO_INVALID               = 0x001a,
+    NVME_CMD_ABORT_PREEMPT          = 0x001b,
+    NVME_SANITIZE_IN_PROGRESS       = 0x001d,
+    NVME_NS_WRITE_PROTECTED         = 0x0020,
+    NVME_CMD_INTERRUPTED            = 0x0021,
+    NVME_TRANSIENT_TRANSPORT_ERROR  = 0x0022,
+    NVME_ADMIN_CMD_PROHIBITED       = 0x0024,
+    NVME_INVALID_IOCS_COMBINATION   = 0x0026,
+    NVME_LBA_RANGE                  = 0x0080,
+    NVME_CAP_EXCEEDED               = 0x0081,
+    NVME_NS_NOT_READY               = 0x0082,
+    NVME_NS_RESV_CONFLICT           = 0x0083,
+    NVME_FORMAT_IN_PROGRESS         = 0x0084,
+    NVME_INVALID_VALUE_SIZE         = 0x0085,
+    NVME_INVALID_KEY_SIZE           = 0x0086,
+    NVME_KV_KEY_NOT_EXISTS          = 0x0087,
+
+    /* Command Specific Status (SCT 1h) */
+    NVME_INVALID_CQID               = 0x0100,
+    NVME_INVALID_QID                = 0x0101,
+    NVME_MAX_QSIZE_EXCEEDED         = 0x0102,
+    NVME_ACL_EXCEEDED               = 0x0103,
+    NVME_AER_LIMIT_EXCEEDED         = 0x0105,
+    NVME_INVALID_FW_SLOT            = 0x0106,
+    NVME_INVALID_FW_IMAGE           = 0x0107,
+    NVME_INVALID_IRQ_VECTOR         = 0x0108,
+    NVME_INVALID_LOG_ID             = 0x0109,
+    NVME_INVALID_FORMAT             = 0x010a,
+    NVME_FW_REQ_CONVENTIONAL_RESET  = 0x010b,
+    NVME_INVALID_QUEUE_DELETION     = 0x010c,
+    NVME_FID_NOT_SAVEABLE           = 0x010d,
+    NVME_FEAT_NOT_CHANGEABLE        = 0x010e,
+    NVME_FEAT_NOT_NS_SPECIFIC       = 0x010f,
+    NVME_FW_REQ_SUBSYSTEM_RESET     = 0x0110,
+    NVME_FW_REQ_RESET               = 0x0111,
+    NVME_FW_REQ_MAX_TIME_VIOLATION  = 0x0112,
+    NVME_FW_ACTIVATION_PROHIBITED   = 0x0113,
+    NVME_OVERLAPPING_RANGE          = 0x0114,
+    NVME_NS_INSUFFICIENT_CAPACITY   = 0x0115,
+    NVME_NS_ID_UNAVAILABLE          = 0x0116,
+    NVME_NS_ALREADY_ATTACHED        = 0x0118,
+    NVME_NS_PRIVATE                 = 0x0119,
+    NVME_NS_NOT_ATTACHED            = 0x011a,
+    NVME_THIN_PROVISIONING_NOT_SUPP = 0x011b,
+    NVME_CTRL_LIST_INVALID          = 0x011c,
+    NVME_INVALID_CTRL_ID            = 0x011f,
+    NVME_INVALID_SEC_CTRL_STATE     = 0x0120,
+    NVME_INVALID_NUM_RESOURCES      = 0x0121,
+    NVME_INVALID_RESOURCE_ID        = 0x0122,
+    NVME_ANA_GROUP_ID_INVALID       = 0x0124,
+    NVME_IOCS_NOT_SUPPORTED         = 0x0129,
+    NVME_IOCS_NOT_ENABLED           = 0x012a,
+    NVME_IOCS_COMBINATION_REJECTED  = 0x012b,
+    NVME_INVALID_IOCS               = 0x012c,
+    /* NVM command set specific */
+    NVME_CONFLICTING_ATTRS          = 0x0180,
+    NVME_INVALID_PROT_INFO          = 0x0181,
+    NVME_WRITE_TO_RO                = 0x0182,
+    NVME_CMD_SIZE_LIMIT             = 0x0183,
+    /* Zoned command set specific */
+    NVME_ZONE_BOUNDARY_ERROR        = 0x01b8,
+    NVME_ZONE_FULL                  = 0x01b9,
+    NVME_ZONE_READ_ONLY             = 0x01ba,
+    NVME_ZONE_OFFLINE               = 0x01bb,
+    NVME_ZONE_INVALID_WRITE         = 0x01bc,
+    NVME_ZONE_TOO_MANY_ACTIVE       = 0x01bd,
+    NVME_ZONE_TOO_MANY_OPEN         = 0x01be,
+    NVME_ZONE_INVAL_TRANSITION      = 0x01bf,
+
+    /* Media and Data Integrity Errors (SCT 2h) */
+    NVME_WRITE_FAULT                = 0x0280,
+    NVME_UNRECOVERED_READ           = 0x0281,
+    NVME_E2E_GUARD_ERROR            = 0x0282,
+    NVME_E2E_APP_ERROR              = 0x0283,
+    NVME_E2E_REF_ERROR              = 0x0284,
+    NVME_CMP_FAILURE                = 0x0285,
+    NVME_ACCESS_DENIED              = 0x0286,
+    NVME_DULB                       = 0x0287,
+    NVME_E2E_STORAGE_TAG_ERROR      = 0x0288,
+
+    /* Path Related Status (SCT 3h) */
+    NVME_INTERNAL_PATH_ERROR        = 0x0300,
+    NVME_ANA_PERSISTENT_LOSS        = 0x0301,
+    NVME_ANA_INACCESSIBLE           = 0x0302,
+    NVME_ANA_TRANSITION             = 0x0303,
+    NVME_HOST_PATH_ERROR            = 0x0370,
+
+    NVME_MORE                       = 0x2000,
+    NVME_DNR                        = 0x4000,
+    NVME_NO_COMPLETE                = 0xffff,   /* device internal */
+};
+
+#define NVME_STATUS_SCT(status) (((status) >> 8) & 0x7)
+#define NVME_STATUS_SC(status)  ((status) & 0xff)
+
+/* Base 5: admin command opcodes */
+enum NvmeAdminCommands {
+    NVME_ADM_CMD_DELETE_SQ          = 0x00,
+    NVME_ADM_CMD_CREATE_SQ          = 0x01,
+    NVME_ADM_CMD_GET_LOG_PAGE       = 0x02,
+    NVME_ADM_CMD_DELETE_CQ          = 0x04,
+    NVME_ADM_CMD_CREATE_CQ          = 0x05,
+    NVME_ADM_CMD_IDENTIFY           = 0x06,
+    NVME_ADM_CMD_ABORT              = 0x08,
+    NVME_ADM_CMD_SET_FEATURES       = 0x09,
+    NVME_ADM_CMD_GET_FEATURES       = 0x0a,
+    NVME_ADM_CMD_ASYNC_EV_REQ       = 0x0c,
+    NVME_ADM_CMD_NS_MANAGEMENT      = 0x0d,
+    NVME_ADM_CMD_FW_COMMIT          = 0x10,
+    NVME_ADM_CMD_FW_DOWNLOAD        = 0x11,
+    NVME_ADM_CMD_DEV_SELF_TEST      = 0x14,
+    NVME_ADM_CMD_NS_ATTACHMENT      = 0x15,
+    NVME_ADM_CMD_KEEP_ALIVE         = 0x18,
+    NVME_ADM_CMD_DIRECTIVE_SEND     = 0x19,
+    NVME_ADM_CMD_DIRECTIVE_RECV     = 0x1a,
+    NVME_ADM_CMD_VIRT_MNGMT         = 0x1c,
+    NVME_ADM_CMD_NVME_MI_SEND       = 0x1d,
+    NVME_ADM_CMD_NVME_MI_RECV       = 0x1e,
+    NVME_ADM_CMD_DBBUF_CONFIG       = 0x7c,
+    NVME_ADM_CMD_FORMAT_NVM         = 0x80,
+    NVME_ADM_CMD_SECURITY_SEND      = 0x81,
+    NVME_ADM_CMD_SECURITY_RECV      = 0x82,
+    NVME_ADM_CMD_SANITIZE           = 0x84,
+    NVME_ADM_CMD_GET_LBA_STATUS     = 0x86,
+};
+
+/* NVM Command Set 3: I/O command opcodes */
+enum NvmeIoCommands {
+    NVME_CMD_FLUSH                  = 0x00,
+    NVME_CMD_WRITE                  = 0x01,
+    NVME_CMD_READ                   = 0x02,
+    NVME_CMD_WRITE_UNCOR            = 0x04,
+    NVME_CMD_COMPARE                = 0x05,
+    NVME_CMD_WRITE_ZEROES           = 0x08,
+    NVME_CMD_DSM                    = 0x09,
+    NVME_CMD_VERIFY                 = 0x0c,
+    NVME_CMD_RESV_REGISTER          = 0x0d,
+    NVME_CMD_RESV_REPORT            = 0x0e,
+    NVME_CMD_RESV_ACQUIRE           = 0x11,
+    NVME_CMD_RESV_RELEASE           = 0x15,
+    NVME_CMD_COPY                   = 0x19,
+    NVME_CMD_ZONE_MGMT_SEND         = 0x79,
+    NVME_CMD_ZONE_MGMT_RECV         = 0x7a,
+    NVME_CMD_ZONE_APPEND            = 0x7d,
+};
+
+/* Read/Write CDW12 */
+#define NVME_RW_NLB(cdw12)          ((cdw12) & 0xffff)     /* 0's based */
+#define NVME_RW_FUA                 (1u << 30)
+#define NVME_RW_LR                  (1u << 31)
+#define NVME_RW_PRINFO_SHIFT        26
+
+/* Write Zeroes CDW12 */
+#define NVME_WZ_DEAC                (1u << 25)
+
+/* Dataset Management CDW11 attributes and range */
+#define NVME_DSMGMT_IDR             (1u << 0)
+#define NVME_DSMGMT_IDW             (1u << 1)
+#define NVME_DSMGMT_AD              (1u << 2)
+
+typedef struct QEMU_PACKED NvmeDsmRange {
+    uint32_t    cattr;
+    uint32_t    nlb;
+    uint64_t    slba;
+} NvmeDsmRange;
+
+#define NVME_DSM_MAX_RANGES         256
+
+/* Create I/O Completion/Submission Queue CDW11 */
+#define NVME_CQ_PC                  (1u << 0)
+#define NVME_CQ_IEN                 (1u << 1)
+#define NVME_SQ_PC                  (1u << 0)
+#define NVME_SQ_QPRIO(cdw11)        (((cdw11) >> 1) & 0x3)
+
+/* Base 5.17: Identify CNS values */
+enum NvmeIdCns {
+    NVME_ID_CNS_NS                      = 0x00,
+    NVME_ID_CNS_CTRL                    = 0x01,
+    NVME_ID_CNS_NS_ACTIVE_LIST          = 0x02,
+    NVME_ID_CNS_NS_DESCR_LIST           = 0x03,
+    NVME_ID_CNS_NVM_SET_LIST            = 0x04,
+    NVME_ID_CNS_CS_NS                   = 0x05,
+    NVME_ID_CNS_CS_CTRL                 = 0x06,
+    NVME_ID_CNS_CS_NS_ACTIVE_LIST       = 0x07,
+    NVME_ID_CNS_NS_INDEPENDENT          = 0x08,
+    NVME_ID_CNS_NS_PRESENT_LIST         = 0x10,
+    NVME_ID_CNS_NS_PRESENT              = 0x11,
+    NVME_ID_CNS_NS_ATTACHED_CTRL_LIST   = 0x12,
+    NVME_ID_CNS_CTRL_LIST               = 0x13,
+    NVME_ID_CNS_PRIMARY_CTRL_CAP        = 0x14,
+    NVME_ID_CNS_SECONDARY_CTRL_LIST     = 0x15,
+    NVME_ID_CNS_CS_NS_PRESENT_LIST      = 0x1a,
+    NVME_ID_CNS_CS_NS_PRESENT           = 0x1b,
+    NVME_ID_CNS_IO_COMMAND_SET          = 0x1c,
+};
+
+/* Command Set Identifiers */
+enum NvmeCsi {
+    NVME_CSI_NVM    = 0x00,
+    NVME_CSI_KV     = 0x01,
+    NVME_CSI_ZONED  = 0x02,
+};
+
+/* Base 5.17.2.1: power state descriptor */
+typedef struct QEMU_PACKED NvmePSD {
+    uint16_t    mp;         /* maximum power, centiwatts */
+    uint8_t     rsvd2;
+    uint8_t     flags;      /* MXPS (0), NOPS (1) */
+    uint32_t    enlat;
+    uint32_t    exlat;
+    uint8_t     rrt, rrl, rwt, rwl;
+    uint16_t    idlp;
+    uint8_t     ips, rsvd19;
+    uint16_t    actp;
+    uint8_t     apw_aps, rsvd23[9];
+} NvmePSD;
+
+/* Base 5.17.2.1: Identify Controller data structure (CNS 01h) */
+typedef struct QEMU_PACKED NvmeIdCtrl {
+    /* Controller capabilities and features, 0-255 */
+    uint16_t    vid, ssvid;
+    uint8_t     sn[20], mn[40], fr[8];
+    uint8_t     rab, ieee[3], cmic, mdts;
+    uint16_t    cntlid;
+    uint32_t    ver, rtd3r, rtd3e, oaes, ctratt;
+    uint16_t    rrls;
+    uint8_t     rsvd102[9];
+    uint8_t     cntrltype;
+    uint8_t     fguid[16];
+    uint16_t    crdt1, crdt2, crdt3;
+    uint8_t     rsvd134[119];
+    uint8_t     nvmsr, vwci, mec;
+    /* Admin command set attributes, 256-511 */
+    uint16_t    oacs;
+    uint8_t     acl, aerl, frmw, lpa, elpe, npss, avscc, apsta;
+    uint16_t    wctemp, cctemp, mtfa;
+    uint32_t    hmpre, hmmin;
+    uint8_t     tnvmcap[16], unvmcap[16];
+    uint32_t    rpmbs;
+    uint16_t    edstt;
+    uint8_t     dsto, fwug;
+    uint16_t    kas, hctma, mntmt, mxtmt;
+    uint32_t    sanicap, hmminds;
+    uint16_t    hmmaxd, nsetidmax, endgidmax;
+    uint8_t     anatt, anacap;
+    uint32_t    anagrpmax, nanagrpid, pels;
+    uint16_t    domainid;
+    uint8_t     rsvd358[10];
+    uint8_t     megcap[16];
+    uint8_t     rsvd384[128];
+    /* NVM command set attributes, 512-767 */
+    uint8_t     sqes, cqes;
+    uint16_t    maxcmd;
+    uint32_t    nn;
+    uint16_t    oncs, fuses;
+    uint8_t     fna, vwc;
+    uint16_t    awun, awupf;
+    uint8_t     icsvscc, nwpc;
+    uint16_t    acwu, ocfs;
+    uint32_t    sgls, mnan;
+    uint8_t     maxdna[16];
+    uint32_t    maxcna;
+    uint8_t     rsvd564[204];
+    uint8_t     subnqn[256];
+    uint8_t     rsvd1024[768];
+    /* Fabrics attributes, 1792-2047 (unused on PCIe) */
+    uint32_t    ioccsz, iorcsz;
+    uint16_t    icdoff;
+    uint8_t     fcatt, msdbd;
+    uint16_t    ofcs;
+    uint8_t     rsvd1806[242];
+    NvmePSD     psd[32];
+    uint8_t     vs[1024];
+} NvmeIdCtrl;
+
+/* OACS: Optional Admin Command Support */
+enum NvmeIdCtrlOacs {
+    NVME_OACS_SECURITY      = 1 << 0,
+    NVME_OACS_FORMAT        = 1 << 1,
+    NVME_OACS_FW            = 1 << 2,
+    NVME_OACS_NS_MGMT       = 1 << 3,
+    NVME_OACS_SELF_TEST     = 1 << 4,
+    NVME_OACS_DIRECTIVES    = 1 << 5,
+    NVME_OACS_MI            = 1 << 6,
+    NVME_OACS_VIRT_MGMT     = 1 << 7,
+    NVME_OACS_DBBUF         = 1 << 8,
+    NVME_OACS_LBA_STATUS    = 1 << 9,
+};
+
+/* ONCS: Optional NVM Command Support */
+enum NvmeIdCtrlOncs {
+    NVME_ONCS_COMPARE       = 1 << 0,
+    NVME_ONCS_WRITE_UNCORR  = 1 << 1,
+    NVME_ONCS_DSM           = 1 << 2,
+    NVME_ONCS_WRITE_ZEROES  = 1 << 3,
+    NVME_ONCS_FEATURES      = 1 << 4,
+    NVME_ONCS_RESRVATIONS   = 1 << 5,
+    NVME_ONCS_TIMESTAMP     = 1 << 6,
+    NVME_ONCS_VERIFY        = 1 << 7,
+    NVME_ONCS_COPY          = 1 << 8,
+};
+
+/* LPA: Log Page Attributes */
+enum NvmeIdCtrlLpa {
+    NVME_LPA_NS_SMART       = 1 << 0,
+    NVME_LPA_CSE_LOG        = 1 << 1,
+    NVME_LPA_EXTENDED       = 1 << 2,
+    NVME_LPA_TELEMETRY      = 1 << 3,
+    NVME_LPA_PERSISTENT_EV  = 1 << 4,
+};
+
+/* OAES: Optional Asynchronous Events Supported */
+#define NVME_OAES_NS_ATTR           (1u << 8)
+#define NVME_OAES_FW_ACTIVATION     (1u << 9)
+
+/* CTRATT: Controller Attributes */
+#define NVME_CTRATT_ELBAS           (1u << 15)
+
+enum NvmeCntrlType {
+    NVME_CNTRLTYPE_IO       = 1,
+    NVME_CNTRLTYPE_DISCOVERY = 2,
+    NVME_CNTRLTYPE_ADMIN    = 3,
+};
+
+/* SGLS */
+#define NVME_SGLS_SUPPORTED_DWORD_ALIGNED   (1u << 1)
+#define NVME_SGLS_BIT_BUCKET                (1u << 16)
+
+/* Base 5.17.2.1: LBA Format data structure */
+typedef struct QEMU_PACKED NvmeLBAF {
+    uint16_t    ms;         /* metadata size */
+    uint8_t     ds;         /* LBA data size, as a power of two */
+    uint8_t     rp;         /* relative performance */
+} NvmeLBAF;
+
+#define NVME_MAX_NLBAF  64
+
+/* NVM Command Set 4.1.5.1: Identify Namespace data structure (CNS 00h) */
+typedef struct QEMU_PACKED NvmeIdNs {
+    uint64_t    nsze, ncap, nuse;
+    uint8_t     nsfeat, nlbaf, flbas, mc, dpc, dps, nmic, rescap;
+    uint8_t     fpi, dlfeat;
+    uint16_t    nawun, nawupf, nacwu, nabsn, nabo, nabspf, noiob;
+    uint8_t     nvmcap[16];
+    uint16_t    npwg, npwa, npdg, npda, nows, mssrl;
+    uint32_t    mcl;
+    uint8_t     msrc, rsvd81;
+    uint8_t     nulbaf, rsvd83[9];
+    uint32_t    anagrpid;
+    uint8_t     rsvd96[3];
+    uint8_t     nsattr;
+    uint16_t    nvmsetid, endgid;
+    uint8_t     nguid[16];
+    uint64_t    eui64;
+    NvmeLBAF    lbaf[NVME_MAX_NLBAF];
+    uint8_t     vs[3712];
+} NvmeIdNs;
+
+/* FLBAS: format index is bits 3:0 plus bits 6:5 as the upper two bits */
+#define NVME_ID_NS_FLBAS_INDEX(flbas) \
+    (((flbas) & 0xf) | ((((flbas) >> 5) & 0x3) << 4))
+#define NVME_ID_NS_FLBAS_EXTENDED(flbas)    (((flbas) >> 4) & 0x1)
+
+/* DLFEAT: Deallocate Logical Block Features */
+#define NVME_ID_NS_DLFEAT_READ_BEHAVIOR(dlfeat)     ((dlfeat) & 0x7)
+#define NVME_ID_NS_DLFEAT_WRITE_ZEROES(dlfeat)      (((dlfeat) >> 3) & 0x1)
+#define NVME_ID_NS_DLFEAT_GUARD_CRC(dlfeat)         (((dlfeat) >> 4) & 0x1)
+#define NVME_ID_NS_DLFEAT_READ_BEHAVIOR_UNDEFINED   0
+#define NVME_ID_NS_DLFEAT_READ_BEHAVIOR_ZEROES      1
+#define NVME_ID_NS_DLFEAT_READ_BEHAVIOR_ONES        2
+
+/* NSFEAT */
+#define NVME_NSFEAT_THIN_PROVISIONING   (1u << 0)
+#define NVME_NSFEAT_DEALLOC_ERR         (1u << 2)
+#define NVME_NSFEAT_OPTPERF             (1u << 4)
+
+/* NVM Command Set 4.1.5.3: I/O Command Set Specific Identify Namespace */
+typedef struct QEMU_PACKED NvmeIdNsNvm {
+    uint64_t    lbstm;
+    uint8_t     pic, rsvd9[3];
+    uint32_t    elbaf[NVME_MAX_NLBAF];
+    uint8_t     rsvd268[3828];
+} NvmeIdNsNvm;
+
+/* NVM Command Set 4.1.5.4: I/O Command Set Specific Identify Controller */
+typedef struct QEMU_PACKED NvmeIdCtrlNvm {
+    uint8_t     vsl, wzsl, wusl, dmrl;
+    uint32_t    dmrsl;
+    uint64_t    dmsl;
+    uint8_t     rsvd16[4080];
+} NvmeIdCtrlNvm;
+
+/* Base 5.17.2.9: I/O Command Set Independent Identify Namespace (CNS 08h) */
+typedef struct QEMU_PACKED NvmeIdNsInd {
+    uint8_t     nsfeat, nmic, rescap, fpi;
+    uint32_t    anagrpid;
+    uint8_t     nsattr, rsvd9;
+    uint16_t    nvmsetid, endgid;
+    uint8_t     nstat;
+    uint8_t     rsvd15[4081];
+} NvmeIdNsInd;
+
+#define NVME_NSTAT_NRDY         (1u << 0)   /* namespace ready */
+
+/* Base 5.17.2.19: Identify I/O Command Set data structure (CNS 1Ch) */
+typedef struct QEMU_PACKED NvmeIdIocs {
+    uint64_t    iocsc[512];     /* I/O command set combinations */
+} NvmeIdIocs;
+
+#define NVME_IOCS_NVM           (1ULL << NVME_CSI_NVM)
+#define NVME_IOCS_ZONED         (1ULL << NVME_CSI_ZONED)
+
+/* Base 5.17.2.3: Namespace Identification Descriptor */
+typedef struct QEMU_PACKED NvmeIdNsDescr {
+    uint8_t     nidt;
+    uint8_t     nidl;
+    uint8_t     rsvd2[2];
+} NvmeIdNsDescr;
+
+enum NvmeNsIdentifierType {
+    NVME_NIDT_EUI64 = 0x1,
+    NVME_NIDT_NGUID = 0x2,
+    NVME_NIDT_UUID  = 0x3,
+    NVME_NIDT_CSI   = 0x4,
+};
+
+#define NVME_NIDL_EUI64 8
+#define NVME_NIDL_NGUID 16
+#define NVME_NIDL_UUID  16
+#define NVME_NIDL_CSI   1
+
+#define NVME_NSID_BROADCAST     0xffffffff
+#define NVME_IDENTIFY_DATA_SIZE 4096
+
+/* Base 5.16: Get Log Page identifiers */
+enum NvmeLogIdentifier {
+    NVME_LOG_SUPPORTED_LOGS     = 0x00,
+    NVME_LOG_ERROR_INFO         = 0x01,
+    NVME_LOG_SMART_INFO         = 0x02,
+    NVME_LOG_FW_SLOT_INFO       = 0x03,
+    NVME_LOG_CHANGED_NSLIST     = 0x04,
+    NVME_LOG_CMD_EFFECTS        = 0x05,
+    NVME_LOG_DEVICE_SELF_TEST   = 0x06,
+    NVME_LOG_ANA                = 0x0c,
+    NVME_LOG_RESV_NOTIFICATION  = 0x80,
+    NVME_LOG_LBA_STATUS         = 0x0e,
+};
+
+/* Get Log Page CDW10 */
+#define NVME_LOG_LID(cdw10)         ((cdw10) & 0xff)
+#define NVME_LOG_LSP(cdw10)         (((cdw10) >> 8) & 0x7f)
+#define NVME_LOG_RAE(cdw10)         (((cdw10) >> 15) & 0x1)
+#define NVME_LOG_NUMDL(cdw10)       ((cdw10) >> 16)
+
+/* Base 5.16.1.2: Error Information log entry */
+typedef struct QEMU_PACKED NvmeErrorLog {
+    uint64_t    error_count;
+    uint16_t    sqid, cid, status_field, param_error_location;
+    uint64_t    lba;
+    uint32_t    nsid;
+    uint8_t     vs, trtype, rsvd30[2];
+    uint64_t    cs;
+    uint16_t    trtype_spec_info;
+    uint8_t     rsvd42[22];
+} NvmeErrorLog;
+
+/* Base 5.16.1.3: SMART / Health Information log (names as qemu-ga uses) */
+typedef struct QEMU_PACKED NvmeSmartLog {
+    uint8_t     critical_warning;
+    uint16_t    temperature;
+    uint8_t     available_spare;
+    uint8_t     available_spare_threshold;
+    uint8_t     percentage_used;
+    uint8_t     endurance_group_critical_warning;
+    uint8_t     rsvd7[25];
+    uint64_t    data_units_read[2];
+    uint64_t    data_units_written[2];
+    uint64_t    host_read_commands[2];
+    uint64_t    host_write_commands[2];
+    uint64_t    controller_busy_time[2];
+    uint64_t    power_cycles[2];
+    uint64_t    power_on_hours[2];
+    uint64_t    unsafe_shutdowns[2];
+    uint64_t    media_errors[2];
+    uint64_t    number_of_error_log_entries[2];
+    uint32_t    warning_temp_time, critical_temp_time;
+    uint16_t    temp_sensor[8];
+    uint8_t     rsvd216[296];
+} NvmeSmartLog;
+
+#define NVME_SMART_WARN_SPARE           (1u << 0)
+#define NVME_SMART_WARN_TEMPERATURE     (1u << 1)
+#define NVME_SMART_WARN_RELIABILITY     (1u << 2)
+#define NVME_SMART_WARN_READ_ONLY       (1u << 3)
+#define NVME_SMART_WARN_VOLATILE_MEM    (1u << 4)
+
+/* Base 5.16.1.4: Firmware Slot Information log */
+typedef struct QEMU_PACKED NvmeFwSlotInfoLog {
+    uint8_t     afi;
+    uint8_t     rsvd1[7];
+    uint8_t     frs[7][8];
+    uint8_t     rsvd64[448];
+} NvmeFwSlotInfoLog;
+
+/* Base 5.16.1.6: Commands Supported and Effects log */
+typedef struct QEMU_PACKED NvmeEffectsLog {
+    uint32_t    acs[256];
+    uint32_t    iocs[256];
+    uint8_t     rsvd2048[2048];
+} NvmeEffectsLog;
+
+enum NvmeCmdEffects {
+    NVME_CMD_EFF_CSUPP      = 1 << 0,
+    NVME_CMD_EFF_LBCC       = 1 << 1,
+    NVME_CMD_EFF_NCC        = 1 << 2,
+    NVME_CMD_EFF_NIC        = 1 << 3,
+    NVME_CMD_EFF_CCC        = 1 << 4,
+    NVME_CMD_EFF_CSE_SHIFT  = 16,
+    NVME_CMD_EFF_UUID_SEL   = 1 << 19,
+};
+
+/* Base 5.16.1.1: Supported Log Pages log */
+typedef struct QEMU_PACKED NvmeSupportedLogs {
+    uint32_t    lids[256];
+} NvmeSupportedLogs;
+
+/* Base 5.2: Asynchronous Event Request completion DW0 */
+enum NvmeAsyncEventType {
+    NVME_AER_TYPE_ERROR     = 0,
+    NVME_AER_TYPE_SMART     = 1,
+    NVME_AER_TYPE_NOTICE    = 2,
+    NVME_AER_TYPE_IO_SPECIFIC = 6,
+    NVME_AER_TYPE_VENDOR    = 7,
+};
+
+enum NvmeAsyncErrorInfo {
+    NVME_AER_INFO_ERR_INVALID_DB_REGISTER   = 0,
+    NVME_AER_INFO_ERR_INVALID_DB_VALUE      = 1,
+    NVME_AER_INFO_ERR_DIAG_FAIL             = 2,
+    NVME_AER_INFO_ERR_PERSIST_INTERNAL_ERR  = 3,
+    NVME_AER_INFO_ERR_TRANSIENT_INTERNAL_ERR = 4,
+    NVME_AER_INFO_ERR_FW_IMG_LOAD_ERR       = 5,
+};
+
+enum NvmeAsyncNoticeInfo {
+    NVME_AER_INFO_NOTICE_NS_ATTR_CHANGED    = 0,
+    NVME_AER_INFO_NOTICE_FW_ACTIVATION      = 1,
+    NVME_AER_INFO_NOTICE_TELEMETRY          = 2,
+    NVME_AER_INFO_NOTICE_ANA_CHANGE         = 3,
+};
+
+#define NVME_AER_RESULT(type, info, lid) \
+    (((type) & 0x7) | (((info) & 0xff) << 8) | (((lid) & 0xff) << 16))
+
+/* Base 5.27.1: Feature Identifiers */
+enum NvmeFeatureIds {
+    NVME_ARBITRATION                = 0x01,
+    NVME_POWER_MANAGEMENT           = 0x02,
+    NVME_LBA_RANGE_TYPE             = 0x03,
+    NVME_TEMPERATURE_THRESHOLD      = 0x04,
+    NVME_ERROR_RECOVERY             = 0x05,
+    NVME_VOLATILE_WRITE_CACHE       = 0x06,
+    NVME_NUMBER_OF_QUEUES           = 0x07,
+    NVME_INTERRUPT_COALESCING       = 0x08,
+    NVME_INTERRUPT_VECTOR_CONF      = 0x09,
+    NVME_WRITE_ATOMICITY            = 0x0a,
+    NVME_ASYNCHRONOUS_EVENT_CONF    = 0x0b,
+    NVME_AUTONOMOUS_POWER_STATE     = 0x0c,
+    NVME_TIMESTAMP                  = 0x0e,
+    NVME_KEEP_ALIVE_TIMER           = 0x0f,
+    NVME_HOST_BEHAVIOR_SUPPORT      = 0x16,
+    NVME_COMMAND_SET_PROFILE        = 0x19,
+    NVME_SOFTWARE_PROGRESS_MARKER   = 0x80,
+    NVME_HOST_IDENTIFIER            = 0x81,
+    NVME_RESV_NOTIFICATION_MASK     = 0x82,
+    NVME_RESV_PERSISTENCE           = 0x83,
+    NVME_NS_WRITE_PROTECT_CONFIG    = 0x84,
+    NVME_FID_MAX                    = 0x100,
+};
+
+/* Get/Set Features CDW10 */
+#define NVME_FEAT_FID(cdw10)        ((cdw10) & 0xff)
+#define NVME_GETFEAT_SEL(cdw10)     (((cdw10) >> 8) & 0x7)
+#define NVME_SETFEAT_SAVE(cdw10)    (((cdw10) >> 31) & 0x1)
+
+enum NvmeGetFeatureSelect {
+    NVME_GETFEAT_SELECT_CURRENT = 0x0,
+    NVME_GETFEAT_SELECT_DEFAULT = 0x1,
+    NVME_GETFEAT_SELECT_SAVED   = 0x2,
+    NVME_GETFEAT_SELECT_CAP     = 0x3,
+};
+
+/* Supported capabilities (SEL 011b) result bits */
+#define NVME_FEAT_CAP_SAVE          (1u << 0)
+#define NVME_FEAT_CAP_NS            (1u << 1)
+#define NVME_FEAT_CAP_CHANGE        (1u << 2)
+
+/* Base 5.8: Firmware Commit actions */
+enum NvmeFwCommitActions {
+    NVME_FW_COMMIT_REPLACE              = 0x0,
+    NVME_FW_COMMIT_REPLACE_AND_ACTIVATE = 0x1,
+    NVME_FW_COMMIT_ACTIVATE             = 0x2,
+    NVME_FW_COMMIT_ACTIVATE_NOW         = 0x3,
+};
+
+/* Compile-time checks of every structure's size (and key offsets). */
+static inline void nvme_check_spec_sizes(void)
+{
+    QEMU_BUILD_BUG_ON(sizeof(NvmeBar) != 4096);
+    QEMU_BUILD_BUG_ON(offsetof(NvmeBar, pmrcap) != 0xe00);
+    QEMU_BUILD_BUG_ON(sizeof(NvmeSglDescriptor) != 16);
+    QEMU_BUILD_BUG_ON(sizeof(NvmeCmd) != 64);
+    QEMU_BUILD_BUG_ON(sizeof(NvmeCqe) != 16);
+    QEMU_BUILD_BUG_ON(sizeof(NvmeDsmRange) != 16);
+    QEMU_BUILD_BUG_ON(sizeof(NvmePSD) != 32);
+    QEMU_BUILD_BUG_ON(sizeof(NvmeIdCtrl) != 4096);
+    QEMU_BUILD_BUG_ON(offsetof(NvmeIdCtrl, oacs) != 256);
+    QEMU_BUILD_BUG_ON(offsetof(NvmeIdCtrl, sqes) != 512);
+    QEMU_BUILD_BUG_ON(offsetof(NvmeIdCtrl, subnqn) != 768);
+    QEMU_BUILD_BUG_ON(offsetof(NvmeIdCtrl, psd) != 2048);
+    QEMU_BUILD_BUG_ON(sizeof(NvmeLBAF) != 4);
+    QEMU_BUILD_BUG_ON(sizeof(NvmeIdNs) != 4096);
+    QEMU_BUILD_BUG_ON(offsetof(NvmeIdNs, anagrpid) != 92);
+    QEMU_BUILD_BUG_ON(offsetof(NvmeIdNs, nguid) != 104);
+    QEMU_BUILD_BUG_ON(offsetof(NvmeIdNs, lbaf) != 128);
+    QEMU_BUILD_BUG_ON(sizeof(NvmeIdNsNvm) != 4096);
+    QEMU_BUILD_BUG_ON(sizeof(NvmeIdCtrlNvm) != 4096);
+    QEMU_BUILD_BUG_ON(sizeof(NvmeIdNsDescr) != 4);
+    QEMU_BUILD_BUG_ON(sizeof(NvmeIdNsInd) != 4096);
+    QEMU_BUILD_BUG_ON(sizeof(NvmeIdIocs) != 4096);
+    QEMU_BUILD_BUG_ON(sizeof(NvmeErrorLog) != 64);
+    QEMU_BUILD_BUG_ON(sizeof(NvmeSmartLog) != 512);
+    QEMU_BUILD_BUG_ON(sizeof(NvmeFwSlotInfoLog) != 512);
+    QEMU_BUILD_BUG_ON(sizeof(NvmeEffectsLog) != 4096);
+    QEMU_BUILD_BUG_ON(sizeof(NvmeSupportedLogs) != 1024);
+}
+
+#endif /* BLOCK_NVME_H */

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Fetches, overlays, configures (once) and builds QEMU with our NVMe device.
+# Rebuilds are incremental: ninja only recompiles what changed.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+"$REPO/scripts/deps.sh"
+[ -n "${QEMU_SRC:-}" ] || "$REPO/scripts/fetch-qemu.sh" "$QEMU_TREE"
+"$REPO/scripts/overlay.sh" "$QEMU_TREE"
+
+if [ ! -f "$QEMU_BUILD/build.ninja" ]; then
+    log "configuring QEMU in $QEMU_BUILD"
+    mkdir -p "$QEMU_BUILD"
+    (cd "$QEMU_BUILD" && "$QEMU_TREE/configure" \
+        --python=/usr/bin/python3 --disable-download --without-default-features \
+        --target-list=x86_64-softmmu --enable-kvm --enable-tcg --enable-slirp \
+        --enable-linux-io-uring --enable-linux-aio --enable-tools \
+        --disable-docs --disable-install-blobs --disable-werror \
+        ${QEMU_CONFIGURE_EXTRA:-}) >"$BUILD/configure.log" 2>&1 ||
+        { tail -30 "$BUILD/configure.log"; die "configure failed (see $BUILD/configure.log)"; }
+fi
+log "building QEMU (ninja -j$JOBS)"
+ninja -C "$QEMU_BUILD" -j"$JOBS" qemu-system-x86_64 qemu-img qemu-io \
+    tests/qtest/qos-test ${NINJA_EXTRA:-} || die "build failed"
