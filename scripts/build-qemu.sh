@@ -22,3 +22,12 @@ fi
 log "building QEMU (ninja -j$JOBS)"
 ninja -C "$QEMU_BUILD" -j"$JOBS" qemu-system-x86_64 qemu-img qemu-io \
     tests/qtest/qos-test ${NINJA_EXTRA:-} || die "build failed"
+
+# The +ds source has no firmware blobs: let the build tree find Debian's
+# (seabios, qemu-system-data) in the data directory of the build tree.
+for f in /usr/share/seabios/*.bin /usr/share/qemu/*.bin /usr/share/qemu/*.rom \
+         /usr/lib/ipxe/qemu/*.rom; do
+    [ -e "$f" ] || continue
+    dest="$QEMU_BUILD/qemu-bundle/usr/local/share/qemu/$(basename "$f")"
+    [ -e "$dest" ] || ln -sf "$(readlink -f "$f")" "$dest"
+done

@@ -27,11 +27,25 @@ for p in $(paths "$REPO/scripts/overlay.list"); do
         ln -s "$REPO/$p" "$tree/$p"
     fi
 done
+# Patches apply to pristine copies of the files they touch (saved once), so
+# changing a patch re-applies cleanly; files are rewritten only on change so
+# that meson does not reconfigure needlessly.
+pristine=$BUILD/pristine
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 for patch in "$REPO"/patches/*.patch; do
     [ -e "$patch" ] || continue
-    if patch -d "$tree" -p1 -R --dry-run -s -f <"$patch" >/dev/null 2>&1; then
-        continue    # already applied
-    fi
-    log "applying $(basename "$patch")"
-    patch -d "$tree" -p1 -s -f <"$patch" || die "$(basename "$patch") does not apply"
+    for f in $(sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$patch"); do
+        if [ ! -e "$pristine/$f" ]; then
+            mkdir -p "$(dirname "$pristine/$f")"
+            cp "$tree/$f" "$pristine/$f"
+        fi
+        mkdir -p "$(dirname "$work/$f")"
+        [ -e "$work/$f" ] || cp "$pristine/$f" "$work/$f"
+    done
+    patch -d "$work" -p1 -s -f <"$patch" >/dev/null ||
+        die "$(basename "$patch") does not apply"
+done
+(cd "$work" && find . -type f ! -name '*.orig') | while read -r f; do
+    cmp -s "$work/$f" "$tree/$f" || { log "patched ${f#./}"; cp "$work/$f" "$tree/$f"; }
 done

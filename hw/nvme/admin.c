@@ -27,7 +27,7 @@ static uint16_t nvme_invalid_field(NvmeRequest *req, const char *why)
     qemu_log_mask(LOG_GUEST_ERROR, "nvme: admin opcode 0x%x: %s\n",
                   req->cmd.opcode, why);
     trace_nvme_err_invalid_field(req->cmd.opcode, why);
-    return NVME_INVALID_FIELD | NVME_DNR;
+    return NVME_SC_INVALID_FIELD | NVME_SC_DNR;
 }
 
 /* Identify (Base 5.17) */
@@ -46,7 +46,7 @@ static uint16_t nvme_identify_ns(NvmeCtrl *n, NvmeRequest *req,
     /* No Namespace Management yet, so no common format for FFFFFFFFh. */
     if (nsid == 0 || nsid > nvme_ctrl_nsid_max()) {
         trace_nvme_err_invalid_nsid(0, nsid);
-        return NVME_INVALID_NSID | NVME_DNR;
+        return NVME_SC_INVALID_NAMESPACE | NVME_SC_DNR;
     }
     if (cs_specific && csi != NVME_CSI_NVM) {
         return nvme_invalid_field(req, "unsupported CSI");
@@ -70,7 +70,7 @@ static uint16_t nvme_identify_ns_independent(NvmeCtrl *n, NvmeRequest *req)
 
     if (nsid == 0 || nsid > nvme_ctrl_nsid_max()) {
         trace_nvme_err_invalid_nsid(0, nsid);
-        return NVME_INVALID_NSID | NVME_DNR;
+        return NVME_SC_INVALID_NAMESPACE | NVME_SC_DNR;
     }
     ns = nvme_ctrl_ns(n, nsid);
     if (ns) {
@@ -92,7 +92,7 @@ static uint16_t nvme_identify_ns_list(NvmeCtrl *n, NvmeRequest *req,
 
     if (nsid >= NVME_NSID_BROADCAST - 1) {
         trace_nvme_err_invalid_nsid(0, nsid);
-        return NVME_INVALID_NSID | NVME_DNR;
+        return NVME_SC_INVALID_NAMESPACE | NVME_SC_DNR;
     }
     if (check_csi && csi != NVME_CSI_NVM) {
         return nvme_invalid_field(req, "unsupported CSI");
@@ -130,11 +130,11 @@ static uint16_t nvme_identify_ns_descr_list(NvmeCtrl *n, NvmeRequest *req)
 
     if (nsid == 0 || nsid > nvme_ctrl_nsid_max()) {
         trace_nvme_err_invalid_nsid(0, nsid);
-        return NVME_INVALID_NSID | NVME_DNR;
+        return NVME_SC_INVALID_NAMESPACE | NVME_SC_DNR;
     }
     ns = nvme_ctrl_ns(n, nsid);
     if (!ns) {
-        return NVME_INVALID_NSID | NVME_DNR;
+        return NVME_SC_INVALID_NAMESPACE | NVME_SC_DNR;
     }
     if (ns->params.eui64) {
         uint64_t eui64 = cpu_to_be64(ns->params.eui64);
@@ -215,16 +215,16 @@ static uint16_t nvme_check_queue_memory(NvmeCtrl *n, NvmeRequest *req,
     if (!prp1 || (prp1 & (n->page_size - 1))) {
         return nvme_invalid_field(req, "queue base not page aligned");
     }
-    return NVME_SUCCESS;
+    return NVME_SC_SUCCESS;
 }
 
 static uint16_t nvme_check_queue_size(NvmeCtrl *n, uint32_t qsize)
 {
     if (qsize < 2 || qsize > NVME_CAP_MQES(n->cap) + 1) {
         trace_nvme_err_queue_size(qsize);
-        return NVME_MAX_QSIZE_EXCEEDED | NVME_DNR;
+        return NVME_SC_INVALID_QUEUE_SIZE | NVME_SC_DNR;
     }
-    return NVME_SUCCESS;
+    return NVME_SC_SUCCESS;
 }
 
 static uint16_t nvme_create_cq(NvmeCtrl *n, NvmeRequest *req)
@@ -241,7 +241,7 @@ static uint16_t nvme_create_cq(NvmeCtrl *n, NvmeRequest *req)
     if (cqid == 0 || cqid >= n->num_queues || n->cq[cqid] ||
         (n->nr_cq_granted && cqid > n->nr_cq_granted)) {
         trace_nvme_err_invalid_qid(cqid);
-        return NVME_INVALID_QID | NVME_DNR;
+        return NVME_SC_INVALID_QUEUE_ID | NVME_SC_DNR;
     }
     status = nvme_check_queue_size(n, qsize);
     if (status) {
@@ -257,7 +257,7 @@ static uint16_t nvme_create_cq(NvmeCtrl *n, NvmeRequest *req)
     if (ien && (nvme_ctrl_msix_enabled(n) ? vector >= n->params.msix_qsize
                                           : vector != 0)) {
         trace_nvme_err_invalid_vector(vector);
-        return NVME_INVALID_IRQ_VECTOR | NVME_DNR;
+        return NVME_SC_INVALID_INTERRUPT_VECTOR | NVME_SC_DNR;
     }
     return nvme_cq_create(n, cqid, prp1, qsize, vector, ien);
 }
@@ -275,11 +275,11 @@ static uint16_t nvme_create_sq(NvmeCtrl *n, NvmeRequest *req)
     if (sqid == 0 || sqid >= n->num_queues || n->sq[sqid] ||
         (n->nr_sq_granted && sqid > n->nr_sq_granted)) {
         trace_nvme_err_invalid_qid(sqid);
-        return NVME_INVALID_QID | NVME_DNR;
+        return NVME_SC_INVALID_QUEUE_ID | NVME_SC_DNR;
     }
     if (cqid == 0 || cqid >= n->num_queues || !n->cq[cqid]) {
         trace_nvme_err_invalid_qid(cqid);
-        return NVME_INVALID_CQID | NVME_DNR;
+        return NVME_SC_CQ_INVALID | NVME_SC_DNR;
     }
     status = nvme_check_queue_size(n, qsize);
     if (status) {
@@ -301,11 +301,11 @@ static uint16_t nvme_delete_sq(NvmeCtrl *n, NvmeRequest *req)
 
     if (sqid == 0 || sqid >= n->num_queues || !n->sq[sqid]) {
         trace_nvme_err_invalid_qid(sqid);
-        return NVME_INVALID_QID | NVME_DNR;
+        return NVME_SC_INVALID_QUEUE_ID | NVME_SC_DNR;
     }
     trace_nvme_sq_delete(sqid);
     nvme_sq_free(n, n->sq[sqid]);
-    return NVME_SUCCESS;
+    return NVME_SC_SUCCESS;
 }
 
 static uint16_t nvme_delete_cq(NvmeCtrl *n, NvmeRequest *req)
@@ -315,15 +315,15 @@ static uint16_t nvme_delete_cq(NvmeCtrl *n, NvmeRequest *req)
 
     if (cqid == 0 || cqid >= n->num_queues || !n->cq[cqid]) {
         trace_nvme_err_invalid_qid(cqid);
-        return NVME_INVALID_QID | NVME_DNR;
+        return NVME_SC_INVALID_QUEUE_ID | NVME_SC_DNR;
     }
     cq = n->cq[cqid];
     if (!QTAILQ_EMPTY(&cq->sq_list)) {
-        return NVME_INVALID_QUEUE_DELETION | NVME_DNR;
+        return NVME_SC_INVALID_QUEUE_DELETION | NVME_SC_DNR;
     }
     trace_nvme_cq_delete(cqid);
     nvme_cq_free(n, cq);
-    return NVME_SUCCESS;
+    return NVME_SC_SUCCESS;
 }
 
 /* Features (Base 5.27): one descriptor per Feature Identifier */
@@ -378,7 +378,7 @@ static uint16_t nvme_feat_temp_get(NvmeCtrl *n, NvmeRequest *req,
     }
     *dw0 = thsel == 0 ? n->features.temp_thresh_hi
                       : n->features.temp_thresh_lo;
-    return NVME_SUCCESS;
+    return NVME_SC_SUCCESS;
 }
 
 static uint16_t nvme_feat_temp_set(NvmeCtrl *n, NvmeRequest *req,
@@ -395,13 +395,13 @@ static uint16_t nvme_feat_temp_set(NvmeCtrl *n, NvmeRequest *req,
     } else {
         n->features.temp_thresh_lo = dw11 & 0xffff;
     }
-    return NVME_SUCCESS;
+    return NVME_SC_SUCCESS;
 }
 
 static uint16_t nvme_feat_vwc_get(NvmeCtrl *n, NvmeRequest *req, uint32_t *dw0)
 {
     *dw0 = n->features.vwc;
-    return NVME_SUCCESS;
+    return NVME_SC_SUCCESS;
 }
 
 static uint16_t nvme_feat_vwc_set(NvmeCtrl *n, NvmeRequest *req, uint32_t dw11)
@@ -417,7 +417,7 @@ static uint16_t nvme_feat_vwc_set(NvmeCtrl *n, NvmeRequest *req, uint32_t dw11)
             blk_set_enable_write_cache(ns->blk, n->features.vwc);
         }
     }
-    return NVME_SUCCESS;
+    return NVME_SC_SUCCESS;
 }
 
 static uint32_t nvme_num_queues_result(NvmeCtrl *n)
@@ -432,7 +432,7 @@ static uint16_t nvme_feat_num_queues_get(NvmeCtrl *n, NvmeRequest *req,
                                          uint32_t *dw0)
 {
     *dw0 = nvme_num_queues_result(n);
-    return NVME_SUCCESS;
+    return NVME_SC_SUCCESS;
 }
 
 static uint16_t nvme_feat_num_queues_set(NvmeCtrl *n, NvmeRequest *req,
@@ -447,13 +447,13 @@ static uint16_t nvme_feat_num_queues_set(NvmeCtrl *n, NvmeRequest *req,
     for (uint32_t i = 1; i < n->num_queues; i++) {
         if (n->sq[i] || n->cq[i]) {
             /* Base 5.27.1.7: only before any I/O queue exists. */
-            return NVME_CMD_SEQ_ERROR | NVME_DNR;
+            return NVME_SC_COMMAND_SEQUENCE_ERROR | NVME_SC_DNR;
         }
     }
     n->nr_sq_granted = MIN(nsqr, n->num_queues - 1);
     n->nr_cq_granted = MIN(ncqr, n->num_queues - 1);
     req->cqe.result = cpu_to_le32(nvme_num_queues_result(n));
-    return NVME_SUCCESS;
+    return NVME_SC_SUCCESS;
 }
 
 static uint16_t nvme_feat_int_vector_get(NvmeCtrl *n, NvmeRequest *req,
@@ -465,7 +465,7 @@ static uint16_t nvme_feat_int_vector_get(NvmeCtrl *n, NvmeRequest *req,
         return nvme_invalid_field(req, "interrupt vector out of range");
     }
     *dw0 = iv;
-    return NVME_SUCCESS;
+    return NVME_SC_SUCCESS;
 }
 
 static uint16_t nvme_feat_int_vector_set(NvmeCtrl *n, NvmeRequest *req,
@@ -474,7 +474,7 @@ static uint16_t nvme_feat_int_vector_set(NvmeCtrl *n, NvmeRequest *req,
     if ((dw11 & 0xffff) >= n->params.msix_qsize) {
         return nvme_invalid_field(req, "interrupt vector out of range");
     }
-    return NVME_SUCCESS;
+    return NVME_SC_SUCCESS;
 }
 
 static int64_t nvme_timestamp_now(NvmeCtrl *n)
@@ -508,43 +508,43 @@ static uint16_t nvme_feat_timestamp_set(NvmeCtrl *n, NvmeRequest *req,
     }
     n->host_timestamp = ldq_le_p(data) & ((1ULL << 48) - 1);
     n->timestamp_set_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
-    return NVME_SUCCESS;
+    return NVME_SC_SUCCESS;
 }
 
-static const NvmeFeatureDesc nvme_features[NVME_FID_MAX] = {
-    [NVME_ARBITRATION] = {
+static const NvmeFeatureDesc nvme_features[NVME_FEAT_FID_MAX] = {
+    [NVME_FEAT_ARBITRATION] = {
         .field = feat_arbitration, .writable_mask = 0xffffff07,
     },
-    [NVME_POWER_MANAGEMENT] = {
+    [NVME_FEAT_POWER_MANAGEMENT] = {
         .field = feat_power_mgmt, .writable_mask = 0x1f,
     },
-    [NVME_TEMPERATURE_THRESHOLD] = {
+    [NVME_FEAT_TEMPERATURE_THRESHOLD] = {
         .get = nvme_feat_temp_get, .set = nvme_feat_temp_set,
         .default_value = 0x157,
     },
-    [NVME_ERROR_RECOVERY] = {
+    [NVME_FEAT_ERROR_RECOVERY] = {
         .field = feat_err_rec, .writable_mask = 0xffff,
     },
-    [NVME_VOLATILE_WRITE_CACHE] = {
+    [NVME_FEAT_VOLATILE_WRITE_CACHE] = {
         .get = nvme_feat_vwc_get, .set = nvme_feat_vwc_set,
         .default_value = 1,
     },
-    [NVME_NUMBER_OF_QUEUES] = {
+    [NVME_FEAT_NUMBER_OF_QUEUES] = {
         .get = nvme_feat_num_queues_get, .set = nvme_feat_num_queues_set,
     },
-    [NVME_INTERRUPT_COALESCING] = {
+    [NVME_FEAT_INTERRUPT_COALESCING] = {
         .field = feat_int_coalescing, .writable_mask = 0xffff,
     },
-    [NVME_INTERRUPT_VECTOR_CONF] = {
+    [NVME_FEAT_INTERRUPT_VECTOR_CONF] = {
         .get = nvme_feat_int_vector_get, .set = nvme_feat_int_vector_set,
     },
-    [NVME_WRITE_ATOMICITY] = {
+    [NVME_FEAT_WRITE_ATOMICITY] = {
         .field = feat_write_atomicity, .writable_mask = 0x1,
     },
-    [NVME_ASYNCHRONOUS_EVENT_CONF] = {
+    [NVME_FEAT_ASYNCHRONOUS_EVENT_CONF] = {
         .field = feat_async_config, .writable_mask = 0x3ff,
     },
-    [NVME_TIMESTAMP] = {
+    [NVME_FEAT_TIMESTAMP] = {
         .get = nvme_feat_timestamp_get, .set = nvme_feat_timestamp_set,
     },
 };
@@ -563,7 +563,7 @@ static uint16_t nvme_get_features(NvmeCtrl *n, NvmeRequest *req)
     uint8_t sel = NVME_GETFEAT_SEL(cdw10);
     const NvmeFeatureDesc *f = &nvme_features[fid];
     uint32_t dw0 = 0;
-    uint16_t status = NVME_SUCCESS;
+    uint16_t status = NVME_SC_SUCCESS;
 
     trace_nvme_getfeat(fid, sel);
     if (!nvme_feature_supported(fid)) {
@@ -580,9 +580,9 @@ static uint16_t nvme_get_features(NvmeCtrl *n, NvmeRequest *req)
         break;
     case NVME_GETFEAT_SELECT_DEFAULT:
         dw0 = f->default_value;
-        if (fid == NVME_NUMBER_OF_QUEUES) {
+        if (fid == NVME_FEAT_NUMBER_OF_QUEUES) {
             dw0 = (n->num_queues - 2) | ((n->num_queues - 2) << 16);
-        } else if (fid == NVME_TIMESTAMP) {
+        } else if (fid == NVME_FEAT_TIMESTAMP) {
             status = f->get(n, req, &dw0);
         }
         break;
@@ -608,11 +608,11 @@ static uint16_t nvme_set_features(NvmeCtrl *n, NvmeRequest *req)
         return nvme_invalid_field(req, "unsupported feature");
     }
     if (NVME_SETFEAT_SAVE(cdw10)) {
-        return NVME_FID_NOT_SAVEABLE | NVME_DNR;
+        return NVME_SC_FEATURE_NOT_SAVEABLE | NVME_SC_DNR;
     }
     if (f->field) {
         *f->field(n) = dw11 & f->writable_mask;
-        return NVME_SUCCESS;
+        return NVME_SC_SUCCESS;
     }
     return f->set(n, req, dw11);
 }
@@ -651,7 +651,7 @@ void nvme_aer_process(NvmeCtrl *n)
         trace_nvme_aer_complete(ev->type, ev->info, ev->log_page);
         memmove(ev, ev + 1,
                 (--n->pending_event_count - i) * sizeof(*ev));
-        req->status = NVME_SUCCESS;
+        req->status = NVME_SC_SUCCESS;
         nvme_req_complete(req);
     }
 }
@@ -678,7 +678,7 @@ void nvme_clear_events(NvmeCtrl *n, uint8_t type)
 static uint16_t nvme_async_event_request(NvmeCtrl *n, NvmeRequest *req)
 {
     if (n->outstanding_aers > NVME_AERL) {
-        return NVME_AER_LIMIT_EXCEEDED | NVME_DNR;
+        return NVME_SC_AER_LIMIT_EXCEEDED | NVME_SC_DNR;
     }
     n->aer_reqs[n->outstanding_aers++] = req;
     nvme_aer_process(n);
@@ -842,7 +842,7 @@ static uint16_t nvme_get_log_page(NvmeCtrl *n, NvmeRequest *req)
         qemu_log_mask(LOG_GUEST_ERROR, "nvme: unsupported log page 0x%x\n",
                       lid);
         trace_nvme_err_invalid_log(lid);
-        return NVME_INVALID_LOG_ID | NVME_DNR;
+        return NVME_SC_INVALID_LOG_PAGE | NVME_SC_DNR;
     }
 }
 
@@ -852,12 +852,12 @@ static uint16_t nvme_abort(NvmeCtrl *n, NvmeRequest *req)
 {
     /* Commands are not aborted: DW0 bit 0 set says so. */
     req->cqe.result = cpu_to_le32(1);
-    return NVME_SUCCESS;
+    return NVME_SC_SUCCESS;
 }
 
 static uint16_t nvme_keep_alive(NvmeCtrl *n, NvmeRequest *req)
 {
-    return NVME_SUCCESS;
+    return NVME_SC_SUCCESS;
 }
 
 const NvmeOpcodeDesc nvme_admin_opcodes[256] = {

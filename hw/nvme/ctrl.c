@@ -114,15 +114,13 @@ static void nvme_req_init(NvmeCtrl *n, NvmeRequest *req, NvmeSQueue *sq)
 uint16_t nvme_sq_create(NvmeCtrl *n, uint16_t sqid, uint16_t cqid,
                         uint64_t dma_addr, uint32_t size)
 {
-    NvmeSQueue *sq = g_new0(NvmeSQueue, 1);
+    NvmeSQueue *sq = g_new(NvmeSQueue, 1);
     NvmeCQueue *cq = n->cq[cqid];
 
-    sq->ctrl = n;
-    sq->sqid = sqid;
-    sq->cqid = cqid;
-    sq->size = size;
-    sq->dma_addr = dma_addr;
-    sq->io_req = g_new0(NvmeRequest, size);
+    *sq = (NvmeSQueue) {
+        .ctrl = n, .sqid = sqid, .cqid = cqid, .size = size,
+        .dma_addr = dma_addr, .io_req = g_new0(NvmeRequest, size),
+    };
     QTAILQ_INIT(&sq->req_list);
     QTAILQ_INIT(&sq->out_req_list);
     for (uint32_t i = 0; i < size; i++) {
@@ -134,21 +132,19 @@ uint16_t nvme_sq_create(NvmeCtrl *n, uint16_t sqid, uint16_t cqid,
     QTAILQ_INSERT_TAIL(&cq->sq_list, sq, entry);
     n->sq[sqid] = sq;
     trace_nvme_sq_create(sqid, cqid, size);
-    return NVME_SUCCESS;
+    return NVME_SC_SUCCESS;
 }
 
 uint16_t nvme_cq_create(NvmeCtrl *n, uint16_t cqid, uint64_t dma_addr,
                         uint32_t size, uint16_t vector, bool irq_enabled)
 {
-    NvmeCQueue *cq = g_new0(NvmeCQueue, 1);
+    NvmeCQueue *cq = g_new(NvmeCQueue, 1);
 
-    cq->ctrl = n;
-    cq->cqid = cqid;
-    cq->size = size;
-    cq->dma_addr = dma_addr;
-    cq->phase = 1;
-    cq->vector = vector;
-    cq->irq_enabled = irq_enabled;
+    /* The phase tag of the first pass through the queue is 1. */
+    *cq = (NvmeCQueue) {
+        .ctrl = n, .cqid = cqid, .size = size, .dma_addr = dma_addr,
+        .phase = 1, .vector = vector, .irq_enabled = irq_enabled,
+    };
     QTAILQ_INIT(&cq->sq_list);
     QTAILQ_INIT(&cq->req_list);
     cq->bh = qemu_bh_new_guarded(nvme_post_cqes, cq,
@@ -158,7 +154,7 @@ uint16_t nvme_cq_create(NvmeCtrl *n, uint16_t cqid, uint64_t dma_addr,
     }
     n->cq[cqid] = cq;
     trace_nvme_cq_create(cqid, size, vector, irq_enabled);
-    return NVME_SUCCESS;
+    return NVME_SC_SUCCESS;
 }
 
 /* Cancels what the SQ has in flight; the requests are never completed. */
@@ -288,7 +284,7 @@ void nvme_req_complete(NvmeRequest *req)
     NvmeSQueue *sq = req->sq;
     NvmeCQueue *cq = sq->ctrl->cq[sq->cqid];
 
-    if (req->status != NVME_SUCCESS) {
+    if (req->status != NVME_SC_SUCCESS) {
         sq->ctrl->error_count++;
         trace_nvme_err_req_status(le16_to_cpu(req->cmd.cid), sq->sqid,
                                   req->cmd.opcode, req->status);
@@ -308,13 +304,13 @@ static uint16_t nvme_dispatch(NvmeCtrl *n, NvmeRequest *req)
 
     if (NVME_CMD_FLAGS_FUSE(req->cmd.flags)) {
         /* Fused operations are not supported (FUSES = 0). */
-        return NVME_INVALID_FIELD | NVME_DNR;
+        return NVME_SC_INVALID_FIELD | NVME_SC_DNR;
     }
     if (req->sq->sqid == 0) {
         desc = &nvme_admin_opcodes[req->cmd.opcode];
         if (!desc->handler) {
             trace_nvme_err_invalid_opcode(0, req->cmd.opcode);
-            return NVME_INVALID_OPCODE | NVME_DNR;
+            return NVME_SC_INVALID_OPCODE | NVME_SC_DNR;
         }
         return desc->handler(n, req);
     }
@@ -322,12 +318,12 @@ static uint16_t nvme_dispatch(NvmeCtrl *n, NvmeRequest *req)
     req->ns = nvme_ctrl_ns(n, nsid);
     if (!req->ns) {
         trace_nvme_err_invalid_nsid(req->sq->sqid, nsid);
-        return NVME_INVALID_NSID | NVME_DNR;
+        return NVME_SC_INVALID_NAMESPACE | NVME_SC_DNR;
     }
     desc = &nvme_nvm_opcodes[req->cmd.opcode];
     if (!desc->handler) {
         trace_nvme_err_invalid_opcode(req->sq->sqid, req->cmd.opcode);
-        return NVME_INVALID_OPCODE | NVME_DNR;
+        return NVME_SC_INVALID_OPCODE | NVME_SC_DNR;
     }
     return desc->handler(n, req);
 }
@@ -392,7 +388,7 @@ static void nvme_doorbell_write(NvmeCtrl *n, hwaddr offset, uint32_t value)
     }
     if (qid >= n->num_queues || !(is_cq ? (void *)n->cq[qid]
                                         : (void *)n->sq[qid])) {
-        nvme_doorbell_error(n, NVME_AER_INFO_ERR_INVALID_DB_REGISTER, qid,
+        nvme_doorbell_error(n, NVME_AER_ERR_INVALID_DB_REGISTER, qid,
                             is_cq, value);
         return;
     }
@@ -400,7 +396,7 @@ static void nvme_doorbell_write(NvmeCtrl *n, hwaddr offset, uint32_t value)
         NvmeCQueue *cq = n->cq[qid];
 
         if (value >= cq->size) {
-            nvme_doorbell_error(n, NVME_AER_INFO_ERR_INVALID_DB_VALUE, qid,
+            nvme_doorbell_error(n, NVME_AER_ERR_INVALID_DB_VALUE, qid,
                                 true, value);
             return;
         }
@@ -416,7 +412,7 @@ static void nvme_doorbell_write(NvmeCtrl *n, hwaddr offset, uint32_t value)
         NvmeSQueue *sq = n->sq[qid];
 
         if (value >= sq->size) {
-            nvme_doorbell_error(n, NVME_AER_INFO_ERR_INVALID_DB_VALUE, qid,
+            nvme_doorbell_error(n, NVME_AER_ERR_INVALID_DB_VALUE, qid,
                                 false, value);
             return;
         }
@@ -629,7 +625,8 @@ static void nvme_sync_reg_image(NvmeCtrl *n, NvmeBar *bar)
 
 static uint64_t nvme_mmio_read(void *opaque, hwaddr addr, unsigned size)
 {
-    NvmeCtrl *n = opaque;
+    NvmeCtrl *n = NVME(opaque);
+    uint64_t val;
     NvmeBar bar;
 
     if (addr & (size - 1)) {
@@ -644,13 +641,15 @@ static uint64_t nvme_mmio_read(void *opaque, hwaddr addr, unsigned size)
         return 0;
     }
     nvme_sync_reg_image(n, &bar);
-    return ldn_le_p((uint8_t *)&bar + addr, size);
+    val = ldn_le_p((uint8_t *)&bar + addr, size);
+    trace_nvme_mmio_read(addr, val, size);
+    return val;
 }
 
 static void nvme_mmio_write(void *opaque, hwaddr addr, uint64_t data,
                             unsigned size)
 {
-    NvmeCtrl *n = opaque;
+    NvmeCtrl *n = NVME(opaque);
 
     trace_nvme_mmio_write(addr, data, size);
     if (addr & (size - 1)) {
@@ -671,18 +670,13 @@ static void nvme_mmio_write(void *opaque, hwaddr addr, uint64_t data,
     }
 }
 
+/* Registers take 16 to 64-bit accesses; doorbells are checked for 32-bit. */
 static const MemoryRegionOps nvme_mmio_ops = {
     .read = nvme_mmio_read,
     .write = nvme_mmio_write,
     .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid = {
-        .min_access_size = 2,
-        .max_access_size = 8,
-    },
-    .impl = {
-        .min_access_size = 2,
-        .max_access_size = 8,
-    },
+    .valid = { .min_access_size = 2, .max_access_size = 8 },
+    .impl = { .min_access_size = 2, .max_access_size = 8 },
 };
 
 /* Realize */
@@ -743,8 +737,15 @@ static bool nvme_init_pci(NvmeCtrl *n, Error **errp)
 
     pci_config_set_prog_interface(conf, 0x2);
     pci_config_set_class(conf, PCI_CLASS_STORAGE_EXPRESS);
-    pci_config_set_vendor_id(conf, NVME_PCI_VENDOR_ID);
-    pci_config_set_device_id(conf, NVME_PCI_DEVICE_ID);
+    if (n->params.use_intel_id) {
+        /* Some guests only bind to the IDs of older QEMU releases. */
+        pci_config_set_vendor_id(conf, PCI_VENDOR_ID_INTEL);
+        pci_config_set_device_id(conf, 0x5845);
+    } else {
+        pci_config_set_vendor_id(conf, NVME_PCI_VENDOR_ID);
+        pci_config_set_device_id(conf, NVME_PCI_DEVICE_ID);
+    }
+    pci_config_set_revision(conf, 2);
     pci_set_word(conf + PCI_SUBSYSTEM_VENDOR_ID, NVME_PCI_VENDOR_ID);
     pci_set_word(conf + PCI_SUBSYSTEM_ID, 0x1100);
     conf[PCI_INTERRUPT_PIN] = 1;
@@ -847,72 +848,67 @@ static void nvme_reset_hold(Object *obj, ResetType type)
     n->acq = 0;
 }
 
-static const Property nvme_props[] = {
-    DEFINE_BLOCK_PROPERTIES(NvmeCtrl, blkconf),
-    DEFINE_PROP_STRING("serial", NvmeCtrl, params.serial),
-    DEFINE_PROP_LINK("subsys", NvmeCtrl, subsys, TYPE_NVME_SUBSYS,
-                     NvmeSubsystem *),
-    DEFINE_PROP_UINT32("max_ioqpairs", NvmeCtrl, params.max_ioqpairs, 64),
-    DEFINE_PROP_UINT16("msix_qsize", NvmeCtrl, params.msix_qsize, 65),
-    DEFINE_PROP_UINT16("mqes", NvmeCtrl, params.mqes, 0x7ff),
-    DEFINE_PROP_UINT8("mdts", NvmeCtrl, params.mdts, 7),
-    DEFINE_PROP_BOOL("use-intel-id", NvmeCtrl, params.use_intel_id, false),
-};
-
+/* Not migratable yet: queue and request state is not described. */
 static const VMStateDescription nvme_vmstate = {
     .name = "nvme",
     .unmigratable = 1,
 };
 
+/* Controller properties keep the names and defaults users already type. */
+#define NVME_CTRL_PARAM(kind, name, field, dflt) \
+    DEFINE_PROP_##kind(name, NvmeCtrl, params.field, dflt)
+
+static const Property nvme_props[] = {
+    DEFINE_BLOCK_PROPERTIES(NvmeCtrl, blkconf),
+    DEFINE_PROP_STRING("serial", NvmeCtrl, params.serial),
+    DEFINE_PROP_LINK("subsys", NvmeCtrl, subsys, TYPE_NVME_SUBSYS,
+                     NvmeSubsystem *),
+    NVME_CTRL_PARAM(UINT32, "max_ioqpairs", max_ioqpairs, 64),
+    NVME_CTRL_PARAM(UINT16, "msix_qsize", msix_qsize, 65),
+    NVME_CTRL_PARAM(UINT16, "mqes", mqes, 0x7ff),
+    NVME_CTRL_PARAM(UINT8, "mdts", mdts, 7),
+    NVME_CTRL_PARAM(BOOL, "use-intel-id", use_intel_id, false),
+};
+
+static void nvme_instance_init(Object *obj)
+{
+    /* drive= on the controller is namespace 1 */
+    nvme_ns_add_bootindex(obj, &NVME(obj)->blkconf, 1);
+}
+
 static void nvme_class_init(ObjectClass *oc, void *data)
 {
     DeviceClass *dc = DEVICE_CLASS(oc);
     PCIDeviceClass *pc = PCI_DEVICE_CLASS(oc);
-    ResettableClass *rc = RESETTABLE_CLASS(oc);
 
+    /* IDs and class code are written at realize (see nvme_init_pci). */
     pc->realize = nvme_realize;
     pc->exit = nvme_exit;
-    pc->class_id = PCI_CLASS_STORAGE_EXPRESS;
-    pc->vendor_id = NVME_PCI_VENDOR_ID;
-    pc->device_id = NVME_PCI_DEVICE_ID;
-    pc->revision = 2;
-    rc->phases.hold = nvme_reset_hold;
-    set_bit(DEVICE_CATEGORY_STORAGE, dc->categories);
-    dc->desc = "Non-Volatile Memory Express";
+    RESETTABLE_CLASS(oc)->phases.hold = nvme_reset_hold;
     device_class_set_props(dc, nvme_props);
     dc->vmsd = &nvme_vmstate;
+    dc->desc = "Non-Volatile Memory Express";
+    set_bit(DEVICE_CATEGORY_STORAGE, dc->categories);
 }
 
-static void nvme_instance_init(Object *obj)
-{
-    NvmeCtrl *n = NVME(obj);
+static InterfaceInfo nvme_ctrl_interfaces[] = {
+    { INTERFACE_PCIE_DEVICE },
+    { }
+};
 
-    device_add_bootindex_property(obj, &n->blkconf.bootindex, "bootindex",
-                                  "/namespace@1,0", DEVICE(obj));
-}
-
-static const TypeInfo nvme_info = {
-    .name = TYPE_NVME,
-    .parent = TYPE_PCI_DEVICE,
-    .instance_size = sizeof(NvmeCtrl),
-    .instance_init = nvme_instance_init,
-    .class_init = nvme_class_init,
-    .interfaces = (InterfaceInfo[]) {
-        { INTERFACE_PCIE_DEVICE },
-        { }
+static const TypeInfo nvme_ctrl_types[] = {
+    {
+        .name = TYPE_NVME,
+        .parent = TYPE_PCI_DEVICE,
+        .class_init = nvme_class_init,
+        .instance_init = nvme_instance_init,
+        .instance_size = sizeof(NvmeCtrl),
+        .interfaces = nvme_ctrl_interfaces,
+    }, {
+        .name = TYPE_NVME_BUS,
+        .parent = TYPE_BUS,
+        .instance_size = sizeof(NvmeBus),
     },
 };
 
-static const TypeInfo nvme_bus_info = {
-    .name = TYPE_NVME_BUS,
-    .parent = TYPE_BUS,
-    .instance_size = sizeof(NvmeBus),
-};
-
-static void nvme_register_types(void)
-{
-    type_register_static(&nvme_info);
-    type_register_static(&nvme_bus_info);
-}
-
-type_init(nvme_register_types)
+DEFINE_TYPES(nvme_ctrl_types)

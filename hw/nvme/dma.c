@@ -25,7 +25,7 @@ static uint16_t nvme_prp_error(const char *why, uint64_t prp, uint16_t status)
     qemu_log_mask(LOG_GUEST_ERROR, "nvme: bad PRP 0x%" PRIx64 ": %s\n",
                   prp, why);
     trace_nvme_err_prp(prp, why);
-    return status | NVME_DNR;
+    return status | NVME_SC_DNR;
 }
 
 /*
@@ -40,7 +40,7 @@ static uint16_t nvme_map_prp_list(NvmeCtrl *n, NvmeRequest *req,
 
     if (list & 0x3) {
         return nvme_prp_error("list pointer not dword aligned", list,
-                              NVME_INVALID_PRP_OFFSET);
+                              NVME_SC_INVALID_PRP_OFFSET);
     }
     while (len) {
         /* Entries left in this list page, from the list pointer's offset. */
@@ -53,7 +53,7 @@ static uint16_t nvme_map_prp_list(NvmeCtrl *n, NvmeRequest *req,
         if (chains && in_page < 2) {
             /* A page holding only a chain pointer would never progress. */
             return nvme_prp_error("list page holds no data entry", list,
-                                  NVME_INVALID_PRP_OFFSET);
+                                  NVME_SC_INVALID_PRP_OFFSET);
         }
         while (done < want) {
             uint32_t count = MIN(want - done, NVME_PRP_LIST_CHUNK);
@@ -61,7 +61,7 @@ static uint16_t nvme_map_prp_list(NvmeCtrl *n, NvmeRequest *req,
             if (pci_dma_read(PCI_DEVICE(n), list + done * 8ULL, entries,
                              count * 8)) {
                 return nvme_prp_error("cannot read PRP list", list,
-                                      NVME_DATA_TRAS_ERROR);
+                                      NVME_SC_DATA_TRANSFER_ERROR);
             }
             for (uint32_t i = 0; i < count; i++) {
                 uint64_t prp = le64_to_cpu(entries[i]);
@@ -71,14 +71,14 @@ static uint16_t nvme_map_prp_list(NvmeCtrl *n, NvmeRequest *req,
                     /* Last slot of a full page: pointer to the next page. */
                     if (prp & 0x3) {
                         return nvme_prp_error("chained list not aligned", prp,
-                                              NVME_INVALID_PRP_OFFSET);
+                                              NVME_SC_INVALID_PRP_OFFSET);
                     }
                     list = prp;
                     break;
                 }
                 if (prp & (page_size - 1)) {
                     return nvme_prp_error("list entry has an offset", prp,
-                                          NVME_INVALID_PRP_OFFSET);
+                                          NVME_SC_INVALID_PRP_OFFSET);
                 }
                 qemu_sglist_add(&req->sg, prp, chunk);
                 len -= chunk;
@@ -86,7 +86,7 @@ static uint16_t nvme_map_prp_list(NvmeCtrl *n, NvmeRequest *req,
             done += count;
         }
     }
-    return NVME_SUCCESS;
+    return NVME_SC_SUCCESS;
 }
 
 static uint16_t nvme_map_prp(NvmeCtrl *n, NvmeRequest *req, uint64_t prp1,
@@ -97,20 +97,20 @@ static uint16_t nvme_map_prp(NvmeCtrl *n, NvmeRequest *req, uint64_t prp1,
 
     if (prp1 & 0x3) {
         return nvme_prp_error("PRP1 not dword aligned", prp1,
-                              NVME_INVALID_PRP_OFFSET);
+                              NVME_SC_INVALID_PRP_OFFSET);
     }
     qemu_sglist_add(&req->sg, prp1, first);
     len -= first;
     if (!len) {
-        return NVME_SUCCESS;
+        return NVME_SC_SUCCESS;
     }
     if (len <= page_size) {
         if (prp2 & (page_size - 1)) {
             return nvme_prp_error("PRP2 has an offset", prp2,
-                                  NVME_INVALID_PRP_OFFSET);
+                                  NVME_SC_INVALID_PRP_OFFSET);
         }
         qemu_sglist_add(&req->sg, prp2, len);
-        return NVME_SUCCESS;
+        return NVME_SC_SUCCESS;
     }
     return nvme_map_prp_list(n, req, prp2, len);
 }
@@ -122,12 +122,12 @@ uint16_t nvme_map_dptr(NvmeCtrl *n, NvmeRequest *req, uint64_t len)
     req->sg.nsg = 0;
     req->sg.size = 0;
     if (!len) {
-        return NVME_SUCCESS;
+        return NVME_SC_SUCCESS;
     }
     if (NVME_CMD_FLAGS_PSDT(cmd->flags) != NVME_PSDT_PRP) {
         /* SGLS in Identify Controller is zero: SGLs are not supported. */
         qemu_log_mask(LOG_GUEST_ERROR, "nvme: SGL data pointer not supported\n");
-        return NVME_INVALID_FIELD | NVME_DNR;
+        return NVME_SC_INVALID_FIELD | NVME_SC_DNR;
     }
     return nvme_map_prp(n, req, le64_to_cpu(cmd->dptr.prp1),
                         le64_to_cpu(cmd->dptr.prp2), len);
@@ -143,9 +143,9 @@ uint16_t nvme_dma_to_host(NvmeCtrl *n, NvmeRequest *req, const void *buf,
     }
     if (dma_buf_read((void *)buf, len, NULL, &req->sg, MEMTXATTRS_UNSPECIFIED)) {
         trace_nvme_err_dma(req->cmd.opcode, len);
-        return NVME_DATA_TRAS_ERROR;
+        return NVME_SC_DATA_TRANSFER_ERROR;
     }
-    return NVME_SUCCESS;
+    return NVME_SC_SUCCESS;
 }
 
 uint16_t nvme_dma_from_host(NvmeCtrl *n, NvmeRequest *req, void *buf,
@@ -158,7 +158,7 @@ uint16_t nvme_dma_from_host(NvmeCtrl *n, NvmeRequest *req, void *buf,
     }
     if (dma_buf_write(buf, len, NULL, &req->sg, MEMTXATTRS_UNSPECIFIED)) {
         trace_nvme_err_dma(req->cmd.opcode, len);
-        return NVME_DATA_TRAS_ERROR;
+        return NVME_SC_DATA_TRANSFER_ERROR;
     }
-    return NVME_SUCCESS;
+    return NVME_SC_SUCCESS;
 }

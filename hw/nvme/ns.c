@@ -232,51 +232,55 @@ static void nvme_ns_device_unrealize(DeviceState *dev)
     }
 }
 
+#define NVME_NS_PARAM(kind, name, field, dflt) \
+    DEFINE_PROP_##kind(name, NvmeNamespaceDevice, ns.params.field, dflt)
+
 static const Property nvme_ns_props[] = {
     DEFINE_BLOCK_PROPERTIES(NvmeNamespaceDevice, blkconf),
-    DEFINE_PROP_UINT32("nsid", NvmeNamespaceDevice, ns.params.nsid, 0),
+    NVME_NS_PARAM(UINT32, "nsid", nsid, 0),
     DEFINE_PROP_UUID_NODEFAULT("uuid", NvmeNamespaceDevice, ns.params.uuid),
-    DEFINE_PROP_UINT64("eui64", NvmeNamespaceDevice, ns.params.eui64, 0),
+    NVME_NS_PARAM(UINT64, "eui64", eui64, 0),
     DEFINE_PROP_STRING("nguid", NvmeNamespaceDevice, ns.params.nguid_str),
-    DEFINE_PROP_BOOL("shared", NvmeNamespaceDevice, ns.params.shared, true),
-    DEFINE_PROP_BOOL("detached", NvmeNamespaceDevice, ns.params.detached,
-                     false),
+    NVME_NS_PARAM(BOOL, "shared", shared, true),
+    NVME_NS_PARAM(BOOL, "detached", detached, false),
 };
 
 static void nvme_ns_device_class_init(ObjectClass *oc, void *data)
 {
     DeviceClass *dc = DEVICE_CLASS(oc);
 
-    set_bit(DEVICE_CATEGORY_STORAGE, dc->categories);
+    device_class_set_props(dc, nvme_ns_props);
     dc->bus_type = TYPE_NVME_BUS;
+    set_bit(DEVICE_CATEGORY_STORAGE, dc->categories);
     dc->realize = nvme_ns_device_realize;
     dc->unrealize = nvme_ns_device_unrealize;
     dc->desc = "Virtual NVMe namespace";
-    device_class_set_props(dc, nvme_ns_props);
+}
+
+/* Firmware boot order names a namespace by its NSID. */
+void nvme_ns_add_bootindex(Object *obj, BlockConf *conf, uint32_t nsid)
+{
+    g_autofree char *path = g_strdup_printf("/namespace@%u,0", nsid);
+
+    device_add_bootindex_property(obj, &conf->bootindex, "bootindex", path,
+                                  DEVICE(obj));
 }
 
 static void nvme_ns_device_instance_init(Object *obj)
 {
     NvmeNamespaceDevice *nsdev = NVME_NS(obj);
-    char *bootpath = g_strdup_printf("/namespace@%u,0",
-                                     nsdev->ns.params.nsid);
 
-    device_add_bootindex_property(obj, &nsdev->blkconf.bootindex,
-                                  "bootindex", bootpath, DEVICE(obj));
-    g_free(bootpath);
+    nvme_ns_add_bootindex(obj, &nsdev->blkconf, nsdev->ns.params.nsid);
 }
 
-static const TypeInfo nvme_ns_device_info = {
-    .name = TYPE_NVME_NS,
-    .parent = TYPE_DEVICE,
-    .instance_size = sizeof(NvmeNamespaceDevice),
-    .instance_init = nvme_ns_device_instance_init,
-    .class_init = nvme_ns_device_class_init,
+static const TypeInfo nvme_ns_types[] = {
+    {
+        .name = TYPE_NVME_NS,
+        .parent = TYPE_DEVICE,
+        .instance_size = sizeof(NvmeNamespaceDevice),
+        .instance_init = nvme_ns_device_instance_init,
+        .class_init = nvme_ns_device_class_init,
+    },
 };
 
-static void nvme_ns_register_types(void)
-{
-    type_register_static(&nvme_ns_device_info);
-}
-
-type_init(nvme_ns_register_types)
+DEFINE_TYPES(nvme_ns_types)

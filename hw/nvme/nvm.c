@@ -33,9 +33,9 @@ static uint16_t nvme_check_lba_range(NvmeNamespace *ns, uint64_t slba,
                       "nvme: LBA range %" PRIu64 "+%u beyond %" PRIu64 "\n",
                       slba, nlb, ns->nlbas);
         trace_nvme_err_lba_range(slba, nlb, ns->nlbas);
-        return NVME_LBA_RANGE | NVME_DNR;
+        return NVME_SC_LBA_OUT_OF_RANGE | NVME_SC_DNR;
     }
-    return NVME_SUCCESS;
+    return NVME_SC_SUCCESS;
 }
 
 static uint16_t nvme_check_mdts(NvmeCtrl *n, uint64_t len)
@@ -44,9 +44,9 @@ static uint16_t nvme_check_mdts(NvmeCtrl *n, uint64_t len)
         qemu_log_mask(LOG_GUEST_ERROR, "nvme: transfer of %" PRIu64
                       " bytes exceeds MDTS\n", len);
         trace_nvme_err_mdts(len);
-        return NVME_INVALID_FIELD | NVME_DNR;
+        return NVME_SC_INVALID_FIELD | NVME_SC_DNR;
     }
-    return NVME_SUCCESS;
+    return NVME_SC_SUCCESS;
 }
 
 static uint16_t nvme_rw_decode(NvmeCtrl *n, NvmeRequest *req,
@@ -74,12 +74,12 @@ static uint16_t nvme_status_from_errno(int ret, bool is_write)
 {
     switch (ret) {
     case -ENOSPC:
-        return NVME_CAP_EXCEEDED;
+        return NVME_SC_CAPACITY_EXCEEDED;
     case -EPERM:
     case -EACCES:
-        return NVME_WRITE_TO_RO | NVME_DNR;
+        return NVME_SC_WRITE_TO_READ_ONLY | NVME_SC_DNR;
     default:
-        return is_write ? NVME_WRITE_FAULT : NVME_UNRECOVERED_READ;
+        return is_write ? NVME_SC_WRITE_FAULT : NVME_SC_UNRECOVERED_READ_ERROR;
     }
 }
 
@@ -95,7 +95,7 @@ static void nvme_rw_cb(void *opaque, int ret)
         trace_nvme_err_io(le16_to_cpu(req->cmd.cid), ret);
     } else {
         block_acct_done(stats, &req->acct);
-        req->status = NVME_SUCCESS;
+        req->status = NVME_SC_SUCCESS;
     }
     nvme_req_complete(req);
 }
@@ -166,7 +166,7 @@ static void nvme_flush_cb(void *opaque, int ret)
         req->status = nvme_status_from_errno(ret, true);
     } else {
         block_acct_done(stats, &req->acct);
-        req->status = NVME_SUCCESS;
+        req->status = NVME_SC_SUCCESS;
     }
     nvme_req_complete(req);
 }

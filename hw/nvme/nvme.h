@@ -135,6 +135,9 @@ typedef struct NvmeParams {
     bool use_intel_id;
 } NvmeParams;
 
+/* A handler result meaning: the request completes later, from a callback. */
+#define NVME_NO_COMPLETE        0xffff
+
 typedef struct NvmeAsyncEvent {
     uint8_t type;
     uint8_t info;
@@ -260,6 +263,7 @@ bool nvme_ns_setup(NvmeNamespace *ns, BlockConf *conf, Error **errp);
 void nvme_ns_drain(NvmeNamespace *ns);
 void nvme_ns_flush(NvmeNamespace *ns);
 bool nvme_ns_attach(NvmeCtrl *n, NvmeNamespace *ns, Error **errp);
+void nvme_ns_add_bootindex(Object *obj, BlockConf *conf, uint32_t nsid);
 
 /* subsys.c */
 bool nvme_subsys_register_ctrl(NvmeSubsystem *subsys, NvmeCtrl *n,

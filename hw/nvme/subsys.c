@@ -60,23 +60,21 @@ static void nvme_subsys_class_init(ObjectClass *oc, void *data)
 {
     DeviceClass *dc = DEVICE_CLASS(oc);
 
-    set_bit(DEVICE_CATEGORY_STORAGE, dc->categories);
-    dc->realize = nvme_subsys_realize;
-    dc->desc = "Virtual NVMe subsystem";
-    dc->hotpluggable = false;
     device_class_set_props(dc, nvme_subsys_props);
+    dc->realize = nvme_subsys_realize;
+    /* Controllers keep pointers to it: it must outlive them. */
+    dc->hotpluggable = false;
+    set_bit(DEVICE_CATEGORY_STORAGE, dc->categories);
+    dc->desc = "Virtual NVMe subsystem";
 }
 
-static const TypeInfo nvme_subsys_info = {
-    .name = TYPE_NVME_SUBSYS,
-    .parent = TYPE_DEVICE,
-    .instance_size = sizeof(NvmeSubsystem),
-    .class_init = nvme_subsys_class_init,
+static const TypeInfo nvme_subsys_types[] = {
+    {
+        .name = TYPE_NVME_SUBSYS,
+        .parent = TYPE_DEVICE,
+        .instance_size = sizeof(NvmeSubsystem),
+        .class_init = nvme_subsys_class_init,
+    },
 };
 
-static void nvme_subsys_register_types(void)
-{
-    type_register_static(&nvme_subsys_info);
-}
-
-type_init(nvme_subsys_register_types)
+DEFINE_TYPES(nvme_subsys_types)

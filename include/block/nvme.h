@@ -165,13 +165,11 @@ typedef struct QEMU_PACKED NvmeSglDescriptor {
 #define NVME_SGL_SUBTYPE(type)  ((type) & 0xf)
 
 enum NvmeSglDescriptorType {
-    NVME_SGL_DESCR_TYPE_DATA_BLOCK      = 0x0,
-    NVME_SGL_DESCR_TYPE_BIT_BUCKET      = 0x1,
-    NVME_SGL_DESCR_TYPE_SEGMENT         = 0x2,
-    NVME_SGL_DESCR_TYPE_LAST_SEGMENT    = 0x3,
-    NVME_SGL_DESCR_TYPE_KEYED_DATA      = 0x4,
-    NVME_SGL_DESCR_TYPE_TRANSPORT_DATA  = 0x5,
-    NVME_SGL_DESCR_TYPE_VENDOR          = 0xf,
+    NVME_SGL_DESCR_TYPE_DATA_BLOCK = 0x0, NVME_SGL_DESCR_TYPE_BIT_BUCKET = 0x1,
+    NVME_SGL_DESCR_TYPE_SEGMENT = 0x2, NVME_SGL_DESCR_TYPE_LAST_SEGMENT = 0x3,
+    NVME_SGL_DESCR_TYPE_KEYED_DATA = 0x4,
+    NVME_SGL_DESCR_TYPE_TRANSPORT_DATA = 0x5,
+    NVME_SGL_DESCR_TYPE_VENDOR = 0xf,
 };
 
 typedef union NvmeDataPointer {
@@ -191,12 +189,7 @@ typedef struct QEMU_PACKED NvmeCmd {
     uint32_t    cdw3;
     uint64_t    mptr;
     NvmeDataPointer dptr;
-    uint32_t    cdw10;
-    uint32_t    cdw11;
-    uint32_t    cdw12;
-    uint32_t    cdw13;
-    uint32_t    cdw14;
-    uint32_t    cdw15;
+    uint32_t    cdw10, cdw11, cdw12, cdw13, cdw14, cdw15;
 } NvmeCmd;
 
 #define NVME_CMD_FLAGS_FUSE(flags)  ((flags) & 0x3)
@@ -219,179 +212,190 @@ typedef struct QEMU_PACKED NvmeCqe {
 } NvmeCqe;
 
 /*
- * Status Field values as the device model carries them: Status Code (7:0),
- * Status Code Type (10:8), More (13) and Do Not Retry (14). The CQE holds
- * them shifted left by one above the phase tag.
+ * Status Field (Base 4.6.1) without the phase tag: Status Code in bits 7:0,
+ * Status Code Type in bits 10:8, More in bit 13, Do Not Retry in bit 14.
+ * The completion queue entry holds it shifted left by one.
  */
-enum NvmeStatusCodes {
-    /* Generic Command Status (SCT 0h) */
-    NVME_SUCCESS                    = 0x0000,
-    NVME_INVALID_OPCODE             = 0x0001,
-    NVME_INVALID_FIELD              = 0x0002,
-    NVME_CID_CONFLICT               = 0x0003,
-    NVME_DATA_TRAS_ERROR            = 0x0004,
-    NVME_POWER_LOSS_ABORT           = 0x0005,
-    NVME_INTERNAL_DEV_ERROR         = 0x0006,
-    NVME_CMD_ABORT_REQ              = 0x0007,
-    NVME_CMD_ABORT_SQ_DEL           = 0x0008,
-    NVME_CMD_ABORT_FAILED_FUSE      = 0x0009,
-    NVME_CMD_ABORT_MISSING_FUSE     = 0x000a,
-    NVME_INVALID_NSID               = 0x000b,
-    NVME_CMD_SEQ_ERROR              = 0x000c,
-    NVME_INVALID_SGL_SEG_DESCR      = 0x000d,
-    NVME_INVALID_NUM_SGL_DESCRS     = 0x000e,
-    NVME_DATA_SGL_LEN_INVALID       = 0x000f,
-    NVME_MD_SGL_LEN_INVALID         = 0x0010,
-    NVME_SGL_DESCR_TYPE_INVALID     = 0x0011,
-    NVME_INVALID_USE_OF_CMB         = 0x0012,
-    NVME_INVALID_PRP_OFFSET         = 0x0013,
-    NVME_SGL_OFFSET_INVALID         = 0x0016,
-    NVME_HOST_ID_INCONSISTENT       = 0x0018,
-    NVME_KATO_EXPIRED               = 0x0019,
-    NVME_KATO_INVALID               = 0x001a,
-    NVME_CMD_ABORT_PREEMPT          = 0x001b,
-    NVME_SANITIZE_IN_PROGRESS       = 0x001d,
-    NVME_NS_WRITE_PROTECTED         = 0x0020,
-    NVME_CMD_INTERRUPTED            = 0x0021,
-    NVME_TRANSIENT_TRANSPORT_ERROR  = 0x0022,
-    NVME_ADMIN_CMD_PROHIBITED       = 0x0024,
-    NVME_INVALID_IOCS_COMBINATION   = 0x0026,
-    NVME_LBA_RANGE                  = 0x0080,
-    NVME_CAP_EXCEEDED               = 0x0081,
-    NVME_NS_NOT_READY               = 0x0082,
-    NVME_NS_RESV_CONFLICT           = 0x0083,
-    NVME_FORMAT_IN_PROGRESS         = 0x0084,
-    NVME_INVALID_VALUE_SIZE         = 0x0085,
-    NVME_INVALID_KEY_SIZE           = 0x0086,
-    NVME_KV_KEY_NOT_EXISTS          = 0x0087,
+enum NvmeStatusCodeType {
+    NVME_SCT_GENERIC        = 0x0,
+    NVME_SCT_CMD_SPECIFIC   = 0x1,
+    NVME_SCT_MEDIA          = 0x2,
+    NVME_SCT_PATH           = 0x3,
+};
 
-    /* Command Specific Status (SCT 1h) */
-    NVME_INVALID_CQID               = 0x0100,
-    NVME_INVALID_QID                = 0x0101,
-    NVME_MAX_QSIZE_EXCEEDED         = 0x0102,
-    NVME_ACL_EXCEEDED               = 0x0103,
-    NVME_AER_LIMIT_EXCEEDED         = 0x0105,
-    NVME_INVALID_FW_SLOT            = 0x0106,
-    NVME_INVALID_FW_IMAGE           = 0x0107,
-    NVME_INVALID_IRQ_VECTOR         = 0x0108,
-    NVME_INVALID_LOG_ID             = 0x0109,
-    NVME_INVALID_FORMAT             = 0x010a,
-    NVME_FW_REQ_CONVENTIONAL_RESET  = 0x010b,
-    NVME_INVALID_QUEUE_DELETION     = 0x010c,
-    NVME_FID_NOT_SAVEABLE           = 0x010d,
-    NVME_FEAT_NOT_CHANGEABLE        = 0x010e,
-    NVME_FEAT_NOT_NS_SPECIFIC       = 0x010f,
-    NVME_FW_REQ_SUBSYSTEM_RESET     = 0x0110,
-    NVME_FW_REQ_RESET               = 0x0111,
-    NVME_FW_REQ_MAX_TIME_VIOLATION  = 0x0112,
-    NVME_FW_ACTIVATION_PROHIBITED   = 0x0113,
-    NVME_OVERLAPPING_RANGE          = 0x0114,
-    NVME_NS_INSUFFICIENT_CAPACITY   = 0x0115,
-    NVME_NS_ID_UNAVAILABLE          = 0x0116,
-    NVME_NS_ALREADY_ATTACHED        = 0x0118,
-    NVME_NS_PRIVATE                 = 0x0119,
-    NVME_NS_NOT_ATTACHED            = 0x011a,
-    NVME_THIN_PROVISIONING_NOT_SUPP = 0x011b,
-    NVME_CTRL_LIST_INVALID          = 0x011c,
-    NVME_INVALID_CTRL_ID            = 0x011f,
-    NVME_INVALID_SEC_CTRL_STATE     = 0x0120,
-    NVME_INVALID_NUM_RESOURCES      = 0x0121,
-    NVME_INVALID_RESOURCE_ID        = 0x0122,
-    NVME_ANA_GROUP_ID_INVALID       = 0x0124,
-    NVME_IOCS_NOT_SUPPORTED         = 0x0129,
-    NVME_IOCS_NOT_ENABLED           = 0x012a,
-    NVME_IOCS_COMBINATION_REJECTED  = 0x012b,
-    NVME_INVALID_IOCS               = 0x012c,
-    /* NVM command set specific */
-    NVME_CONFLICTING_ATTRS          = 0x0180,
-    NVME_INVALID_PROT_INFO          = 0x0181,
-    NVME_WRITE_TO_RO                = 0x0182,
-    NVME_CMD_SIZE_LIMIT             = 0x0183,
-    /* Zoned command set specific */
-    NVME_ZONE_BOUNDARY_ERROR        = 0x01b8,
-    NVME_ZONE_FULL                  = 0x01b9,
-    NVME_ZONE_READ_ONLY             = 0x01ba,
-    NVME_ZONE_OFFLINE               = 0x01bb,
-    NVME_ZONE_INVALID_WRITE         = 0x01bc,
-    NVME_ZONE_TOO_MANY_ACTIVE       = 0x01bd,
-    NVME_ZONE_TOO_MANY_OPEN         = 0x01be,
-    NVME_ZONE_INVAL_TRANSITION      = 0x01bf,
+#define NVME_STATUS(sct, sc)    (((NVME_SCT_##sct) << 8) | (sc))
+#define NVME_SC_MORE            0x2000
+#define NVME_SC_DNR             0x4000
 
-    /* Media and Data Integrity Errors (SCT 2h) */
-    NVME_WRITE_FAULT                = 0x0280,
-    NVME_UNRECOVERED_READ           = 0x0281,
-    NVME_E2E_GUARD_ERROR            = 0x0282,
-    NVME_E2E_APP_ERROR              = 0x0283,
-    NVME_E2E_REF_ERROR              = 0x0284,
-    NVME_CMP_FAILURE                = 0x0285,
-    NVME_ACCESS_DENIED              = 0x0286,
-    NVME_DULB                       = 0x0287,
-    NVME_E2E_STORAGE_TAG_ERROR      = 0x0288,
+#define NVME_STATUS_LIST(X) \
+    X(SUCCESS,                      GENERIC, 0x00) \
+    X(INVALID_OPCODE,               GENERIC, 0x01) \
+    X(INVALID_FIELD,                GENERIC, 0x02) \
+    X(CID_CONFLICT,                 GENERIC, 0x03) \
+    X(DATA_TRANSFER_ERROR,          GENERIC, 0x04) \
+    X(ABORTED_POWER_LOSS,           GENERIC, 0x05) \
+    X(INTERNAL_ERROR,               GENERIC, 0x06) \
+    X(ABORT_REQUESTED,              GENERIC, 0x07) \
+    X(ABORTED_SQ_DELETION,          GENERIC, 0x08) \
+    X(ABORTED_FAILED_FUSE,          GENERIC, 0x09) \
+    X(ABORTED_MISSING_FUSE,         GENERIC, 0x0a) \
+    X(INVALID_NAMESPACE,            GENERIC, 0x0b) \
+    X(COMMAND_SEQUENCE_ERROR,       GENERIC, 0x0c) \
+    X(INVALID_SGL_SEGMENT,          GENERIC, 0x0d) \
+    X(INVALID_SGL_COUNT,            GENERIC, 0x0e) \
+    X(DATA_SGL_LENGTH_INVALID,      GENERIC, 0x0f) \
+    X(METADATA_SGL_LENGTH_INVALID,  GENERIC, 0x10) \
+    X(SGL_TYPE_INVALID,             GENERIC, 0x11) \
+    X(INVALID_CMB_USE,              GENERIC, 0x12) \
+    X(INVALID_PRP_OFFSET,           GENERIC, 0x13) \
+    X(SGL_OFFSET_INVALID,           GENERIC, 0x16) \
+    X(HOST_ID_INCONSISTENT,         GENERIC, 0x18) \
+    X(KEEP_ALIVE_EXPIRED,           GENERIC, 0x19) \
+    X(KEEP_ALIVE_INVALID,           GENERIC, 0x1a) \
+    X(ABORTED_PREEMPT,              GENERIC, 0x1b) \
+    X(SANITIZE_IN_PROGRESS,         GENERIC, 0x1d) \
+    X(NS_WRITE_PROTECTED,           GENERIC, 0x20) \
+    X(COMMAND_INTERRUPTED,          GENERIC, 0x21) \
+    X(TRANSIENT_TRANSPORT_ERROR,    GENERIC, 0x22) \
+    X(ADMIN_PROHIBITED,             GENERIC, 0x24) \
+    X(INVALID_IOCS_COMBINATION,     GENERIC, 0x26) \
+    X(LBA_OUT_OF_RANGE,             GENERIC, 0x80) \
+    X(CAPACITY_EXCEEDED,            GENERIC, 0x81) \
+    X(NS_NOT_READY,                 GENERIC, 0x82) \
+    X(RESERVATION_CONFLICT,         GENERIC, 0x83) \
+    X(FORMAT_IN_PROGRESS,           GENERIC, 0x84) \
+    X(INVALID_VALUE_SIZE,           GENERIC, 0x85) \
+    X(INVALID_KEY_SIZE,             GENERIC, 0x86) \
+    X(KV_KEY_DOES_NOT_EXIST,        GENERIC, 0x87) \
+    X(CQ_INVALID,                   CMD_SPECIFIC, 0x00) \
+    X(INVALID_QUEUE_ID,             CMD_SPECIFIC, 0x01) \
+    X(INVALID_QUEUE_SIZE,           CMD_SPECIFIC, 0x02) \
+    X(ABORT_LIMIT_EXCEEDED,         CMD_SPECIFIC, 0x03) \
+    X(AER_LIMIT_EXCEEDED,           CMD_SPECIFIC, 0x05) \
+    X(INVALID_FW_SLOT,              CMD_SPECIFIC, 0x06) \
+    X(INVALID_FW_IMAGE,             CMD_SPECIFIC, 0x07) \
+    X(INVALID_INTERRUPT_VECTOR,     CMD_SPECIFIC, 0x08) \
+    X(INVALID_LOG_PAGE,             CMD_SPECIFIC, 0x09) \
+    X(INVALID_FORMAT,               CMD_SPECIFIC, 0x0a) \
+    X(FW_NEEDS_CONVENTIONAL_RESET,  CMD_SPECIFIC, 0x0b) \
+    X(INVALID_QUEUE_DELETION,       CMD_SPECIFIC, 0x0c) \
+    X(FEATURE_NOT_SAVEABLE,         CMD_SPECIFIC, 0x0d) \
+    X(FEATURE_NOT_CHANGEABLE,       CMD_SPECIFIC, 0x0e) \
+    X(FEATURE_NOT_NS_SPECIFIC,      CMD_SPECIFIC, 0x0f) \
+    X(FW_NEEDS_SUBSYSTEM_RESET,     CMD_SPECIFIC, 0x10) \
+    X(FW_NEEDS_RESET,               CMD_SPECIFIC, 0x11) \
+    X(FW_NEEDS_MAX_TIME_VIOLATION,  CMD_SPECIFIC, 0x12) \
+    X(FW_ACTIVATION_PROHIBITED,     CMD_SPECIFIC, 0x13) \
+    X(OVERLAPPING_RANGE,            CMD_SPECIFIC, 0x14) \
+    X(NS_INSUFFICIENT_CAPACITY,     CMD_SPECIFIC, 0x15) \
+    X(NS_ID_UNAVAILABLE,            CMD_SPECIFIC, 0x16) \
+    X(NS_ALREADY_ATTACHED,          CMD_SPECIFIC, 0x18) \
+    X(NS_IS_PRIVATE,                CMD_SPECIFIC, 0x19) \
+    X(NS_NOT_ATTACHED,              CMD_SPECIFIC, 0x1a) \
+    X(THIN_PROVISIONING_UNSUPPORTED, CMD_SPECIFIC, 0x1b) \
+    X(CONTROLLER_LIST_INVALID,      CMD_SPECIFIC, 0x1c) \
+    X(INVALID_CONTROLLER_ID,        CMD_SPECIFIC, 0x1f) \
+    X(INVALID_SECONDARY_STATE,      CMD_SPECIFIC, 0x20) \
+    X(INVALID_RESOURCE_COUNT,       CMD_SPECIFIC, 0x21) \
+    X(INVALID_RESOURCE_ID,          CMD_SPECIFIC, 0x22) \
+    X(ANA_GROUP_ID_INVALID,         CMD_SPECIFIC, 0x24) \
+    X(IOCS_NOT_SUPPORTED,           CMD_SPECIFIC, 0x29) \
+    X(IOCS_NOT_ENABLED,             CMD_SPECIFIC, 0x2a) \
+    X(IOCS_COMBINATION_REJECTED,    CMD_SPECIFIC, 0x2b) \
+    X(INVALID_IOCS,                 CMD_SPECIFIC, 0x2c) \
+    X(CONFLICTING_ATTRIBUTES,       CMD_SPECIFIC, 0x80) \
+    X(INVALID_PROTECTION_INFO,      CMD_SPECIFIC, 0x81) \
+    X(WRITE_TO_READ_ONLY,           CMD_SPECIFIC, 0x82) \
+    X(COMMAND_SIZE_LIMIT,           CMD_SPECIFIC, 0x83) \
+    X(ZONE_BOUNDARY_ERROR,          CMD_SPECIFIC, 0xb8) \
+    X(ZONE_IS_FULL,                 CMD_SPECIFIC, 0xb9) \
+    X(ZONE_IS_READ_ONLY,            CMD_SPECIFIC, 0xba) \
+    X(ZONE_IS_OFFLINE,              CMD_SPECIFIC, 0xbb) \
+    X(ZONE_INVALID_WRITE,           CMD_SPECIFIC, 0xbc) \
+    X(TOO_MANY_ACTIVE_ZONES,        CMD_SPECIFIC, 0xbd) \
+    X(TOO_MANY_OPEN_ZONES,          CMD_SPECIFIC, 0xbe) \
+    X(INVALID_ZONE_TRANSITION,      CMD_SPECIFIC, 0xbf) \
+    X(WRITE_FAULT,                  MEDIA, 0x80) \
+    X(UNRECOVERED_READ_ERROR,       MEDIA, 0x81) \
+    X(GUARD_CHECK_ERROR,            MEDIA, 0x82) \
+    X(APP_TAG_CHECK_ERROR,          MEDIA, 0x83) \
+    X(REF_TAG_CHECK_ERROR,          MEDIA, 0x84) \
+    X(COMPARE_FAILURE,              MEDIA, 0x85) \
+    X(ACCESS_DENIED,                MEDIA, 0x86) \
+    X(DEALLOCATED_OR_UNWRITTEN,     MEDIA, 0x87) \
+    X(STORAGE_TAG_CHECK_ERROR,      MEDIA, 0x88) \
+    X(INTERNAL_PATH_ERROR,          PATH, 0x00) \
+    X(ANA_PERSISTENT_LOSS,          PATH, 0x01) \
+    X(ANA_INACCESSIBLE,             PATH, 0x02) \
+    X(ANA_TRANSITION,               PATH, 0x03) \
+    X(HOST_PATH_ERROR,              PATH, 0x70)
 
-    /* Path Related Status (SCT 3h) */
-    NVME_INTERNAL_PATH_ERROR        = 0x0300,
-    NVME_ANA_PERSISTENT_LOSS        = 0x0301,
-    NVME_ANA_INACCESSIBLE           = 0x0302,
-    NVME_ANA_TRANSITION             = 0x0303,
-    NVME_HOST_PATH_ERROR            = 0x0370,
-
-    NVME_MORE                       = 0x2000,
-    NVME_DNR                        = 0x4000,
-    NVME_NO_COMPLETE                = 0xffff,   /* device internal */
+#define NVME_STATUS_ENUMERATOR(name, sct, sc) \
+    NVME_SC_##name = NVME_STATUS(sct, sc),
+enum NvmeStatusCode {
+    NVME_STATUS_LIST(NVME_STATUS_ENUMERATOR)
 };
 
 #define NVME_STATUS_SCT(status) (((status) >> 8) & 0x7)
 #define NVME_STATUS_SC(status)  ((status) & 0xff)
 
-/* Base 5: admin command opcodes */
+/* Admin command opcodes (Base 5) */
+#define NVME_ADMIN_OPCODE_LIST(X) \
+    X(DELETE_SQ,            0x00) \
+    X(CREATE_SQ,            0x01) \
+    X(GET_LOG_PAGE,         0x02) \
+    X(DELETE_CQ,            0x04) \
+    X(CREATE_CQ,            0x05) \
+    X(IDENTIFY,             0x06) \
+    X(ABORT,                0x08) \
+    X(SET_FEATURES,         0x09) \
+    X(GET_FEATURES,         0x0a) \
+    X(ASYNC_EV_REQ,         0x0c) \
+    X(NS_MANAGEMENT,        0x0d) \
+    X(FW_COMMIT,            0x10) \
+    X(FW_DOWNLOAD,          0x11) \
+    X(DEV_SELF_TEST,        0x14) \
+    X(NS_ATTACHMENT,        0x15) \
+    X(KEEP_ALIVE,           0x18) \
+    X(DIRECTIVE_SEND,       0x19) \
+    X(DIRECTIVE_RECV,       0x1a) \
+    X(VIRT_MNGMT,           0x1c) \
+    X(NVME_MI_SEND,         0x1d) \
+    X(NVME_MI_RECV,         0x1e) \
+    X(DBBUF_CONFIG,         0x7c) \
+    X(FORMAT_NVM,           0x80) \
+    X(SECURITY_SEND,        0x81) \
+    X(SECURITY_RECV,        0x82) \
+    X(SANITIZE,             0x84) \
+    X(GET_LBA_STATUS,       0x86)
+
+#define NVME_ADMIN_OPCODE_ENUMERATOR(name, value) NVME_ADM_CMD_##name = (value),
 enum NvmeAdminCommands {
-    NVME_ADM_CMD_DELETE_SQ          = 0x00,
-    NVME_ADM_CMD_CREATE_SQ          = 0x01,
-    NVME_ADM_CMD_GET_LOG_PAGE       = 0x02,
-    NVME_ADM_CMD_DELETE_CQ          = 0x04,
-    NVME_ADM_CMD_CREATE_CQ          = 0x05,
-    NVME_ADM_CMD_IDENTIFY           = 0x06,
-    NVME_ADM_CMD_ABORT              = 0x08,
-    NVME_ADM_CMD_SET_FEATURES       = 0x09,
-    NVME_ADM_CMD_GET_FEATURES       = 0x0a,
-    NVME_ADM_CMD_ASYNC_EV_REQ       = 0x0c,
-    NVME_ADM_CMD_NS_MANAGEMENT      = 0x0d,
-    NVME_ADM_CMD_FW_COMMIT          = 0x10,
-    NVME_ADM_CMD_FW_DOWNLOAD        = 0x11,
-    NVME_ADM_CMD_DEV_SELF_TEST      = 0x14,
-    NVME_ADM_CMD_NS_ATTACHMENT      = 0x15,
-    NVME_ADM_CMD_KEEP_ALIVE         = 0x18,
-    NVME_ADM_CMD_DIRECTIVE_SEND     = 0x19,
-    NVME_ADM_CMD_DIRECTIVE_RECV     = 0x1a,
-    NVME_ADM_CMD_VIRT_MNGMT         = 0x1c,
-    NVME_ADM_CMD_NVME_MI_SEND       = 0x1d,
-    NVME_ADM_CMD_NVME_MI_RECV       = 0x1e,
-    NVME_ADM_CMD_DBBUF_CONFIG       = 0x7c,
-    NVME_ADM_CMD_FORMAT_NVM         = 0x80,
-    NVME_ADM_CMD_SECURITY_SEND      = 0x81,
-    NVME_ADM_CMD_SECURITY_RECV      = 0x82,
-    NVME_ADM_CMD_SANITIZE           = 0x84,
-    NVME_ADM_CMD_GET_LBA_STATUS     = 0x86,
+    NVME_ADMIN_OPCODE_LIST(NVME_ADMIN_OPCODE_ENUMERATOR)
 };
 
-/* NVM Command Set 3: I/O command opcodes */
+/* I/O command opcodes (NVM Command Set 3, Zoned Namespace Command Set 3) */
+#define NVME_NVM_OPCODE_LIST(X) \
+    X(FLUSH,            0x00) \
+    X(WRITE,            0x01) \
+    X(READ,             0x02) \
+    X(WRITE_UNCOR,      0x04) \
+    X(COMPARE,          0x05) \
+    X(WRITE_ZEROES,     0x08) \
+    X(DSM,              0x09) \
+    X(VERIFY,           0x0c) \
+    X(RESV_REGISTER,    0x0d) \
+    X(RESV_REPORT,      0x0e) \
+    X(RESV_ACQUIRE,     0x11) \
+    X(RESV_RELEASE,     0x15) \
+    X(COPY,             0x19) \
+    X(ZONE_MGMT_SEND,   0x79) \
+    X(ZONE_MGMT_RECV,   0x7a) \
+    X(ZONE_APPEND,      0x7d)
+
+#define NVME_NVM_OPCODE_ENUMERATOR(name, value) NVME_CMD_##name = (value),
 enum NvmeIoCommands {
-    NVME_CMD_FLUSH                  = 0x00,
-    NVME_CMD_WRITE                  = 0x01,
-    NVME_CMD_READ                   = 0x02,
-    NVME_CMD_WRITE_UNCOR            = 0x04,
-    NVME_CMD_COMPARE                = 0x05,
-    NVME_CMD_WRITE_ZEROES           = 0x08,
-    NVME_CMD_DSM                    = 0x09,
-    NVME_CMD_VERIFY                 = 0x0c,
-    NVME_CMD_RESV_REGISTER          = 0x0d,
-    NVME_CMD_RESV_REPORT            = 0x0e,
-    NVME_CMD_RESV_ACQUIRE           = 0x11,
-    NVME_CMD_RESV_RELEASE           = 0x15,
-    NVME_CMD_COPY                   = 0x19,
-    NVME_CMD_ZONE_MGMT_SEND         = 0x79,
-    NVME_CMD_ZONE_MGMT_RECV         = 0x7a,
-    NVME_CMD_ZONE_APPEND            = 0x7d,
+    NVME_NVM_OPCODE_LIST(NVME_NVM_OPCODE_ENUMERATOR)
 };
 
 /* Read/Write CDW12 */
@@ -422,26 +426,30 @@ typedef struct QEMU_PACKED NvmeDsmRange {
 #define NVME_SQ_PC                  (1u << 0)
 #define NVME_SQ_QPRIO(cdw11)        (((cdw11) >> 1) & 0x3)
 
-/* Base 5.17: Identify CNS values */
+/* Identify Controller or Namespace Structure values (Base 5.17) */
+#define NVME_CNS_LIST(X) \
+    X(NS,                       0x00) \
+    X(CTRL,                     0x01) \
+    X(NS_ACTIVE_LIST,           0x02) \
+    X(NS_DESCR_LIST,            0x03) \
+    X(NVM_SET_LIST,             0x04) \
+    X(CS_NS,                    0x05) \
+    X(CS_CTRL,                  0x06) \
+    X(CS_NS_ACTIVE_LIST,        0x07) \
+    X(NS_INDEPENDENT,           0x08) \
+    X(NS_PRESENT_LIST,          0x10) \
+    X(NS_PRESENT,               0x11) \
+    X(NS_ATTACHED_CTRL_LIST,    0x12) \
+    X(CTRL_LIST,                0x13) \
+    X(PRIMARY_CTRL_CAP,         0x14) \
+    X(SECONDARY_CTRL_LIST,      0x15) \
+    X(CS_NS_PRESENT_LIST,       0x1a) \
+    X(CS_NS_PRESENT,            0x1b) \
+    X(IO_COMMAND_SET,           0x1c)
+
+#define NVME_CNS_ENUMERATOR(name, value) NVME_ID_CNS_##name = (value),
 enum NvmeIdCns {
-    NVME_ID_CNS_NS                      = 0x00,
-    NVME_ID_CNS_CTRL                    = 0x01,
-    NVME_ID_CNS_NS_ACTIVE_LIST          = 0x02,
-    NVME_ID_CNS_NS_DESCR_LIST           = 0x03,
-    NVME_ID_CNS_NVM_SET_LIST            = 0x04,
-    NVME_ID_CNS_CS_NS                   = 0x05,
-    NVME_ID_CNS_CS_CTRL                 = 0x06,
-    NVME_ID_CNS_CS_NS_ACTIVE_LIST       = 0x07,
-    NVME_ID_CNS_NS_INDEPENDENT          = 0x08,
-    NVME_ID_CNS_NS_PRESENT_LIST         = 0x10,
-    NVME_ID_CNS_NS_PRESENT              = 0x11,
-    NVME_ID_CNS_NS_ATTACHED_CTRL_LIST   = 0x12,
-    NVME_ID_CNS_CTRL_LIST               = 0x13,
-    NVME_ID_CNS_PRIMARY_CTRL_CAP        = 0x14,
-    NVME_ID_CNS_SECONDARY_CTRL_LIST     = 0x15,
-    NVME_ID_CNS_CS_NS_PRESENT_LIST      = 0x1a,
-    NVME_ID_CNS_CS_NS_PRESENT           = 0x1b,
-    NVME_ID_CNS_IO_COMMAND_SET          = 0x1c,
+    NVME_CNS_LIST(NVME_CNS_ENUMERATOR)
 };
 
 /* Command Set Identifiers */
@@ -523,40 +531,52 @@ typedef struct QEMU_PACKED NvmeIdCtrl {
     uint8_t     vs[1024];
 } NvmeIdCtrl;
 
-/* OACS: Optional Admin Command Support */
+/* OACS: Optional Admin Command Support bits */
+#define NVME_OACS_LIST(X) \
+    X(SECURITY,      0) \
+    X(FORMAT,        1) \
+    X(FW,            2) \
+    X(NS_MGMT,       3) \
+    X(SELF_TEST,     4) \
+    X(DIRECTIVES,    5) \
+    X(MI,            6) \
+    X(VIRT_MGMT,     7) \
+    X(DBBUF,         8) \
+    X(LBA_STATUS,    9)
+
+#define NVME_OACS_BIT(name, bit) NVME_OACS_##name = 1u << (bit),
 enum NvmeIdCtrlOacs {
-    NVME_OACS_SECURITY      = 1 << 0,
-    NVME_OACS_FORMAT        = 1 << 1,
-    NVME_OACS_FW            = 1 << 2,
-    NVME_OACS_NS_MGMT       = 1 << 3,
-    NVME_OACS_SELF_TEST     = 1 << 4,
-    NVME_OACS_DIRECTIVES    = 1 << 5,
-    NVME_OACS_MI            = 1 << 6,
-    NVME_OACS_VIRT_MGMT     = 1 << 7,
-    NVME_OACS_DBBUF         = 1 << 8,
-    NVME_OACS_LBA_STATUS    = 1 << 9,
+    NVME_OACS_LIST(NVME_OACS_BIT)
 };
 
-/* ONCS: Optional NVM Command Support */
+/* ONCS: Optional NVM Command Support bits */
+#define NVME_ONCS_LIST(X) \
+    X(COMPARE,       0) \
+    X(WRITE_UNCORR,  1) \
+    X(DSM,           2) \
+    X(WRITE_ZEROES,  3) \
+    X(FEATURES,      4) \
+    X(RESRVATIONS,   5) \
+    X(TIMESTAMP,     6) \
+    X(VERIFY,        7) \
+    X(COPY,          8)
+
+#define NVME_ONCS_BIT(name, bit) NVME_ONCS_##name = 1u << (bit),
 enum NvmeIdCtrlOncs {
-    NVME_ONCS_COMPARE       = 1 << 0,
-    NVME_ONCS_WRITE_UNCORR  = 1 << 1,
-    NVME_ONCS_DSM           = 1 << 2,
-    NVME_ONCS_WRITE_ZEROES  = 1 << 3,
-    NVME_ONCS_FEATURES      = 1 << 4,
-    NVME_ONCS_RESRVATIONS   = 1 << 5,
-    NVME_ONCS_TIMESTAMP     = 1 << 6,
-    NVME_ONCS_VERIFY        = 1 << 7,
-    NVME_ONCS_COPY          = 1 << 8,
+    NVME_ONCS_LIST(NVME_ONCS_BIT)
 };
 
-/* LPA: Log Page Attributes */
+/* LPA: Log Page Attributes bits */
+#define NVME_LPA_LIST(X) \
+    X(NS_SMART,      0) \
+    X(CSE_LOG,       1) \
+    X(EXTENDED,      2) \
+    X(TELEMETRY,     3) \
+    X(PERSISTENT_EV, 4)
+
+#define NVME_LPA_BIT(name, bit) NVME_LPA_##name = 1u << (bit),
 enum NvmeIdCtrlLpa {
-    NVME_LPA_NS_SMART       = 1 << 0,
-    NVME_LPA_CSE_LOG        = 1 << 1,
-    NVME_LPA_EXTENDED       = 1 << 2,
-    NVME_LPA_TELEMETRY      = 1 << 3,
-    NVME_LPA_PERSISTENT_EV  = 1 << 4,
+    NVME_LPA_LIST(NVME_LPA_BIT)
 };
 
 /* OAES: Optional Asynchronous Events Supported */
@@ -662,9 +682,7 @@ typedef struct QEMU_PACKED NvmeIdIocs {
 
 /* Base 5.17.2.3: Namespace Identification Descriptor */
 typedef struct QEMU_PACKED NvmeIdNsDescr {
-    uint8_t     nidt;
-    uint8_t     nidl;
-    uint8_t     rsvd2[2];
+    uint8_t     nidt, nidl, rsvd2[2];   /* identifier follows: nidl bytes */
 } NvmeIdNsDescr;
 
 enum NvmeNsIdentifierType {
@@ -682,18 +700,22 @@ enum NvmeNsIdentifierType {
 #define NVME_NSID_BROADCAST     0xffffffff
 #define NVME_IDENTIFY_DATA_SIZE 4096
 
-/* Base 5.16: Get Log Page identifiers */
+/* Log page identifiers (Base 5.16) */
+#define NVME_LOG_ID_LIST(X) \
+    X(SUPPORTED_LOGS,     0x00) \
+    X(ERROR_INFO,         0x01) \
+    X(SMART_INFO,         0x02) \
+    X(FW_SLOT_INFO,       0x03) \
+    X(CHANGED_NSLIST,     0x04) \
+    X(CMD_EFFECTS,        0x05) \
+    X(DEVICE_SELF_TEST,   0x06) \
+    X(ANA,                0x0c) \
+    X(RESV_NOTIFICATION,  0x80) \
+    X(LBA_STATUS,         0x0e)
+
+#define NVME_LOG_ID_ENUMERATOR(name, value) NVME_LOG_##name = (value),
 enum NvmeLogIdentifier {
-    NVME_LOG_SUPPORTED_LOGS     = 0x00,
-    NVME_LOG_ERROR_INFO         = 0x01,
-    NVME_LOG_SMART_INFO         = 0x02,
-    NVME_LOG_FW_SLOT_INFO       = 0x03,
-    NVME_LOG_CHANGED_NSLIST     = 0x04,
-    NVME_LOG_CMD_EFFECTS        = 0x05,
-    NVME_LOG_DEVICE_SELF_TEST   = 0x06,
-    NVME_LOG_ANA                = 0x0c,
-    NVME_LOG_RESV_NOTIFICATION  = 0x80,
-    NVME_LOG_LBA_STATUS         = 0x0e,
+    NVME_LOG_ID_LIST(NVME_LOG_ID_ENUMERATOR)
 };
 
 /* Get Log Page CDW10 */
@@ -718,20 +740,13 @@ typedef struct QEMU_PACKED NvmeErrorLog {
 typedef struct QEMU_PACKED NvmeSmartLog {
     uint8_t     critical_warning;
     uint16_t    temperature;
-    uint8_t     available_spare;
-    uint8_t     available_spare_threshold;
-    uint8_t     percentage_used;
-    uint8_t     endurance_group_critical_warning;
-    uint8_t     rsvd7[25];
-    uint64_t    data_units_read[2];
-    uint64_t    data_units_written[2];
-    uint64_t    host_read_commands[2];
-    uint64_t    host_write_commands[2];
-    uint64_t    controller_busy_time[2];
-    uint64_t    power_cycles[2];
-    uint64_t    power_on_hours[2];
-    uint64_t    unsafe_shutdowns[2];
-    uint64_t    media_errors[2];
+    uint8_t     available_spare, available_spare_threshold, percentage_used;
+    uint8_t     endurance_group_critical_warning, rsvd7[25];
+    /* 128-bit little-endian counters, as two 64-bit halves */
+    uint64_t    data_units_read[2], data_units_written[2];
+    uint64_t    host_read_commands[2], host_write_commands[2];
+    uint64_t    controller_busy_time[2], power_cycles[2], power_on_hours[2];
+    uint64_t    unsafe_shutdowns[2], media_errors[2];
     uint64_t    number_of_error_log_entries[2];
     uint32_t    warning_temp_time, critical_temp_time;
     uint16_t    temp_sensor[8];
@@ -754,20 +769,21 @@ typedef struct QEMU_PACKED NvmeFwSlotInfoLog {
 
 /* Base 5.16.1.6: Commands Supported and Effects log */
 typedef struct QEMU_PACKED NvmeEffectsLog {
-    uint32_t    acs[256];
-    uint32_t    iocs[256];
+    uint32_t    acs[256], iocs[256];    /* admin and I/O commands */
     uint8_t     rsvd2048[2048];
 } NvmeEffectsLog;
 
-enum NvmeCmdEffects {
-    NVME_CMD_EFF_CSUPP      = 1 << 0,
-    NVME_CMD_EFF_LBCC       = 1 << 1,
-    NVME_CMD_EFF_NCC        = 1 << 2,
-    NVME_CMD_EFF_NIC        = 1 << 3,
-    NVME_CMD_EFF_CCC        = 1 << 4,
-    NVME_CMD_EFF_CSE_SHIFT  = 16,
-    NVME_CMD_EFF_UUID_SEL   = 1 << 19,
-};
+/*
+ * Effects entry: command supported; may change logical block content,
+ * namespace capabilities, the namespace inventory, controller capabilities;
+ * Command Submission and Execution (CSE) rule in bits 18:16.
+ */
+#define NVME_CMD_EFF_CSUPP      (1u << 0)
+#define NVME_CMD_EFF_LBCC       (1u << 1)
+#define NVME_CMD_EFF_NCC        (1u << 2)
+#define NVME_CMD_EFF_NIC        (1u << 3)
+#define NVME_CMD_EFF_CCC        (1u << 4)
+#define NVME_CMD_EFF_CSE(cse)   ((uint32_t)(cse) << 16)
 
 /* Base 5.16.1.1: Supported Log Pages log */
 typedef struct QEMU_PACKED NvmeSupportedLogs {
@@ -775,58 +791,56 @@ typedef struct QEMU_PACKED NvmeSupportedLogs {
 } NvmeSupportedLogs;
 
 /* Base 5.2: Asynchronous Event Request completion DW0 */
+/* Asynchronous Event Type, then the Asynchronous Event Information per type */
 enum NvmeAsyncEventType {
-    NVME_AER_TYPE_ERROR     = 0,
-    NVME_AER_TYPE_SMART     = 1,
-    NVME_AER_TYPE_NOTICE    = 2,
-    NVME_AER_TYPE_IO_SPECIFIC = 6,
-    NVME_AER_TYPE_VENDOR    = 7,
+    NVME_AER_TYPE_ERROR = 0, NVME_AER_TYPE_SMART = 1, NVME_AER_TYPE_NOTICE = 2,
+    NVME_AER_TYPE_IO_SPECIFIC = 6, NVME_AER_TYPE_VENDOR = 7,
 };
 
 enum NvmeAsyncErrorInfo {
-    NVME_AER_INFO_ERR_INVALID_DB_REGISTER   = 0,
-    NVME_AER_INFO_ERR_INVALID_DB_VALUE      = 1,
-    NVME_AER_INFO_ERR_DIAG_FAIL             = 2,
-    NVME_AER_INFO_ERR_PERSIST_INTERNAL_ERR  = 3,
-    NVME_AER_INFO_ERR_TRANSIENT_INTERNAL_ERR = 4,
-    NVME_AER_INFO_ERR_FW_IMG_LOAD_ERR       = 5,
+    NVME_AER_ERR_INVALID_DB_REGISTER, NVME_AER_ERR_INVALID_DB_VALUE,
+    NVME_AER_ERR_DIAGNOSTIC_FAILURE, NVME_AER_ERR_PERSISTENT_INTERNAL,
+    NVME_AER_ERR_TRANSIENT_INTERNAL, NVME_AER_ERR_FW_IMAGE_LOAD,
 };
 
 enum NvmeAsyncNoticeInfo {
-    NVME_AER_INFO_NOTICE_NS_ATTR_CHANGED    = 0,
-    NVME_AER_INFO_NOTICE_FW_ACTIVATION      = 1,
-    NVME_AER_INFO_NOTICE_TELEMETRY          = 2,
-    NVME_AER_INFO_NOTICE_ANA_CHANGE         = 3,
+    NVME_AER_NOTICE_NS_ATTR_CHANGED, NVME_AER_NOTICE_FW_ACTIVATION_STARTING,
+    NVME_AER_NOTICE_TELEMETRY_LOG_CHANGED, NVME_AER_NOTICE_ANA_CHANGE,
 };
 
 #define NVME_AER_RESULT(type, info, lid) \
     (((type) & 0x7) | (((info) & 0xff) << 8) | (((lid) & 0xff) << 16))
 
-/* Base 5.27.1: Feature Identifiers */
+/* Feature identifiers (Base 5.27.1) */
+#define NVME_FEATURE_ID_LIST(X) \
+    X(ARBITRATION,                0x01) \
+    X(POWER_MANAGEMENT,           0x02) \
+    X(LBA_RANGE_TYPE,             0x03) \
+    X(TEMPERATURE_THRESHOLD,      0x04) \
+    X(ERROR_RECOVERY,             0x05) \
+    X(VOLATILE_WRITE_CACHE,       0x06) \
+    X(NUMBER_OF_QUEUES,           0x07) \
+    X(INTERRUPT_COALESCING,       0x08) \
+    X(INTERRUPT_VECTOR_CONF,      0x09) \
+    X(WRITE_ATOMICITY,            0x0a) \
+    X(ASYNCHRONOUS_EVENT_CONF,    0x0b) \
+    X(AUTONOMOUS_POWER_STATE,     0x0c) \
+    X(TIMESTAMP,                  0x0e) \
+    X(KEEP_ALIVE_TIMER,           0x0f) \
+    X(HOST_BEHAVIOR_SUPPORT,      0x16) \
+    X(COMMAND_SET_PROFILE,        0x19) \
+    X(SOFTWARE_PROGRESS_MARKER,   0x80) \
+    X(HOST_IDENTIFIER,            0x81) \
+    X(RESV_NOTIFICATION_MASK,     0x82) \
+    X(RESV_PERSISTENCE,           0x83) \
+    X(NS_WRITE_PROTECT_CONFIG,    0x84)
+
+#define NVME_FEATURE_ID_ENUMERATOR(name, value) NVME_FEAT_##name = (value),
 enum NvmeFeatureIds {
-    NVME_ARBITRATION                = 0x01,
-    NVME_POWER_MANAGEMENT           = 0x02,
-    NVME_LBA_RANGE_TYPE             = 0x03,
-    NVME_TEMPERATURE_THRESHOLD      = 0x04,
-    NVME_ERROR_RECOVERY             = 0x05,
-    NVME_VOLATILE_WRITE_CACHE       = 0x06,
-    NVME_NUMBER_OF_QUEUES           = 0x07,
-    NVME_INTERRUPT_COALESCING       = 0x08,
-    NVME_INTERRUPT_VECTOR_CONF      = 0x09,
-    NVME_WRITE_ATOMICITY            = 0x0a,
-    NVME_ASYNCHRONOUS_EVENT_CONF    = 0x0b,
-    NVME_AUTONOMOUS_POWER_STATE     = 0x0c,
-    NVME_TIMESTAMP                  = 0x0e,
-    NVME_KEEP_ALIVE_TIMER           = 0x0f,
-    NVME_HOST_BEHAVIOR_SUPPORT      = 0x16,
-    NVME_COMMAND_SET_PROFILE        = 0x19,
-    NVME_SOFTWARE_PROGRESS_MARKER   = 0x80,
-    NVME_HOST_IDENTIFIER            = 0x81,
-    NVME_RESV_NOTIFICATION_MASK     = 0x82,
-    NVME_RESV_PERSISTENCE           = 0x83,
-    NVME_NS_WRITE_PROTECT_CONFIG    = 0x84,
-    NVME_FID_MAX                    = 0x100,
+    NVME_FEATURE_ID_LIST(NVME_FEATURE_ID_ENUMERATOR)
 };
+
+#define NVME_FEAT_FID_MAX       0x100
 
 /* Get/Set Features CDW10 */
 #define NVME_FEAT_FID(cdw10)        ((cdw10) & 0xff)

@@ -1,0 +1,280 @@
+/*
+ * libqos driver for the NVMe controller.
+ *
+ * The "nvme" node consumes a PCI bus. Tests get a QNvme through the
+ * "nvme" interface and use it as a polling host driver: interrupts are
+ * left disabled and completions are found by their phase tag.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "../libqtest.h"
+#include "qgraph.h"
+#include "pci.h"
+#include "nvme.h"
+
+#define QNVME_VENDOR_ID     0x1b36
+#define QNVME_DEVICE_ID     0x0010
+#define QNVME_POLL_LIMIT    200000
+#define QNVME_READY_LIMIT   2000    /* RDY follows CC.EN within a few reads */
+
+static QTestState *qnvme_qts(QNvme *n)
+{
+    return n->dev.bus->qts;
+}
+
+uint32_t qnvme_readl(QNvme *n, uint64_t off)
+{
+    return qpci_io_readl(&n->dev, n->bar, off);
+}
+
+uint64_t qnvme_readq(QNvme *n, uint64_t off)
+{
+    return qpci_io_readq(&n->dev, n->bar, off);
+}
+
+void qnvme_writel(QNvme *n, uint64_t off, uint32_t val)
+{
+    qpci_io_writel(&n->dev, n->bar, off, val);
+}
+
+void qnvme_writeq(QNvme *n, uint64_t off, uint64_t val)
+{
+    qpci_io_writeq(&n->dev, n->bar, off, val);
+}
+
+uint64_t qnvme_alloc(QNvme *n, size_t size)
+{
+    uint64_t addr = guest_alloc(n->alloc, size);
+
+    g_assert(addr);
+    g_assert_cmphex(addr & (QNVME_PAGE_SIZE - 1), ==, 0);
+    qtest_memset(qnvme_qts(n), addr, 0, size);
+    return addr;
+}
+
+bool qnvme_wait_ready(QNvme *n, bool ready)
+{
+    for (int i = 0; i < QNVME_READY_LIMIT; i++) {
+        if (NVME_CSTS_RDY(qnvme_readl(n, NVME_REG_CSTS)) == ready) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void qnvme_disable(QNvme *n)
+{
+    uint32_t cc = qnvme_readl(n, NVME_REG_CC);
+
+    qnvme_writel(n, NVME_REG_CC, cc & ~1u);
+    g_assert_true(qnvme_wait_ready(n, false));
+    memset(n->sq, 0, sizeof(n->sq));
+    memset(n->cq, 0, sizeof(n->cq));
+}
+
+bool qnvme_enable(QNvme *n, uint16_t admin_entries, uint32_t css)
+{
+    QNvmeQueue *asq = &n->sq[0], *acq = &n->cq[0];
+    size_t ring = QEMU_ALIGN_UP(admin_entries * sizeof(NvmeCmd),
+                                QNVME_PAGE_SIZE);
+
+    qnvme_disable(n);
+    asq->addr = qnvme_alloc(n, ring);
+    asq->size = admin_entries;
+    acq->addr = qnvme_alloc(n, ring);
+    acq->size = admin_entries;
+    acq->phase = 1;
+    qnvme_writel(n, NVME_REG_AQA, (admin_entries - 1) |
+                 ((admin_entries - 1) << AQA_ACQS_SHIFT));
+    qnvme_writeq(n, NVME_REG_ASQ, asq->addr);
+    qnvme_writeq(n, NVME_REG_ACQ, acq->addr);
+    qnvme_writel(n, NVME_REG_CC, CC_EN_MASK | (css << 4) |
+                 (6 << CC_IOSQES_SHIFT) | (4 << CC_IOCQES_SHIFT));
+    return qnvme_wait_ready(n, true);
+}
+
+static uint64_t qnvme_sq_doorbell(uint16_t qid)
+{
+    return NVME_REG_DBS + 8 * qid;
+}
+
+static uint64_t qnvme_cq_doorbell(uint16_t qid)
+{
+    return NVME_REG_DBS + 8 * qid + 4;
+}
+
+uint16_t qnvme_submit(QNvme *n, uint16_t qid, NvmeCmd *cmd)
+{
+    QNvmeQueue *sq = &n->sq[qid];
+    uint16_t cid = ++n->next_cid;
+
+    g_assert(sq->size);
+    cmd->cid = cpu_to_le16(cid);
+    qtest_memwrite(qnvme_qts(n), sq->addr + sq->index * sizeof(*cmd), cmd,
+                   sizeof(*cmd));
+    sq->index = (sq->index + 1) % sq->size;
+    qnvme_writel(n, qnvme_sq_doorbell(qid), sq->index);
+    return cid;
+}
+
+bool qnvme_poll(QNvme *n, uint16_t qid, NvmeCqe *cqe)
+{
+    QNvmeQueue *cq = &n->cq[qid];
+    uint64_t addr = cq->addr + cq->index * sizeof(*cqe);
+
+    g_assert(cq->size);
+    for (int i = 0; i < QNVME_POLL_LIMIT; i++) {
+        uint16_t status = qtest_readw(qnvme_qts(n), addr + 14);
+
+        if ((status & 1) == cq->phase) {
+            qtest_memread(qnvme_qts(n), addr, cqe, sizeof(*cqe));
+            cq->index++;
+            if (cq->index == cq->size) {
+                cq->index = 0;
+                cq->phase ^= 1;
+            }
+            qnvme_writel(n, qnvme_cq_doorbell(qid), cq->index);
+            return true;
+        }
+    }
+    return false;
+}
+
+uint16_t qnvme_cmd(QNvme *n, uint16_t qid, NvmeCmd *cmd, NvmeCqe *cqe)
+{
+    NvmeCqe local;
+    uint16_t cid;
+
+    cqe = cqe ? cqe : &local;
+    cid = qnvme_submit(n, qid, cmd);
+    g_assert_true(qnvme_poll(n, qid, cqe));
+    g_assert_cmpuint(le16_to_cpu(cqe->cid), ==, cid);
+    return le16_to_cpu(cqe->status) >> 1;
+}
+
+void qnvme_create_io_queue_pair(QNvme *n, uint16_t qid, uint16_t entries)
+{
+    size_t ring = QEMU_ALIGN_UP(entries * sizeof(NvmeCmd), QNVME_PAGE_SIZE);
+    NvmeCmd cmd = {};
+
+    g_assert_cmpuint(qid, <, QNVME_MAX_QUEUES);
+    n->cq[qid] = (QNvmeQueue) {
+        .addr = qnvme_alloc(n, ring), .size = entries, .phase = 1,
+    };
+    cmd.opcode = NVME_ADM_CMD_CREATE_CQ;
+    cmd.dptr.prp1 = cpu_to_le64(n->cq[qid].addr);
+    cmd.cdw10 = cpu_to_le32(((entries - 1) << 16) | qid);
+    cmd.cdw11 = cpu_to_le32(NVME_CQ_PC);
+    g_assert_cmphex(qnvme_cmd(n, 0, &cmd, NULL), ==, NVME_SC_SUCCESS);
+
+    n->sq[qid] = (QNvmeQueue) {
+        .addr = qnvme_alloc(n, ring), .size = entries,
+    };
+    memset(&cmd, 0, sizeof(cmd));
+    cmd.opcode = NVME_ADM_CMD_CREATE_SQ;
+    cmd.dptr.prp1 = cpu_to_le64(n->sq[qid].addr);
+    cmd.cdw10 = cpu_to_le32(((entries - 1) << 16) | qid);
+    cmd.cdw11 = cpu_to_le32(NVME_SQ_PC | (qid << 16));
+    g_assert_cmphex(qnvme_cmd(n, 0, &cmd, NULL), ==, NVME_SC_SUCCESS);
+}
+
+uint16_t qnvme_identify(QNvme *n, uint8_t cns, uint32_t nsid, uint8_t csi,
+                        void *buf)
+{
+    uint64_t addr = qnvme_alloc(n, NVME_IDENTIFY_DATA_SIZE);
+    NvmeCmd cmd = {
+        .opcode = NVME_ADM_CMD_IDENTIFY,
+        .nsid = cpu_to_le32(nsid),
+        .dptr.prp1 = cpu_to_le64(addr),
+        .cdw10 = cpu_to_le32(cns),
+        .cdw11 = cpu_to_le32((uint32_t)csi << 24),
+    };
+    uint16_t status = qnvme_cmd(n, 0, &cmd, NULL);
+
+    qtest_memread(qnvme_qts(n), addr, buf, NVME_IDENTIFY_DATA_SIZE);
+    guest_free(n->alloc, addr);
+    return status;
+}
+
+uint16_t qnvme_get_log(QNvme *n, uint8_t lid, uint32_t nsid, void *buf,
+                       uint32_t len)
+{
+    uint32_t pages = DIV_ROUND_UP(len, QNVME_PAGE_SIZE);
+    uint64_t addr;
+    uint32_t numd = len / 4 - 1;
+    NvmeCmd cmd = {};
+    uint16_t status;
+
+    g_assert_cmpuint(pages, <=, 2);
+    addr = qnvme_alloc(n, pages * QNVME_PAGE_SIZE);
+    cmd.opcode = NVME_ADM_CMD_GET_LOG_PAGE;
+    cmd.nsid = cpu_to_le32(nsid);
+    cmd.dptr.prp1 = cpu_to_le64(addr);
+    cmd.dptr.prp2 = cpu_to_le64(addr + QNVME_PAGE_SIZE);
+    cmd.cdw10 = cpu_to_le32(lid | ((numd & 0xffff) << 16));
+    cmd.cdw11 = cpu_to_le32(numd >> 16);
+    status = qnvme_cmd(n, 0, &cmd, NULL);
+    qtest_memread(qnvme_qts(n), addr, buf, len);
+    guest_free(n->alloc, addr);
+    return status;
+}
+
+static void qnvme_destructor(QOSGraphObject *obj)
+{
+    QNvme *n = container_of(obj, QNvme, obj);
+
+    qpci_iounmap(&n->dev, n->bar);
+}
+
+static void qnvme_start_hw(QOSGraphObject *obj)
+{
+    QNvme *n = container_of(obj, QNvme, obj);
+
+    qpci_device_enable(&n->dev);
+}
+
+static void *qnvme_get_driver(void *obj, const char *interface)
+{
+    QNvme *n = obj;
+
+    if (g_str_equal(interface, "pci-device")) {
+        return &n->dev;
+    }
+    /* The controller itself is the "nvme" interface. */
+    g_assert_cmpstr(interface, ==, "nvme");
+    return n;
+}
+
+static void *qnvme_create(void *pci_bus, QGuestAllocator *alloc, void *addr)
+{
+    QNvme *n = g_new0(QNvme, 1);
+
+    qpci_device_init(&n->dev, pci_bus, addr);
+    n->bar = qpci_iomap(&n->dev, 0, NULL);
+    n->alloc = alloc;
+    n->obj.get_driver = qnvme_get_driver;
+    n->obj.start_hw = qnvme_start_hw;
+    n->obj.destructor = qnvme_destructor;
+    return &n->obj;
+}
+
+static void qnvme_register_nodes(void)
+{
+    QPCIAddress addr = {
+        .devfn = QPCI_DEVFN(4, 0),
+        .vendor_id = QNVME_VENDOR_ID,
+        .device_id = QNVME_DEVICE_ID,
+    };
+    QOSGraphEdgeOptions opts = {
+        .extra_device_opts = "addr=04.0,id=nvme0,serial=qtest",
+    };
+
+    add_qpci_address(&opts, &addr);
+    qos_node_create_driver("nvme", qnvme_create);
+    qos_node_consumes("nvme", "pci-bus", &opts);
+    qos_node_produces("nvme", "pci-device");
+}
+
+libqos_init(qnvme_register_nodes);

@@ -1,0 +1,66 @@
+/*
+ * libqos driver for the NVMe controller: a minimal host driver that
+ * enables the controller, creates queues and submits commands by polling.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef LIBQOS_NVME_H
+#define LIBQOS_NVME_H
+
+#include "qgraph.h"
+#include "pci.h"
+#include "qemu/bswap.h"
+#include "block/nvme.h"
+
+#define QNVME_MAX_QUEUES    8
+#define QNVME_PAGE_SIZE     4096
+
+typedef struct QNvmeQueue {
+    uint64_t addr;          /* guest address of the ring */
+    uint16_t size;          /* entries */
+    uint16_t index;         /* SQ: tail we write; CQ: head we consume */
+    uint8_t phase;          /* CQ only */
+} QNvmeQueue;
+
+typedef struct QNvme {
+    QOSGraphObject obj;
+    QPCIDevice dev;
+    QPCIBar bar;
+    QGuestAllocator *alloc;
+    QNvmeQueue sq[QNVME_MAX_QUEUES];
+    QNvmeQueue cq[QNVME_MAX_QUEUES];
+    uint16_t next_cid;
+} QNvme;
+
+uint32_t qnvme_readl(QNvme *n, uint64_t off);
+uint64_t qnvme_readq(QNvme *n, uint64_t off);
+void qnvme_writel(QNvme *n, uint64_t off, uint32_t val);
+void qnvme_writeq(QNvme *n, uint64_t off, uint64_t val);
+
+/* Allocates and clears guest memory (page aligned). */
+uint64_t qnvme_alloc(QNvme *n, size_t size);
+
+/* Disables, programs the admin queue and enables; false if RDY never came. */
+bool qnvme_enable(QNvme *n, uint16_t admin_entries, uint32_t css);
+void qnvme_disable(QNvme *n);
+/* Waits (bounded) for CSTS.RDY to equal ready. */
+bool qnvme_wait_ready(QNvme *n, bool ready);
+
+/* Places cmd on SQ qid (assigning a CID) and rings the doorbell. */
+uint16_t qnvme_submit(QNvme *n, uint16_t qid, NvmeCmd *cmd);
+/* Polls CQ qid for the next entry; false on timeout. Advances the head. */
+bool qnvme_poll(QNvme *n, uint16_t qid, NvmeCqe *cqe);
+/* Submits and waits; returns the status field (SC, SCT, M, DNR). */
+uint16_t qnvme_cmd(QNvme *n, uint16_t qid, NvmeCmd *cmd, NvmeCqe *cqe);
+
+/* Creates I/O CQ and SQ qid with entries slots (interrupts off). */
+void qnvme_create_io_queue_pair(QNvme *n, uint16_t qid, uint16_t entries);
+
+/* Commands with a single-page (or PRP1+PRP2) buffer in guest memory. */
+uint16_t qnvme_identify(QNvme *n, uint8_t cns, uint32_t nsid, uint8_t csi,
+                        void *buf);
+uint16_t qnvme_get_log(QNvme *n, uint8_t lid, uint32_t nsid, void *buf,
+                       uint32_t len);
+
+#endif

@@ -1,0 +1,611 @@
+/*
+ * qtests for the NVMe controller: registers, enable/disable, Identify,
+ * queue management, features, log pages, asynchronous events and NVM I/O,
+ * each with its error statuses.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "libqtest.h"
+#include "libqos/qgraph.h"
+#include "libqos/nvme.h"
+
+#define TEST_IMAGE_SIZE     (16 * 1024 * 1024)
+#define TEST_NLBAS          (TEST_IMAGE_SIZE / 512)
+#define STATUS(sc)          ((sc) & 0x7ff)
+
+static void drop_image(void *path)
+{
+    unlink(path);
+    g_free(path);
+}
+
+/* One 16 MiB raw namespace (NSID 1) backed by a temporary file. */
+static void *nvme_ns_setup(GString *cmd_line, void *arg)
+{
+    char *path = NULL;
+    int fd = g_file_open_tmp("nvme-qtest-XXXXXX", &path, NULL);
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, TEST_IMAGE_SIZE), ==, 0);
+    close(fd);
+    g_string_append_printf(cmd_line,
+                           " -drive id=nvm0,if=none,file=%s,format=raw"
+                           " -device nvme-ns,drive=nvm0,bus=nvme0,nsid=1",
+                           path);
+    g_test_queue_destroy(drop_image, path);
+    return arg;
+}
+
+static QNvme *enabled(void *obj)
+{
+    QNvme *n = obj;
+
+    g_assert_true(qnvme_enable(n, 32, 0x6));
+    return n;
+}
+
+/* Registers (Base 3.1.4) */
+
+static void test_reg_defaults(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QNvme *n = obj;
+    uint64_t cap = qnvme_readq(n, NVME_REG_CAP);
+
+    g_assert_cmphex(NVME_CAP_MQES(cap), ==, 0x7ff);
+    g_assert_cmphex(NVME_CAP_CQR(cap), ==, 1);
+    g_assert_cmphex(NVME_CAP_TO(cap), ==, 0xf);
+    g_assert_cmphex(NVME_CAP_DSTRD(cap), ==, 0);
+    g_assert_cmphex(NVME_CAP_NSSRS(cap), ==, 1);
+    g_assert_cmphex(NVME_CAP_CSS(cap), ==, NVME_CAP_CSS_NVM |
+                    NVME_CAP_CSS_IOCS);
+    g_assert_cmphex(NVME_CAP_MPSMIN(cap), ==, 0);
+    g_assert_cmphex(NVME_CAP_MPSMAX(cap), ==, 4);
+    g_assert_cmphex(qnvme_readl(n, NVME_REG_VS), ==, 0x20000);
+    g_assert_cmphex(qnvme_readl(n, NVME_REG_CC), ==, 0);
+    g_assert_cmphex(qnvme_readl(n, NVME_REG_CSTS), ==, 0);
+    /* CAP and VS are read-only. */
+    qnvme_writel(n, NVME_REG_VS, 0x10000);
+    g_assert_cmphex(qnvme_readl(n, NVME_REG_VS), ==, 0x20000);
+    /* INTMS sets and INTMC clears the same mask. */
+    qnvme_writel(n, NVME_REG_INTMS, 0x5);
+    g_assert_cmphex(qnvme_readl(n, NVME_REG_INTMS), ==, 0x5);
+    qnvme_writel(n, NVME_REG_INTMC, 0x1);
+    g_assert_cmphex(qnvme_readl(n, NVME_REG_INTMC), ==, 0x4);
+}
+
+static void test_enable_disable(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QNvme *n = obj;
+
+    g_assert_true(qnvme_enable(n, 2, 0));
+    g_assert_cmphex(qnvme_readl(n, NVME_REG_CSTS) & NVME_CSTS_CFS_BIT, ==, 0);
+    qnvme_disable(n);
+    g_assert_true(qnvme_enable(n, 64, 0x6));
+    /* Admin queue registers cannot change while enabled. */
+    qnvme_writel(n, NVME_REG_AQA, 0);
+    g_assert_cmphex(qnvme_readl(n, NVME_REG_AQA), ==, 63 | (63 << 16));
+}
+
+static void test_enable_invalid(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QNvme *n = obj;
+    uint64_t ring = qnvme_alloc(n, QNVME_PAGE_SIZE);
+
+    qnvme_disable(n);
+    qnvme_writel(n, NVME_REG_AQA, 0xf000f);
+    qnvme_writeq(n, NVME_REG_ASQ, ring);
+    qnvme_writeq(n, NVME_REG_ACQ, ring);
+
+    /* Memory page size above CAP.MPSMAX */
+    qnvme_writel(n, NVME_REG_CC, 1 | (5 << 7));
+    g_assert_false(qnvme_wait_ready(n, true));
+    qnvme_writel(n, NVME_REG_CC, 0);
+    /* Unsupported command set (CC.CSS = 1) */
+    qnvme_writel(n, NVME_REG_CC, 1 | (1 << 4));
+    g_assert_false(qnvme_wait_ready(n, true));
+    qnvme_writel(n, NVME_REG_CC, 0);
+    /* Admin queue base not page aligned */
+    qnvme_writeq(n, NVME_REG_ASQ, ring + 64);
+    qnvme_writel(n, NVME_REG_CC, 1);
+    g_assert_false(qnvme_wait_ready(n, true));
+    qnvme_writel(n, NVME_REG_CC, 0);
+    /* One-entry admin queues */
+    qnvme_writeq(n, NVME_REG_ASQ, ring);
+    qnvme_writel(n, NVME_REG_AQA, 0);
+    qnvme_writel(n, NVME_REG_CC, 1);
+    g_assert_false(qnvme_wait_ready(n, true));
+    qnvme_writel(n, NVME_REG_CC, 0);
+    /* And a valid configuration still works afterwards. */
+    g_assert_true(qnvme_enable(n, 8, 0));
+}
+
+static void test_shutdown(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QNvme *n = enabled(obj);
+    uint32_t cc = qnvme_readl(n, NVME_REG_CC);
+
+    qnvme_writel(n, NVME_REG_CC, cc | (NVME_CC_SHN_NORMAL << 14));
+    g_assert_cmphex(NVME_CSTS_SHST(qnvme_readl(n, NVME_REG_CSTS)), ==,
+                    NVME_SHST_COMPLETE);
+    qnvme_disable(n);
+    g_assert_cmphex(NVME_CSTS_SHST(qnvme_readl(n, NVME_REG_CSTS)), ==, 0);
+}
+
+static void test_subsystem_reset(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QNvme *n = enabled(obj);
+
+    qnvme_writel(n, NVME_REG_NSSR, 0x1234);
+    g_assert_true(NVME_CSTS_RDY(qnvme_readl(n, NVME_REG_CSTS)));
+    qnvme_writel(n, NVME_REG_NSSR, NVME_NSSR_RESET_VALUE);
+    g_assert_cmphex(qnvme_readl(n, NVME_REG_CSTS), ==, NVME_CSTS_NSSRO_BIT);
+    /* NSSRO is write-1-to-clear. */
+    qnvme_writel(n, NVME_REG_CSTS, NVME_CSTS_NSSRO_BIT);
+    g_assert_cmphex(qnvme_readl(n, NVME_REG_CSTS), ==, 0);
+}
+
+/* Identify (Base 5.17) */
+
+static void test_identify_ctrl(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QNvme *n = enabled(obj);
+    g_autofree NvmeIdCtrl *id = g_new0(NvmeIdCtrl, 1);
+
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_CTRL, 0, 0, id), ==, 0);
+    g_assert_cmpmem(id->sn, 5, "qtest", 5);
+    g_assert_cmpint(id->sn[5], ==, ' ');
+    g_assert_cmphex(le16_to_cpu(id->vid), ==, 0x1b36);
+    g_assert_cmphex(le32_to_cpu(id->ver), ==, 0x20000);
+    g_assert_cmpuint(id->cntrltype, ==, NVME_CNTRLTYPE_IO);
+    g_assert_cmphex(id->sqes, ==, 0x66);
+    g_assert_cmphex(id->cqes, ==, 0x44);
+    g_assert_cmpuint(le32_to_cpu(id->nn), ==, 256);
+    g_assert_cmpuint(id->aerl, ==, 3);
+    g_assert_cmphex(id->lpa & NVME_LPA_CSE_LOG, ==, NVME_LPA_CSE_LOG);
+    g_assert_cmphex(id->vwc & 1, ==, 1);
+    g_assert_cmpstr((char *)id->subnqn, ==, "nqn.2019-08.org.qemu:qtest");
+}
+
+static void test_identify_ns(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QNvme *n = enabled(obj);
+    g_autofree NvmeIdNs *id = g_new0(NvmeIdNs, 1);
+    g_autofree uint32_t *list = g_new0(uint32_t, 1024);
+    g_autofree uint8_t *descr = g_new0(uint8_t, 4096);
+    uint8_t *p = descr;
+    bool saw_uuid = false, saw_csi = false;
+
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_NS, 1, 0, id), ==, 0);
+    g_assert_cmpuint(le64_to_cpu(id->nsze), ==, TEST_NLBAS);
+    g_assert_cmpuint(le64_to_cpu(id->ncap), ==, TEST_NLBAS);
+    g_assert_cmpuint(id->lbaf[NVME_ID_NS_FLBAS_INDEX(id->flbas)].ds, ==, 9);
+
+    /* Inactive NSID: zero-filled; invalid NSIDs: Invalid Namespace. */
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_NS, 2, 0, id), ==, 0);
+    g_assert_cmpuint(id->nsze, ==, 0);
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_NS, 0, 0, id), ==,
+                    NVME_SC_INVALID_NAMESPACE | NVME_SC_DNR);
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_NS, 257, 0, id), ==,
+                    NVME_SC_INVALID_NAMESPACE | NVME_SC_DNR);
+
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_NS_ACTIVE_LIST, 0, 0,
+                                   list), ==, 0);
+    g_assert_cmpuint(le32_to_cpu(list[0]), ==, 1);
+    g_assert_cmpuint(list[1], ==, 0);
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_NS_ACTIVE_LIST, 1, 0,
+                                   list), ==, 0);
+    g_assert_cmpuint(list[0], ==, 0);
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_NS_ACTIVE_LIST,
+                                   0xfffffffe, 0, list), ==,
+                    NVME_SC_INVALID_NAMESPACE | NVME_SC_DNR);
+
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_NS_DESCR_LIST, 1, 0,
+                                   descr), ==, 0);
+    while (p[0] && p < descr + 4096 - 4) {
+        saw_uuid |= p[0] == NVME_NIDT_UUID && p[1] == NVME_NIDL_UUID;
+        saw_csi |= p[0] == NVME_NIDT_CSI && p[4] == NVME_CSI_NVM;
+        p += 4 + p[1];
+    }
+    g_assert_true(saw_uuid);
+    g_assert_true(saw_csi);
+
+    /* Command set specific structures: NVM yes, others not supported. */
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_CS_NS, 1, NVME_CSI_NVM,
+                                   id), ==, 0);
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_CS_NS, 1, NVME_CSI_KV,
+                                   id), ==, NVME_SC_INVALID_FIELD | NVME_SC_DNR);
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_CS_CTRL, 0, NVME_CSI_NVM,
+                                   id), ==, 0);
+    g_assert_cmphex(qnvme_identify(n, 0xff, 0, 0, id), ==,
+                    NVME_SC_INVALID_FIELD | NVME_SC_DNR);
+}
+
+/* Queue management (Base 5.4 to 5.7) */
+
+static uint16_t create_cq(QNvme *n, uint16_t qid, uint16_t entries,
+                          uint32_t flags, uint16_t vector)
+{
+    NvmeCmd cmd = {
+        .opcode = NVME_ADM_CMD_CREATE_CQ,
+        .dptr.prp1 = cpu_to_le64(qnvme_alloc(n, QNVME_PAGE_SIZE * 16)),
+        .cdw10 = cpu_to_le32(((uint32_t)(entries - 1) << 16) | qid),
+        .cdw11 = cpu_to_le32(flags | ((uint32_t)vector << 16)),
+    };
+
+    return qnvme_cmd(n, 0, &cmd, NULL);
+}
+
+static uint16_t create_sq(QNvme *n, uint16_t qid, uint16_t entries,
+                          uint16_t cqid)
+{
+    NvmeCmd cmd = {
+        .opcode = NVME_ADM_CMD_CREATE_SQ,
+        .dptr.prp1 = cpu_to_le64(qnvme_alloc(n, QNVME_PAGE_SIZE * 16)),
+        .cdw10 = cpu_to_le32(((uint32_t)(entries - 1) << 16) | qid),
+        .cdw11 = cpu_to_le32(NVME_SQ_PC | ((uint32_t)cqid << 16)),
+    };
+
+    return qnvme_cmd(n, 0, &cmd, NULL);
+}
+
+static uint16_t delete_queue(QNvme *n, uint8_t opcode, uint16_t qid)
+{
+    NvmeCmd cmd = { .opcode = opcode, .cdw10 = cpu_to_le32(qid) };
+
+    return qnvme_cmd(n, 0, &cmd, NULL);
+}
+
+static void test_queue_errors(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QNvme *n = enabled(obj);
+    const uint16_t dnr = NVME_SC_DNR;
+
+    g_assert_cmphex(create_cq(n, 0, 16, NVME_CQ_PC, 0), ==,
+                    NVME_SC_INVALID_QUEUE_ID | dnr);
+    g_assert_cmphex(create_cq(n, 65, 16, NVME_CQ_PC, 0), ==,
+                    NVME_SC_INVALID_QUEUE_ID | dnr);
+    g_assert_cmphex(create_cq(n, 1, 1, NVME_CQ_PC, 0), ==,
+                    NVME_SC_INVALID_QUEUE_SIZE | dnr);
+    g_assert_cmphex(create_cq(n, 1, 0x801, NVME_CQ_PC, 0), ==,
+                    NVME_SC_INVALID_QUEUE_SIZE | dnr);
+    g_assert_cmphex(create_cq(n, 1, 16, 0, 0), ==, NVME_SC_INVALID_FIELD | dnr);
+    /* MSI-X is off: only vector 0 exists. */
+    g_assert_cmphex(create_cq(n, 1, 16, NVME_CQ_PC | NVME_CQ_IEN, 1), ==,
+                    NVME_SC_INVALID_INTERRUPT_VECTOR | dnr);
+    g_assert_cmphex(create_cq(n, 1, 16, NVME_CQ_PC, 0), ==, 0);
+    g_assert_cmphex(create_cq(n, 1, 16, NVME_CQ_PC, 0), ==,
+                    NVME_SC_INVALID_QUEUE_ID | dnr);
+
+    g_assert_cmphex(create_sq(n, 1, 16, 2), ==, NVME_SC_CQ_INVALID | dnr);
+    g_assert_cmphex(create_sq(n, 1, 16, 0), ==, NVME_SC_CQ_INVALID | dnr);
+    g_assert_cmphex(create_sq(n, 0, 16, 1), ==, NVME_SC_INVALID_QUEUE_ID | dnr);
+    g_assert_cmphex(create_sq(n, 1, 0x1000, 1), ==,
+                    NVME_SC_INVALID_QUEUE_SIZE | dnr);
+    g_assert_cmphex(create_sq(n, 1, 16, 1), ==, 0);
+    g_assert_cmphex(create_sq(n, 2, 16, 1), ==, 0);
+
+    g_assert_cmphex(delete_queue(n, NVME_ADM_CMD_DELETE_CQ, 1), ==,
+                    NVME_SC_INVALID_QUEUE_DELETION | dnr);
+    g_assert_cmphex(delete_queue(n, NVME_ADM_CMD_DELETE_SQ, 0), ==,
+                    NVME_SC_INVALID_QUEUE_ID | dnr);
+    g_assert_cmphex(delete_queue(n, NVME_ADM_CMD_DELETE_SQ, 3), ==,
+                    NVME_SC_INVALID_QUEUE_ID | dnr);
+    g_assert_cmphex(delete_queue(n, NVME_ADM_CMD_DELETE_SQ, 1), ==, 0);
+    g_assert_cmphex(delete_queue(n, NVME_ADM_CMD_DELETE_SQ, 2), ==, 0);
+    g_assert_cmphex(delete_queue(n, NVME_ADM_CMD_DELETE_CQ, 1), ==, 0);
+    g_assert_cmphex(delete_queue(n, NVME_ADM_CMD_DELETE_CQ, 1), ==,
+                    NVME_SC_INVALID_QUEUE_ID | dnr);
+}
+
+static void test_invalid_opcodes(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QNvme *n = enabled(obj);
+    NvmeCmd cmd = { .opcode = 0xc3 };
+
+    g_assert_cmphex(qnvme_cmd(n, 0, &cmd, NULL), ==,
+                    NVME_SC_INVALID_OPCODE | NVME_SC_DNR);
+    qnvme_create_io_queue_pair(n, 1, 8);
+    cmd = (NvmeCmd) { .opcode = 0x7f, .nsid = cpu_to_le32(1) };
+    g_assert_cmphex(qnvme_cmd(n, 1, &cmd, NULL), ==,
+                    NVME_SC_INVALID_OPCODE | NVME_SC_DNR);
+    cmd = (NvmeCmd) { .opcode = NVME_CMD_READ, .nsid = cpu_to_le32(2) };
+    g_assert_cmphex(qnvme_cmd(n, 1, &cmd, NULL), ==,
+                    NVME_SC_INVALID_NAMESPACE | NVME_SC_DNR);
+    /* Fused operations are not supported. */
+    cmd = (NvmeCmd) { .opcode = NVME_CMD_FLUSH, .flags = 1,
+                      .nsid = cpu_to_le32(1) };
+    g_assert_cmphex(qnvme_cmd(n, 1, &cmd, NULL), ==,
+                    NVME_SC_INVALID_FIELD | NVME_SC_DNR);
+}
+
+/* NVM I/O (NVM Command Set 3) */
+
+static uint16_t rw(QNvme *n, uint8_t opcode, uint64_t slba, uint32_t nlb,
+                   uint64_t prp1, uint64_t prp2)
+{
+    NvmeCmd cmd = {
+        .opcode = opcode,
+        .nsid = cpu_to_le32(1),
+        .dptr.prp1 = cpu_to_le64(prp1),
+        .dptr.prp2 = cpu_to_le64(prp2),
+        .cdw10 = cpu_to_le32(slba),
+        .cdw11 = cpu_to_le32(slba >> 32),
+        .cdw12 = cpu_to_le32(nlb - 1),
+    };
+
+    return qnvme_cmd(n, 1, &cmd, NULL);
+}
+
+static void test_io_prp(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QNvme *n = enabled(obj);
+    QTestState *qts = n->dev.bus->qts;
+    const size_t len = 5 * QNVME_PAGE_SIZE;   /* needs a PRP list */
+    uint64_t buf = qnvme_alloc(n, len + QNVME_PAGE_SIZE);
+    uint64_t list = qnvme_alloc(n, QNVME_PAGE_SIZE);
+    g_autofree uint8_t *pattern = g_malloc(len);
+    g_autofree uint8_t *back = g_malloc(len);
+    uint64_t entries[5];
+
+    for (size_t i = 0; i < len; i++) {
+        pattern[i] = i * 7 + (i >> 12);
+    }
+    qnvme_create_io_queue_pair(n, 1, 16);
+
+    /* PRP1 with an offset, then a list of five page entries. */
+    for (int i = 0; i < 5; i++) {
+        entries[i] = cpu_to_le64(buf + (i + 1) * QNVME_PAGE_SIZE);
+    }
+    qtest_memwrite(qts, list, entries, sizeof(entries));
+    qtest_memwrite(qts, buf + 512, pattern, len);
+    g_assert_cmphex(rw(n, NVME_CMD_WRITE, 100, len / 512, buf + 512, list),
+                    ==, 0);
+
+    /* Read back into a different layout: PRP1 and PRP2 per 4 KiB. */
+    qtest_memset(qts, buf, 0, len + QNVME_PAGE_SIZE);
+    g_assert_cmphex(rw(n, NVME_CMD_READ, 100, 8, buf, buf + QNVME_PAGE_SIZE),
+                    ==, 0);
+    qtest_memread(qts, buf, back, 8 * 512);
+    g_assert_cmpmem(back, 8 * 512, pattern, 8 * 512);
+
+    g_assert_cmphex(rw(n, NVME_CMD_READ, 100, len / 512, buf + 512, list),
+                    ==, 0);
+    qtest_memread(qts, buf + 512, back, len);
+    g_assert_cmpmem(back, len, pattern, len);
+
+    /* Flush */
+    {
+        NvmeCmd cmd = { .opcode = NVME_CMD_FLUSH, .nsid = cpu_to_le32(1) };
+        g_assert_cmphex(qnvme_cmd(n, 1, &cmd, NULL), ==, 0);
+    }
+}
+
+static void test_io_errors(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QNvme *n = enabled(obj);
+    uint64_t buf = qnvme_alloc(n, 2 * QNVME_PAGE_SIZE);
+
+    qnvme_create_io_queue_pair(n, 1, 16);
+    /* LBA range checks, including 64-bit overflow of SLBA + NLB. */
+    g_assert_cmphex(rw(n, NVME_CMD_READ, TEST_NLBAS, 1, buf, 0), ==,
+                    NVME_SC_LBA_OUT_OF_RANGE | NVME_SC_DNR);
+    g_assert_cmphex(rw(n, NVME_CMD_WRITE, TEST_NLBAS - 1, 2, buf, 0), ==,
+                    NVME_SC_LBA_OUT_OF_RANGE | NVME_SC_DNR);
+    g_assert_cmphex(rw(n, NVME_CMD_READ, UINT64_MAX, 2, buf, 0), ==,
+                    NVME_SC_LBA_OUT_OF_RANGE | NVME_SC_DNR);
+    g_assert_cmphex(rw(n, NVME_CMD_READ, TEST_NLBAS - 1, 1, buf, 0), ==, 0);
+    /* MDTS = 7: at most 512 KiB per command. */
+    g_assert_cmphex(rw(n, NVME_CMD_READ, 0, 1025, buf, 0), ==,
+                    NVME_SC_INVALID_FIELD | NVME_SC_DNR);
+    /* PRP errors: misaligned PRP1, PRP2 with an offset. */
+    g_assert_cmphex(rw(n, NVME_CMD_READ, 0, 1, buf + 2, 0), ==,
+                    NVME_SC_INVALID_PRP_OFFSET | NVME_SC_DNR);
+    g_assert_cmphex(rw(n, NVME_CMD_READ, 0, 16, buf, buf + 8), ==,
+                    NVME_SC_INVALID_PRP_OFFSET | NVME_SC_DNR);
+    /* SGLs are not supported (SGLS = 0). */
+    {
+        NvmeCmd cmd = {
+            .opcode = NVME_CMD_READ, .flags = NVME_PSDT_SGL_MPTR_CONTIG << 6,
+            .nsid = cpu_to_le32(1),
+        };
+        g_assert_cmphex(qnvme_cmd(n, 1, &cmd, NULL), ==,
+                        NVME_SC_INVALID_FIELD | NVME_SC_DNR);
+    }
+}
+
+/* Features (Base 5.27) */
+
+static uint16_t features(QNvme *n, uint8_t opcode, uint32_t cdw10,
+                         uint32_t cdw11, uint32_t *dw0)
+{
+    NvmeCmd cmd = {
+        .opcode = opcode,
+        .cdw10 = cpu_to_le32(cdw10),
+        .cdw11 = cpu_to_le32(cdw11),
+    };
+    NvmeCqe cqe;
+    uint16_t status = qnvme_cmd(n, 0, &cmd, &cqe);
+
+    if (dw0) {
+        *dw0 = le32_to_cpu(cqe.result);
+    }
+    return status;
+}
+
+static void test_features(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QNvme *n = enabled(obj);
+    const uint8_t get = NVME_ADM_CMD_GET_FEATURES;
+    const uint8_t set = NVME_ADM_CMD_SET_FEATURES;
+    uint32_t dw0;
+
+    /* Number of Queues: granted count is capped at max_ioqpairs (64). */
+    g_assert_cmphex(features(n, set, NVME_FEAT_NUMBER_OF_QUEUES, 0x00ff00ff,
+                             &dw0), ==, 0);
+    g_assert_cmphex(dw0, ==, 0x003f003f);
+    g_assert_cmphex(features(n, set, NVME_FEAT_NUMBER_OF_QUEUES, 0x00010001,
+                             &dw0), ==, 0);
+    g_assert_cmphex(dw0, ==, 0x00010001);
+    g_assert_cmphex(features(n, get, NVME_FEAT_NUMBER_OF_QUEUES, 0, &dw0), ==, 0);
+    g_assert_cmphex(dw0, ==, 0x00010001);
+    g_assert_cmphex(features(n, set, NVME_FEAT_NUMBER_OF_QUEUES, 0xffff, &dw0), ==,
+                    NVME_SC_INVALID_FIELD | NVME_SC_DNR);
+    /* Queue 3 is beyond the two granted. */
+    g_assert_cmphex(create_cq(n, 3, 16, NVME_CQ_PC, 0), ==,
+                    NVME_SC_INVALID_QUEUE_ID | NVME_SC_DNR);
+    qnvme_create_io_queue_pair(n, 1, 8);
+    g_assert_cmphex(features(n, set, NVME_FEAT_NUMBER_OF_QUEUES, 0x00010001,
+                             &dw0), ==, NVME_SC_COMMAND_SEQUENCE_ERROR | NVME_SC_DNR);
+
+    /* Volatile Write Cache */
+    g_assert_cmphex(features(n, get, NVME_FEAT_VOLATILE_WRITE_CACHE, 0, &dw0), ==,
+                    0);
+    g_assert_cmphex(dw0, ==, 1);
+    g_assert_cmphex(features(n, set, NVME_FEAT_VOLATILE_WRITE_CACHE, 0, NULL), ==,
+                    0);
+    g_assert_cmphex(features(n, get, NVME_FEAT_VOLATILE_WRITE_CACHE, 0, &dw0), ==,
+                    0);
+    g_assert_cmphex(dw0, ==, 0);
+
+    /* Temperature threshold: default, set, select default. */
+    g_assert_cmphex(features(n, get, NVME_FEAT_TEMPERATURE_THRESHOLD, 0, &dw0), ==,
+                    0);
+    g_assert_cmphex(dw0, ==, 0x157);
+    g_assert_cmphex(features(n, set, NVME_FEAT_TEMPERATURE_THRESHOLD, 0x160, NULL),
+                    ==, 0);
+    g_assert_cmphex(features(n, get, NVME_FEAT_TEMPERATURE_THRESHOLD, 0, &dw0), ==,
+                    0);
+    g_assert_cmphex(dw0, ==, 0x160);
+    g_assert_cmphex(features(n, get, NVME_FEAT_TEMPERATURE_THRESHOLD |
+                             (NVME_GETFEAT_SELECT_DEFAULT << 8), 0, &dw0),
+                    ==, 0);
+    g_assert_cmphex(dw0, ==, 0x157);
+    g_assert_cmphex(features(n, set, NVME_FEAT_TEMPERATURE_THRESHOLD,
+                             0x160 | (1 << 16), NULL), ==,
+                    NVME_SC_INVALID_FIELD | NVME_SC_DNR);
+
+    /* Unsupported feature, save bit, reserved select. */
+    g_assert_cmphex(features(n, get, 0x7e, 0, NULL), ==,
+                    NVME_SC_INVALID_FIELD | NVME_SC_DNR);
+    g_assert_cmphex(features(n, set, NVME_FEAT_ARBITRATION | (1u << 31), 0, NULL),
+                    ==, NVME_SC_FEATURE_NOT_SAVEABLE | NVME_SC_DNR);
+    g_assert_cmphex(features(n, get, NVME_FEAT_ARBITRATION | (5 << 8), 0, NULL),
+                    ==, NVME_SC_INVALID_FIELD | NVME_SC_DNR);
+}
+
+/* Log pages (Base 5.16) */
+
+static void test_log_pages(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QNvme *n = enabled(obj);
+    g_autofree NvmeSmartLog *smart = g_new0(NvmeSmartLog, 1);
+    g_autofree NvmeEffectsLog *effects = g_new0(NvmeEffectsLog, 1);
+    uint64_t buf = qnvme_alloc(n, QNVME_PAGE_SIZE);
+    uint64_t reads;
+
+    g_assert_cmphex(qnvme_get_log(n, NVME_LOG_SMART_INFO, NVME_NSID_BROADCAST,
+                                  smart, sizeof(*smart)), ==, 0);
+    reads = le64_to_cpu(smart->host_read_commands[0]);
+    g_assert_cmpuint(smart->available_spare, ==, 100);
+
+    qnvme_create_io_queue_pair(n, 1, 8);
+    g_assert_cmphex(rw(n, NVME_CMD_READ, 0, 8, buf, 0), ==, 0);
+    g_assert_cmphex(rw(n, NVME_CMD_READ, 8, 8, buf, 0), ==, 0);
+    g_assert_cmphex(qnvme_get_log(n, NVME_LOG_SMART_INFO, 0, smart,
+                                  sizeof(*smart)), ==, 0);
+    g_assert_cmpuint(le64_to_cpu(smart->host_read_commands[0]), ==,
+                     reads + 2);
+    g_assert_cmphex(qnvme_get_log(n, NVME_LOG_SMART_INFO, 1, smart,
+                                  sizeof(*smart)), ==,
+                    NVME_SC_INVALID_FIELD | NVME_SC_DNR);
+
+    g_assert_cmphex(qnvme_get_log(n, NVME_LOG_CMD_EFFECTS, 0, effects,
+                                  sizeof(*effects)), ==, 0);
+    g_assert_cmphex(le32_to_cpu(effects->acs[NVME_ADM_CMD_IDENTIFY]) &
+                    NVME_CMD_EFF_CSUPP, ==, NVME_CMD_EFF_CSUPP);
+    g_assert_cmphex(le32_to_cpu(effects->iocs[NVME_CMD_WRITE]), ==,
+                    NVME_CMD_EFF_CSUPP | NVME_CMD_EFF_LBCC);
+    g_assert_cmphex(effects->acs[0x7f], ==, 0);
+
+    g_assert_cmphex(qnvme_get_log(n, 0x7e, 0, smart, 512), ==,
+                    NVME_SC_INVALID_LOG_PAGE | NVME_SC_DNR);
+}
+
+/* Asynchronous events (Base 5.2) */
+
+static void test_aer(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QNvme *n = enabled(obj);
+    NvmeCmd cmd;
+    NvmeCqe cqe;
+    uint16_t cids[4], log_cid;
+    bool saw_log = false, saw_event = false;
+
+    for (int i = 0; i < 4; i++) {
+        cmd = (NvmeCmd) { .opcode = NVME_ADM_CMD_ASYNC_EV_REQ };
+        cids[i] = qnvme_submit(n, 0, &cmd);
+    }
+    /* A fifth exceeds AERL + 1. */
+    cmd = (NvmeCmd) { .opcode = NVME_ADM_CMD_ASYNC_EV_REQ };
+    g_assert_cmphex(qnvme_cmd(n, 0, &cmd, &cqe), ==,
+                    NVME_SC_AER_LIMIT_EXCEEDED | NVME_SC_DNR);
+
+    /* A doorbell write to a queue that does not exist raises an event. */
+    qnvme_writel(n, NVME_REG_DBS + 8 * 5, 1);
+    g_assert_true(qnvme_poll(n, 0, &cqe));
+    g_assert_cmphex(le16_to_cpu(cqe.status) >> 1, ==, 0);
+    g_assert_cmphex(le32_to_cpu(cqe.result), ==,
+                    NVME_AER_RESULT(NVME_AER_TYPE_ERROR,
+                                    NVME_AER_ERR_INVALID_DB_REGISTER,
+                                    NVME_LOG_ERROR_INFO));
+    g_assert_true(cqe.cid == cpu_to_le16(cids[3]) ||
+                  cqe.cid == cpu_to_le16(cids[0]));
+
+    /* Masked until the log page is read: a second error stays pending. */
+    qnvme_writel(n, NVME_REG_DBS + 4, 1000);   /* admin CQ head too big */
+    g_assert_false(qnvme_poll(n, 0, &cqe));
+    cmd = (NvmeCmd) {
+        .opcode = NVME_ADM_CMD_GET_LOG_PAGE,
+        .dptr.prp1 = cpu_to_le64(qnvme_alloc(n, QNVME_PAGE_SIZE)),
+        .cdw10 = cpu_to_le32(NVME_LOG_ERROR_INFO | (15 << 16)),
+    };
+    log_cid = qnvme_submit(n, 0, &cmd);
+    for (int i = 0; i < 2; i++) {
+        g_assert_true(qnvme_poll(n, 0, &cqe));
+        g_assert_cmphex(le16_to_cpu(cqe.status) >> 1, ==, 0);
+        if (le16_to_cpu(cqe.cid) == log_cid) {
+            saw_log = true;
+        } else {
+            saw_event = true;
+            g_assert_cmphex(le32_to_cpu(cqe.result), ==,
+                            NVME_AER_RESULT(NVME_AER_TYPE_ERROR,
+                                            NVME_AER_ERR_INVALID_DB_VALUE,
+                                            NVME_LOG_ERROR_INFO));
+        }
+    }
+    g_assert_true(saw_log && saw_event);
+}
+
+static void register_nvme_ctrl_tests(void)
+{
+    QOSGraphTestOptions opts = { .before = nvme_ns_setup };
+
+    qos_add_test("reg-defaults", "nvme", test_reg_defaults, &opts);
+    qos_add_test("enable-disable", "nvme", test_enable_disable, &opts);
+    qos_add_test("enable-invalid", "nvme", test_enable_invalid, &opts);
+    qos_add_test("shutdown", "nvme", test_shutdown, &opts);
+    qos_add_test("subsystem-reset", "nvme", test_subsystem_reset, &opts);
+    qos_add_test("identify-ctrl", "nvme", test_identify_ctrl, &opts);
+    qos_add_test("identify-ns", "nvme", test_identify_ns, &opts);
+    qos_add_test("queue-errors", "nvme", test_queue_errors, &opts);
+    qos_add_test("invalid-opcodes", "nvme", test_invalid_opcodes, &opts);
+    qos_add_test("io-prp", "nvme", test_io_prp, &opts);
+    qos_add_test("io-errors", "nvme", test_io_errors, &opts);
+    qos_add_test("features", "nvme", test_features, &opts);
+    qos_add_test("log-pages", "nvme", test_log_pages, &opts);
+    qos_add_test("aer", "nvme", test_aer, &opts);
+}
+
+libqos_init(register_nvme_ctrl_tests);
