@@ -108,7 +108,8 @@ static void nvme_irq_notify(NvmeCtrl *n, NvmeCQueue *cq)
 static void nvme_req_init(NvmeCtrl *n, NvmeRequest *req, NvmeSQueue *sq)
 {
     req->sq = sq;
-    qemu_sglist_init(&req->sg, DEVICE(n), 4, pci_get_address_space(&n->parent_obj));
+    qemu_sglist_init(&req->sg, DEVICE(n), 4,
+                     pci_get_address_space(PCI_DEVICE(n)));
 }
 
 uint16_t nvme_sq_create(NvmeCtrl *n, uint16_t sqid, uint16_t cqid,
@@ -226,11 +227,12 @@ static bool nvme_cq_write_entry(NvmeCtrl *n, NvmeCQueue *cq, NvmeCqe *cqe)
     hwaddr addr = cq->dma_addr + (hwaddr)cq->tail * sizeof(NvmeCqe);
     PCIDevice *pci = PCI_DEVICE(n);
 
-    if (pci_dma_write(pci, addr, cqe, 12) ||
-        (smp_wmb(), pci_dma_write(pci, addr + 12, (uint8_t *)cqe + 12, 4))) {
+    if (pci_dma_write(pci, addr, cqe, 12)) {
         return false;
     }
-    return true;
+    /* The host may poll the phase tag: order it after the rest of the entry */
+    smp_wmb();
+    return !pci_dma_write(pci, addr + 12, (uint8_t *)cqe + 12, 4);
 }
 
 static void nvme_post_cqes(void *opaque)
@@ -763,7 +765,8 @@ static bool nvme_init_pci(NvmeCtrl *n, Error **errp)
     msix_pba_off = QEMU_ALIGN_UP(msix_table_off +
                                  n->params.msix_qsize * PCI_MSIX_ENTRY_SIZE,
                                  NVME_MSIX_BAR_ALIGN);
-    bar_size = pow2ceil(msix_pba_off + QEMU_ALIGN_UP(n->params.msix_qsize, 64) / 8);
+    bar_size = pow2ceil(msix_pba_off +
+                        QEMU_ALIGN_UP(n->params.msix_qsize, 64) / 8);
     bar_size = MAX(bar_size, 16 * KiB);
 
     memory_region_init(&n->bar0, OBJECT(n), "nvme-bar0", bar_size);

@@ -126,7 +126,8 @@ uint16_t nvme_map_dptr(NvmeCtrl *n, NvmeRequest *req, uint64_t len)
     }
     if (NVME_CMD_FLAGS_PSDT(cmd->flags) != NVME_PSDT_PRP) {
         /* SGLS in Identify Controller is zero: SGLs are not supported. */
-        qemu_log_mask(LOG_GUEST_ERROR, "nvme: SGL data pointer not supported\n");
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "nvme: SGL data pointer not supported\n");
         return NVME_SC_INVALID_FIELD | NVME_SC_DNR;
     }
     return nvme_map_prp(n, req, le64_to_cpu(cmd->dptr.prp1),
@@ -141,7 +142,8 @@ uint16_t nvme_dma_to_host(NvmeCtrl *n, NvmeRequest *req, const void *buf,
     if (status) {
         return status;
     }
-    if (dma_buf_read((void *)buf, len, NULL, &req->sg, MEMTXATTRS_UNSPECIFIED)) {
+    if (dma_buf_read((void *)buf, len, NULL, &req->sg,
+                     MEMTXATTRS_UNSPECIFIED)) {
         trace_nvme_err_dma(req->cmd.opcode, len);
         return NVME_SC_DATA_TRANSFER_ERROR;
     }

@@ -215,7 +215,8 @@ static void test_identify_ns(void *obj, void *data, QGuestAllocator *alloc)
     g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_CS_NS, 1, NVME_CSI_NVM,
                                    id), ==, 0);
     g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_CS_NS, 1, NVME_CSI_KV,
-                                   id), ==, NVME_SC_INVALID_FIELD | NVME_SC_DNR);
+                                   id),
+                    ==, NVME_SC_INVALID_FIELD | NVME_SC_DNR);
     g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_CS_CTRL, 0, NVME_CSI_NVM,
                                    id), ==, 0);
     g_assert_cmphex(qnvme_identify(n, 0xff, 0, 0, id), ==,
@@ -439,6 +440,9 @@ static void test_features(void *obj, void *data, QGuestAllocator *alloc)
     QNvme *n = enabled(obj);
     const uint8_t get = NVME_ADM_CMD_GET_FEATURES;
     const uint8_t set = NVME_ADM_CMD_SET_FEATURES;
+    const uint8_t vwc = NVME_FEAT_VOLATILE_WRITE_CACHE;
+    const uint8_t temp = NVME_FEAT_TEMPERATURE_THRESHOLD;
+    const uint16_t dnr = NVME_SC_DNR;
     uint32_t dw0;
 
     /* Number of Queues: granted count is capped at max_ioqpairs (64). */
@@ -448,51 +452,53 @@ static void test_features(void *obj, void *data, QGuestAllocator *alloc)
     g_assert_cmphex(features(n, set, NVME_FEAT_NUMBER_OF_QUEUES, 0x00010001,
                              &dw0), ==, 0);
     g_assert_cmphex(dw0, ==, 0x00010001);
-    g_assert_cmphex(features(n, get, NVME_FEAT_NUMBER_OF_QUEUES, 0, &dw0), ==, 0);
+    g_assert_cmphex(features(n, get, NVME_FEAT_NUMBER_OF_QUEUES, 0, &dw0),
+                    ==, 0);
     g_assert_cmphex(dw0, ==, 0x00010001);
-    g_assert_cmphex(features(n, set, NVME_FEAT_NUMBER_OF_QUEUES, 0xffff, &dw0), ==,
-                    NVME_SC_INVALID_FIELD | NVME_SC_DNR);
+    g_assert_cmphex(features(n, set, NVME_FEAT_NUMBER_OF_QUEUES, 0xffff,
+                             &dw0), ==, NVME_SC_INVALID_FIELD | dnr);
     /* Queue 3 is beyond the two granted. */
     g_assert_cmphex(create_cq(n, 3, 16, NVME_CQ_PC, 0), ==,
-                    NVME_SC_INVALID_QUEUE_ID | NVME_SC_DNR);
+                    NVME_SC_INVALID_QUEUE_ID | dnr);
     qnvme_create_io_queue_pair(n, 1, 8);
     g_assert_cmphex(features(n, set, NVME_FEAT_NUMBER_OF_QUEUES, 0x00010001,
-                             &dw0), ==, NVME_SC_COMMAND_SEQUENCE_ERROR | NVME_SC_DNR);
+                             &dw0), ==, NVME_SC_COMMAND_SEQUENCE_ERROR | dnr);
 
     /* Volatile Write Cache */
-    g_assert_cmphex(features(n, get, NVME_FEAT_VOLATILE_WRITE_CACHE, 0, &dw0), ==,
+    g_assert_cmphex(features(n, get, vwc, 0, &dw0), ==,
                     0);
     g_assert_cmphex(dw0, ==, 1);
-    g_assert_cmphex(features(n, set, NVME_FEAT_VOLATILE_WRITE_CACHE, 0, NULL), ==,
+    g_assert_cmphex(features(n, set, vwc, 0, NULL), ==,
                     0);
-    g_assert_cmphex(features(n, get, NVME_FEAT_VOLATILE_WRITE_CACHE, 0, &dw0), ==,
+    g_assert_cmphex(features(n, get, vwc, 0, &dw0), ==,
                     0);
     g_assert_cmphex(dw0, ==, 0);
 
     /* Temperature threshold: default, set, select default. */
-    g_assert_cmphex(features(n, get, NVME_FEAT_TEMPERATURE_THRESHOLD, 0, &dw0), ==,
+    g_assert_cmphex(features(n, get, temp, 0, &dw0), ==,
                     0);
     g_assert_cmphex(dw0, ==, 0x157);
-    g_assert_cmphex(features(n, set, NVME_FEAT_TEMPERATURE_THRESHOLD, 0x160, NULL),
+    g_assert_cmphex(features(n, set, temp, 0x160, NULL),
                     ==, 0);
-    g_assert_cmphex(features(n, get, NVME_FEAT_TEMPERATURE_THRESHOLD, 0, &dw0), ==,
+    g_assert_cmphex(features(n, get, temp, 0, &dw0), ==,
                     0);
     g_assert_cmphex(dw0, ==, 0x160);
-    g_assert_cmphex(features(n, get, NVME_FEAT_TEMPERATURE_THRESHOLD |
+    g_assert_cmphex(features(n, get, temp |
                              (NVME_GETFEAT_SELECT_DEFAULT << 8), 0, &dw0),
                     ==, 0);
     g_assert_cmphex(dw0, ==, 0x157);
-    g_assert_cmphex(features(n, set, NVME_FEAT_TEMPERATURE_THRESHOLD,
+    g_assert_cmphex(features(n, set, temp,
                              0x160 | (1 << 16), NULL), ==,
-                    NVME_SC_INVALID_FIELD | NVME_SC_DNR);
+                    NVME_SC_INVALID_FIELD | dnr);
 
     /* Unsupported feature, save bit, reserved select. */
     g_assert_cmphex(features(n, get, 0x7e, 0, NULL), ==,
-                    NVME_SC_INVALID_FIELD | NVME_SC_DNR);
-    g_assert_cmphex(features(n, set, NVME_FEAT_ARBITRATION | (1u << 31), 0, NULL),
-                    ==, NVME_SC_FEATURE_NOT_SAVEABLE | NVME_SC_DNR);
+                    NVME_SC_INVALID_FIELD | dnr);
+    g_assert_cmphex(features(n, set, NVME_FEAT_ARBITRATION | (1u << 31), 0,
+                             NULL),
+                    ==, NVME_SC_FEATURE_NOT_SAVEABLE | dnr);
     g_assert_cmphex(features(n, get, NVME_FEAT_ARBITRATION | (5 << 8), 0, NULL),
-                    ==, NVME_SC_INVALID_FIELD | NVME_SC_DNR);
+                    ==, NVME_SC_INVALID_FIELD | dnr);
 }
 
 /* Log pages (Base 5.16) */
