@@ -11,32 +11,7 @@
 #include "libqos/qgraph.h"
 #include "libqos/nvme.h"
 
-#define TEST_IMAGE_SIZE     (16 * 1024 * 1024)
-#define TEST_NLBAS          (TEST_IMAGE_SIZE / 512)
-#define STATUS(sc)          ((sc) & 0x7ff)
-
-static void drop_image(void *path)
-{
-    unlink(path);
-    g_free(path);
-}
-
-/* One 16 MiB raw namespace (NSID 1) backed by a temporary file. */
-static void *nvme_ns_setup(GString *cmd_line, void *arg)
-{
-    char *path = NULL;
-    int fd = g_file_open_tmp("nvme-qtest-XXXXXX", &path, NULL);
-
-    g_assert_cmpint(fd, >=, 0);
-    g_assert_cmpint(ftruncate(fd, TEST_IMAGE_SIZE), ==, 0);
-    close(fd);
-    g_string_append_printf(cmd_line,
-                           " -drive id=nvm0,if=none,file=%s,format=raw"
-                           " -device nvme-ns,drive=nvm0,bus=nvme0,nsid=1",
-                           path);
-    g_test_queue_destroy(drop_image, path);
-    return arg;
-}
+#define TEST_NLBAS          QNVME_TEST_NLBAS
 
 static QNvme *enabled(void *obj)
 {
@@ -326,17 +301,7 @@ static void test_invalid_opcodes(void *obj, void *data, QGuestAllocator *alloc)
 static uint16_t rw(QNvme *n, uint8_t opcode, uint64_t slba, uint32_t nlb,
                    uint64_t prp1, uint64_t prp2)
 {
-    NvmeCmd cmd = {
-        .opcode = opcode,
-        .nsid = cpu_to_le32(1),
-        .dptr.prp1 = cpu_to_le64(prp1),
-        .dptr.prp2 = cpu_to_le64(prp2),
-        .cdw10 = cpu_to_le32(slba),
-        .cdw11 = cpu_to_le32(slba >> 32),
-        .cdw12 = cpu_to_le32(nlb - 1),
-    };
-
-    return qnvme_cmd(n, 1, &cmd, NULL);
+    return qnvme_rw(n, 1, opcode, 1, slba, nlb, prp1, prp2);
 }
 
 static void test_io_prp(void *obj, void *data, QGuestAllocator *alloc)
@@ -596,7 +561,7 @@ static void test_aer(void *obj, void *data, QGuestAllocator *alloc)
 
 static void register_nvme_ctrl_tests(void)
 {
-    QOSGraphTestOptions opts = { .before = nvme_ns_setup };
+    QOSGraphTestOptions opts = { .before = qnvme_setup_one_namespace };
 
     qos_add_test("reg-defaults", "nvme", test_reg_defaults, &opts);
     qos_add_test("enable-disable", "nvme", test_enable_disable, &opts);

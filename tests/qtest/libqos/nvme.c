@@ -221,6 +221,49 @@ uint16_t qnvme_get_log(QNvme *n, uint8_t lid, uint32_t nsid, void *buf,
     return status;
 }
 
+uint16_t qnvme_rw(QNvme *n, uint16_t qid, uint8_t opcode, uint32_t nsid,
+                  uint64_t slba, uint32_t nlb, uint64_t prp1, uint64_t prp2)
+{
+    NvmeCmd cmd = {
+        .opcode = opcode,
+        .nsid = cpu_to_le32(nsid),
+        .dptr.prp1 = cpu_to_le64(prp1),
+        .dptr.prp2 = cpu_to_le64(prp2),
+        .cdw10 = cpu_to_le32(slba),
+        .cdw11 = cpu_to_le32(slba >> 32),
+        .cdw12 = cpu_to_le32(nlb - 1),
+    };
+
+    return qnvme_cmd(n, qid, &cmd, NULL);
+}
+
+static void qnvme_drop_image(void *path)
+{
+    unlink(path);
+    g_free(path);
+}
+
+char *qnvme_tmp_image(size_t size)
+{
+    char *path = NULL;
+    int fd = g_file_open_tmp("nvme-qtest-XXXXXX", &path, NULL);
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, size), ==, 0);
+    close(fd);
+    g_test_queue_destroy(qnvme_drop_image, path);
+    return path;
+}
+
+void *qnvme_setup_one_namespace(GString *cmd_line, void *arg)
+{
+    g_string_append_printf(cmd_line,
+                           " -drive id=nvm0,if=none,file=%s,format=raw"
+                           " -device nvme-ns,drive=nvm0,bus=nvme0,nsid=1",
+                           qnvme_tmp_image(QNVME_TEST_IMAGE_SIZE));
+    return arg;
+}
+
 static void qnvme_destructor(QOSGraphObject *obj)
 {
     QNvme *n = container_of(obj, QNvme, obj);

@@ -63,4 +63,19 @@ uint16_t qnvme_identify(QNvme *n, uint8_t cns, uint32_t nsid, uint8_t csi,
 uint16_t qnvme_get_log(QNvme *n, uint8_t lid, uint32_t nsid, void *buf,
                        uint32_t len);
 
+/* Read/Write-style I/O command on namespace nsid (nlb 1's based). */
+uint16_t qnvme_rw(QNvme *n, uint16_t qid, uint8_t opcode, uint32_t nsid,
+                  uint64_t slba, uint32_t nlb, uint64_t prp1, uint64_t prp2);
+
+/*
+ * QOSGraphTestOptions.before helper: adds namespace 1 backed by a temporary
+ * raw file of QNVME_TEST_IMAGE_SIZE bytes (512-byte blocks), deleted after
+ * the test.
+ */
+#define QNVME_TEST_IMAGE_SIZE   (16 * 1024 * 1024)
+#define QNVME_TEST_NLBAS        (QNVME_TEST_IMAGE_SIZE / 512)
+void *qnvme_setup_one_namespace(GString *cmd_line, void *arg);
+/* Creates a temporary raw image, deleted when the test ends. */
+char *qnvme_tmp_image(size_t size);
+
 #endif
