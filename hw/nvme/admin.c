@@ -946,7 +946,8 @@ void nvme_admin_init_id_ctrl(NvmeCtrl *n)
                            NVME_ONCS_TIMESTAMP);
     /* Volatile write cache present; Flush to NSID FFFFFFFFh unsupported. */
     id->vwc = (2 << 1) | 1;
-    id->sgls = 0;
+    id->sgls = cpu_to_le32(NVME_SGLS_SUPPORTED_NO_ALIGNMENT |
+                           NVME_SGLS_BIT_BUCKET | NVME_SGLS_EXCESS_LENGTH);
     if (n->subsys) {
         id->cmic = 1 << 1;      /* may be one of several controllers */
         pstrcpy((char *)id->subnqn, sizeof(id->subnqn), n->subsys->nqn);

@@ -14,6 +14,9 @@
 
 #include "qemu/osdep.h"
 #include "qemu/log.h"
+#include "qemu/units.h"
+#include "qemu/memalign.h"
+#include "system/block-backend.h"
 #include "hw/pci/pci.h"
 #include "nvme.h"
 #include "trace.h"
@@ -115,23 +118,272 @@ static uint16_t nvme_map_prp(NvmeCtrl *n, NvmeRequest *req, uint64_t prp1,
     return nvme_map_prp_list(n, req, prp2, len);
 }
 
+/*
+ * SGLs (Base 4.1.2). A segment is a list of 16-byte descriptors in host
+ * memory; only its last descriptor may chain to the next segment, and a
+ * Last Segment holds no chaining descriptor. Bit Bucket descriptors (only
+ * for data the controller returns) become entries at NVME_SG_BIT_BUCKET,
+ * skipped by the copy helpers below.
+ */
+#define NVME_SGL_MAX_DESCRIPTORS    8192    /* bounds a looping chain */
+#define NVME_SGL_CHUNK              16      /* descriptors read per DMA */
+
+static uint16_t nvme_sgl_error(const char *why, uint16_t status)
+{
+    qemu_log_mask(LOG_GUEST_ERROR, "nvme: bad SGL: %s\n", why);
+    trace_nvme_err_sgl(why);
+    return status | NVME_SC_DNR;
+}
+
+static bool nvme_sgl_is_chain(uint8_t type)
+{
+    return type == NVME_SGL_DESCR_TYPE_SEGMENT ||
+           type == NVME_SGL_DESCR_TYPE_LAST_SEGMENT;
+}
+
+/* Adds one data or bit bucket descriptor, up to the bytes still wanted. */
+static uint16_t nvme_sgl_add(NvmeRequest *req, const NvmeSglDescriptor *d,
+                             uint64_t *remaining, bool to_host)
+{
+    uint8_t type = NVME_SGL_TYPE(d->type);
+    uint64_t addr = le64_to_cpu(d->addr);
+    uint64_t len = MIN(le32_to_cpu(d->len), *remaining);
+
+    if (NVME_SGL_SUBTYPE(d->type) != 0) {
+        /* Offset-based addressing is for fabrics only. */
+        return nvme_sgl_error("descriptor sub type not an address",
+                              NVME_SC_SGL_TYPE_INVALID);
+    }
+    switch (type) {
+    case NVME_SGL_DESCR_TYPE_DATA_BLOCK:
+        if (len) {
+            qemu_sglist_add(&req->sg, addr, len);
+        }
+        break;
+    case NVME_SGL_DESCR_TYPE_BIT_BUCKET:
+        if (!to_host) {
+            return nvme_sgl_error("bit bucket for data sent to the device",
+                                  NVME_SC_SGL_TYPE_INVALID);
+        }
+        if (len) {
+            qemu_sglist_add(&req->sg, NVME_SG_BIT_BUCKET, len);
+            req->sg_bit_bucket = true;
+        }
+        break;
+    default:
+        return nvme_sgl_error("unsupported descriptor type",
+                              NVME_SC_SGL_TYPE_INVALID);
+    }
+    *remaining -= len;
+    return NVME_SC_SUCCESS;
+}
+
+/*
+ * Maps the data descriptors of one segment of count descriptors at seg.
+ * Sets *next to its chaining descriptor, or its type to a data type when
+ * the segment ends the list.
+ */
+static uint16_t nvme_sgl_segment(NvmeCtrl *n, NvmeRequest *req, uint64_t seg,
+                                 uint32_t count, NvmeSglDescriptor *next,
+                                 uint64_t *remaining, bool to_host)
+{
+    NvmeSglDescriptor chunk[NVME_SGL_CHUNK];
+
+    next->type = NVME_SGL_DESCR_TYPE_DATA_BLOCK << 4;
+    for (uint32_t done = 0; done < count;) {
+        uint32_t batch = MIN(count - done, NVME_SGL_CHUNK);
+
+        if (pci_dma_read(PCI_DEVICE(n), seg + done * 16ULL, chunk,
+                         batch * sizeof(chunk[0]))) {
+            return nvme_sgl_error("cannot read segment",
+                                  NVME_SC_DATA_TRANSFER_ERROR);
+        }
+        for (uint32_t i = 0; i < batch; i++, done++) {
+            uint16_t status;
+
+            if (nvme_sgl_is_chain(NVME_SGL_TYPE(chunk[i].type))) {
+                if (done != count - 1) {
+                    return nvme_sgl_error("chain before segment end",
+                                          NVME_SC_INVALID_SGL_SEGMENT);
+                }
+                *next = chunk[i];
+                return NVME_SC_SUCCESS;
+            }
+            status = nvme_sgl_add(req, &chunk[i], remaining, to_host);
+            if (status) {
+                return status;
+            }
+        }
+    }
+    return NVME_SC_SUCCESS;
+}
+
+static uint16_t nvme_map_sgl(NvmeCtrl *n, NvmeRequest *req,
+                             const NvmeSglDescriptor *first, uint64_t len,
+                             bool to_host)
+{
+    NvmeSglDescriptor d = *first;
+    uint32_t budget = NVME_SGL_MAX_DESCRIPTORS;
+    uint64_t remaining = len;
+    uint16_t status;
+
+    if (!nvme_sgl_is_chain(NVME_SGL_TYPE(d.type))) {
+        /* A single data descriptor in the command itself. */
+        status = nvme_sgl_add(req, &d, &remaining, to_host);
+    } else {
+        /* d points to the next segment until a segment ends the list. */
+        do {
+            uint32_t bytes = le32_to_cpu(d.len);
+            uint32_t count = bytes / sizeof(NvmeSglDescriptor);
+            bool last = NVME_SGL_TYPE(d.type) ==
+                        NVME_SGL_DESCR_TYPE_LAST_SEGMENT;
+
+            if (!count || bytes % sizeof(NvmeSglDescriptor) ||
+                count > budget) {
+                return nvme_sgl_error("segment length",
+                                      NVME_SC_INVALID_SGL_COUNT);
+            }
+            budget -= count;
+            status = nvme_sgl_segment(n, req, le64_to_cpu(d.addr), count, &d,
+                                      &remaining, to_host);
+            if (!status && last && nvme_sgl_is_chain(NVME_SGL_TYPE(d.type))) {
+                return nvme_sgl_error("chain inside a last segment",
+                                      NVME_SC_INVALID_SGL_SEGMENT);
+            }
+        } while (!status && nvme_sgl_is_chain(NVME_SGL_TYPE(d.type)));
+    }
+    if (status) {
+        return status;
+    }
+    if (remaining) {
+        return nvme_sgl_error("shorter than the transfer",
+                              NVME_SC_DATA_SGL_LENGTH_INVALID);
+    }
+    return NVME_SC_SUCCESS;
+}
+
 uint16_t nvme_map_dptr(NvmeCtrl *n, NvmeRequest *req, uint64_t len)
 {
     NvmeCmd *cmd = &req->cmd;
 
+    /* Opcode bits 1:0 give the data direction; 10b is to the host. */
+    bool to_host = (cmd->opcode & 0x3) == 0x2;
+
     req->sg.nsg = 0;
     req->sg.size = 0;
+    req->sg_bit_bucket = false;
     if (!len) {
         return NVME_SC_SUCCESS;
     }
-    if (NVME_CMD_FLAGS_PSDT(cmd->flags) != NVME_PSDT_PRP) {
-        /* SGLS in Identify Controller is zero: SGLs are not supported. */
-        qemu_log_mask(LOG_GUEST_ERROR,
-                      "nvme: SGL data pointer not supported\n");
-        return NVME_SC_INVALID_FIELD | NVME_SC_DNR;
+    switch (NVME_CMD_FLAGS_PSDT(cmd->flags)) {
+    case NVME_PSDT_PRP:
+        return nvme_map_prp(n, req, le64_to_cpu(cmd->dptr.prp1),
+                            le64_to_cpu(cmd->dptr.prp2), len);
+    case NVME_PSDT_SGL_MPTR_CONTIG:
+    case NVME_PSDT_SGL_MPTR_SGL:
+        return nvme_map_sgl(n, req, &cmd->dptr.sgl, len, to_host);
+    default:
+        return nvme_sgl_error("reserved PSDT", NVME_SC_INVALID_FIELD);
     }
-    return nvme_map_prp(n, req, le64_to_cpu(cmd->dptr.prp1),
-                        le64_to_cpu(cmd->dptr.prp2), len);
+}
+
+/*
+ * Copies len bytes between buf and the request's mapped data, starting pos
+ * bytes into it; bit bucket entries take their bytes without a copy.
+ */
+static bool nvme_sg_copy(NvmeRequest *req, uint64_t pos, void *buf,
+                         uint64_t len, DMADirection dir)
+{
+    QEMUSGList *sg = &req->sg;
+    uint8_t *p = buf;
+
+    for (int i = 0; i < sg->nsg && len; i++) {
+        dma_addr_t skip = MIN(pos, sg->sg[i].len);
+        dma_addr_t chunk = MIN(sg->sg[i].len - skip, len);
+
+        pos -= skip;
+        if (!chunk) {
+            continue;
+        }
+        if (sg->sg[i].base != NVME_SG_BIT_BUCKET &&
+            dma_memory_rw(sg->as, sg->sg[i].base + skip, p, chunk, dir,
+                          MEMTXATTRS_UNSPECIFIED)) {
+            return false;
+        }
+        p += chunk;
+        len -= chunk;
+    }
+    return true;
+}
+
+bool nvme_sg_copy_to_host(NvmeRequest *req, const void *buf, uint64_t len)
+{
+    return nvme_sg_copy(req, 0, (void *)buf, len, DMA_DIRECTION_FROM_DEVICE);
+}
+
+/*
+ * Reads into a request whose data has bit buckets: the block layer cannot
+ * target them, so read through a bounded bounce buffer, one chunk at a
+ * time, and copy out what the host asked to keep.
+ */
+#define NVME_BOUNCE_CHUNK   (128 * KiB)
+
+static void nvme_bounce_next(NvmeRequest *req);
+
+static void nvme_bounce_done(NvmeRequest *req, int ret)
+{
+    NvmeBounce *b = &req->bounce;
+
+    qemu_vfree(b->buf);
+    b->buf = NULL;
+    qemu_iovec_destroy(&b->iov);
+    b->cb(req, ret);
+}
+
+static void nvme_bounce_cb(void *opaque, int ret)
+{
+    NvmeRequest *req = opaque;
+    NvmeBounce *b = &req->bounce;
+
+    if (ret) {
+        nvme_bounce_done(req, ret);
+        return;
+    }
+    if (!nvme_sg_copy(req, b->done, b->buf, b->iov.size,
+                      DMA_DIRECTION_FROM_DEVICE)) {
+        nvme_bounce_done(req, -EFAULT);
+        return;
+    }
+    b->done += b->iov.size;
+    nvme_bounce_next(req);
+}
+
+static void nvme_bounce_next(NvmeRequest *req)
+{
+    NvmeBounce *b = &req->bounce;
+    uint64_t chunk = MIN(req->sg.size - b->done, NVME_BOUNCE_CHUNK);
+
+    if (!chunk) {
+        nvme_bounce_done(req, 0);
+        return;
+    }
+    qemu_iovec_reset(&b->iov);
+    qemu_iovec_add(&b->iov, b->buf, chunk);
+    req->aiocb = blk_aio_preadv(b->blk, b->offset + b->done, &b->iov, 0,
+                                nvme_bounce_cb, req);
+}
+
+void nvme_blk_read_bounce(NvmeRequest *req, BlockBackend *blk,
+                          uint64_t offset, NvmeBounceCompletion cb)
+{
+    NvmeBounce *b = &req->bounce;
+
+    *b = (NvmeBounce) {
+        .blk = blk, .offset = offset, .cb = cb,
+        .buf = blk_blockalign(blk, MIN(req->sg.size, NVME_BOUNCE_CHUNK)),
+    };
+    qemu_iovec_init(&b->iov, 1);
+    nvme_bounce_next(req);
 }
 
 uint16_t nvme_dma_to_host(NvmeCtrl *n, NvmeRequest *req, const void *buf,
@@ -142,8 +394,7 @@ uint16_t nvme_dma_to_host(NvmeCtrl *n, NvmeRequest *req, const void *buf,
     if (status) {
         return status;
     }
-    if (dma_buf_read((void *)buf, len, NULL, &req->sg,
-                     MEMTXATTRS_UNSPECIFIED)) {
+    if (!nvme_sg_copy_to_host(req, buf, len)) {
         trace_nvme_err_dma(req->cmd.opcode, len);
         return NVME_SC_DATA_TRANSFER_ERROR;
     }
@@ -158,7 +409,7 @@ uint16_t nvme_dma_from_host(NvmeCtrl *n, NvmeRequest *req, void *buf,
     if (status) {
         return status;
     }
-    if (dma_buf_write(buf, len, NULL, &req->sg, MEMTXATTRS_UNSPECIFIED)) {
+    if (!nvme_sg_copy(req, 0, buf, len, DMA_DIRECTION_TO_DEVICE)) {
         trace_nvme_err_dma(req->cmd.opcode, len);
         return NVME_SC_DATA_TRANSFER_ERROR;
     }

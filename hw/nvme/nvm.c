@@ -83,10 +83,8 @@ static uint16_t nvme_status_from_errno(int ret, bool is_write)
     }
 }
 
-static void nvme_rw_cb(void *opaque, int ret)
-{
-    NvmeRequest *req = opaque;
-    BlockAcctStats *stats = blk_get_stats(req->ns->blk);
+static void nvme_rw_done(NvmeRequest *req, int ret)
+{    BlockAcctStats *stats = blk_get_stats(req->ns->blk);
     bool is_write = req->cmd.opcode != NVME_CMD_READ;
 
     if (ret) {
@@ -98,6 +96,11 @@ static void nvme_rw_cb(void *opaque, int ret)
         req->status = NVME_SC_SUCCESS;
     }
     nvme_req_complete(req);
+}
+
+static void nvme_rw_cb(void *opaque, int ret)
+{
+    nvme_rw_done(opaque, ret);
 }
 
 static BlockAIOCB *nvme_write_fua_io(int64_t offset, QEMUIOVector *iov,
@@ -140,8 +143,12 @@ static uint16_t nvme_rw(NvmeCtrl *n, NvmeRequest *req, bool is_write)
     } else {
         n->host_read_commands++;
         n->data_units_read += rw.len;
-        req->aiocb = dma_blk_read(blk, &req->sg, rw.offset, BDRV_SECTOR_SIZE,
-                                  nvme_rw_cb, req);
+        if (req->sg_bit_bucket) {
+            nvme_blk_read_bounce(req, blk, rw.offset, nvme_rw_done);
+        } else {
+            req->aiocb = dma_blk_read(blk, &req->sg, rw.offset,
+                                      BDRV_SECTOR_SIZE, nvme_rw_cb, req);
+        }
     }
     return NVME_NO_COMPLETE;
 }

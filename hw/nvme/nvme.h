@@ -82,6 +82,18 @@ struct NvmeNamespaceDevice {
     NvmeSubsystem *subsys;
 };
 
+typedef void (*NvmeBounceCompletion)(NvmeRequest *req, int ret);
+
+/* State of a read through a bounce buffer (see nvme_blk_read_bounce). */
+typedef struct NvmeBounce {
+    BlockBackend *blk;
+    void *buf;
+    QEMUIOVector iov;
+    uint64_t offset;
+    uint64_t done;
+    NvmeBounceCompletion cb;
+} NvmeBounce;
+
 /* Submission queue entries become requests; each is on exactly one list. */
 struct NvmeRequest {
     NvmeSQueue *sq;
@@ -92,6 +104,8 @@ struct NvmeRequest {
     NvmeCqe cqe;
     BlockAcctCookie acct;
     QEMUSGList sg;          /* data pointer, kept allocated across reuse */
+    bool sg_bit_bucket;     /* sg holds NVME_SG_BIT_BUCKET entries */
+    NvmeBounce bounce;
     QTAILQ_ENTRY(NvmeRequest) entry;
 };
 
@@ -242,7 +256,11 @@ void nvme_sq_free(NvmeCtrl *n, NvmeSQueue *sq);
 void nvme_cq_free(NvmeCtrl *n, NvmeCQueue *cq);
 bool nvme_ctrl_msix_enabled(NvmeCtrl *n);
 
-/* dma.c */
+/* dma.c: an SGL Bit Bucket in a request's sg (never a valid address) */
+#define NVME_SG_BIT_BUCKET      ((dma_addr_t)-1)
+bool nvme_sg_copy_to_host(NvmeRequest *req, const void *buf, uint64_t len);
+void nvme_blk_read_bounce(NvmeRequest *req, BlockBackend *blk,
+                          uint64_t offset, NvmeBounceCompletion cb);
 uint16_t nvme_map_dptr(NvmeCtrl *n, NvmeRequest *req, uint64_t len);
 uint16_t nvme_dma_to_host(NvmeCtrl *n, NvmeRequest *req, const void *buf,
                           uint64_t len);

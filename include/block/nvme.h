@@ -592,9 +592,11 @@ enum NvmeCntrlType {
     NVME_CNTRLTYPE_ADMIN    = 3,
 };
 
-/* SGLS */
+/* SGLS: SGL Support */
+#define NVME_SGLS_SUPPORTED_NO_ALIGNMENT    (1u << 0)
 #define NVME_SGLS_SUPPORTED_DWORD_ALIGNED   (1u << 1)
 #define NVME_SGLS_BIT_BUCKET                (1u << 16)
+#define NVME_SGLS_EXCESS_LENGTH             (1u << 18)
 
 /* Base 5.17.2.1: LBA Format data structure */
 typedef struct QEMU_PACKED NvmeLBAF {

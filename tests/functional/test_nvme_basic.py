@@ -79,6 +79,13 @@ check fio-verify-128k 'for d in $NSB1 $NSB3; do
         >/tmp/fio2 2>&1 || { cat /tmp/fio2; exit 1; }
 done'
 
+# Linux builds SGLs for requests whose segments average at least this size.
+check fio-verify-sgl 'echo 512 > /sys/module/nvme/parameters/sgl_threshold &&
+    fio --name=sgl --filename=$NSB1 --direct=1 --ioengine=libaio \
+        --rw=randwrite --bsrange=4k-256k --iodepth=8 --size=32M --offset=32M \
+        --verify=crc32c --do_verify=1 >/tmp/fio3 2>&1 || { cat /tmp/fio3; exit 1; }'
+echo 32768 > /sys/module/nvme/parameters/sgl_threshold
+
 check reset 'nvme reset $A && sleep 1 &&
              dd if=$NSA of=/tmp/z bs=1M skip=40 count=4 iflag=direct 2>/dev/null &&
              cmp /tmp/x /tmp/z'

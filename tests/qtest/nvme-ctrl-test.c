@@ -370,15 +370,6 @@ static void test_io_errors(void *obj, void *data, QGuestAllocator *alloc)
                     NVME_SC_INVALID_PRP_OFFSET | NVME_SC_DNR);
     g_assert_cmphex(rw(n, NVME_CMD_READ, 0, 16, buf, buf + 8), ==,
                     NVME_SC_INVALID_PRP_OFFSET | NVME_SC_DNR);
-    /* SGLs are not supported (SGLS = 0). */
-    {
-        NvmeCmd cmd = {
-            .opcode = NVME_CMD_READ, .flags = NVME_PSDT_SGL_MPTR_CONTIG << 6,
-            .nsid = cpu_to_le32(1),
-        };
-        g_assert_cmphex(qnvme_cmd(n, 1, &cmd, NULL), ==,
-                        NVME_SC_INVALID_FIELD | NVME_SC_DNR);
-    }
 }
 
 /* Features (Base 5.27) */
