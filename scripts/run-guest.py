@@ -22,6 +22,7 @@ import argparse
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -36,6 +37,9 @@ FIRMWARE_DIRS = ['/usr/share/seabios', '/usr/share/qemu']
 KERNEL_ARGS = 'console=ttyS0 quiet panic=-1'
 
 STATUS_RE = re.compile(r'^GUEST-EXIT-STATUS=(\d+)\s*$', re.MULTILINE)
+# A guest script asks the host to run a monitor command (hot-plug, ...) by
+# printing this, e.g. 'echo "HOST-HMP: device_del nvme1"'.
+HMP_RE = re.compile(rb'HOST-HMP: ([^\r\n]*)[\r\n]')
 BEGIN_MARKER = 'GUEST-SCRIPT-BEGIN'
 # Terminal control sequences SeaBIOS and the shell emit; noise in logs.
 ESCAPE_RE = re.compile(r'\x1b(\[[0-9;?]*[A-Za-z]|[()][A-Z0-9]|[A-Za-z])')
@@ -127,6 +131,36 @@ def qemu_command(qemu_args=(), initrd=None, kernel_args=''):
     return cmd + list(qemu_args)
 
 
+class _Monitor:
+    """HMP over a unix socket, for the commands a guest script asks for."""
+
+    def __init__(self, path):
+        self.path = path
+        self.sock = None
+
+    def run(self, command):
+        if self.sock is None:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(30)
+            self.sock.connect(self.path)
+            self._until_prompt()
+        self.sock.sendall(command.encode() + b'\n')
+        return self._until_prompt()
+
+    def _until_prompt(self):
+        data = b''
+        while not data.endswith(b'(qemu) '):
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        return data.decode(errors='replace')
+
+    def close(self):
+        if self.sock:
+            self.sock.close()
+
+
 def _clean(raw):
     text = raw.decode('utf-8', errors='replace').replace('\r', '')
     return ESCAPE_RE.sub('', text)
@@ -166,7 +200,10 @@ def run_guest(qemu_args, script, timeout=300, log=None, kernel_args='',
     with tempfile.TemporaryDirectory(prefix='run-guest-') as tmp:
         initrd = os.path.join(tmp, 'initrd.img')
         _make_initrd(initrd, script)
+        hmp_path = os.path.join(tmp, 'hmp.sock')
         cmd = qemu_command(qemu_args, initrd, kernel_args)
+        cmd += ['-monitor', 'unix:%s,server=on,wait=off' % hmp_path]
+        monitor = _Monitor(hmp_path)
         logf = open(log, 'wb') if log else None
         chunks = []
         try:
@@ -177,11 +214,25 @@ def run_guest(qemu_args, script, timeout=300, log=None, kernel_args='',
                                     stderr=subprocess.STDOUT)
 
             def reader():
+                pending = b''
                 while True:
                     data = proc.stdout.read1(65536)
                     if not data:
                         break
                     chunks.append(data)
+                    pending += data
+                    done = 0
+                    for m in HMP_RE.finditer(pending):
+                        reply = monitor.run(m.group(1).decode())
+                        done = m.end()
+                        if logf:
+                            # The monitor echoes the command line first.
+                            reply = ESCAPE_RE.sub('', reply).replace('\r', '')
+                            reply = reply.split('\n', 1)[-1]
+                            logf.write(('\n# HMP %s\n%s\n' % (
+                                m.group(1).decode(), reply)).encode())
+                    pending = pending[max(done,
+                                          pending.rfind(b'\n') + 1):]
                     if logf:
                         logf.write(data)
                         logf.flush()
@@ -205,6 +256,7 @@ def run_guest(qemu_args, script, timeout=300, log=None, kernel_args='',
                         else '\n# qemu exit code %d\n' % rc)
                 logf.write(note.encode())
         finally:
+            monitor.close()
             if logf:
                 logf.close()
     if timed_out:

@@ -805,11 +805,16 @@ static void nvme_realize(PCIDevice *pci, Error **errp)
     nvme_admin_init_id_ctrl(n);
 
     if (n->blkconf.blk) {
+        /* drive= is namespace 1, private to this controller. */
         NvmeNamespace *ns = &n->implicit_ns;
 
         ns->params.nsid = 1;
-        if (!nvme_ns_setup(ns, &n->blkconf, errp) ||
-            !nvme_ns_attach(n, ns, errp)) {
+        if (!nvme_ns_setup(ns, &n->blkconf, errp)) {
+            goto err_pci;
+        }
+        if (n->subsys ? !nvme_subsys_add_ns(n->subsys, ns, n, errp)
+                      : !nvme_ns_register(n->namespaces, ns,
+                                          (char *)n->id_ctrl.subnqn, errp)) {
             goto err_pci;
         }
     }
@@ -832,6 +837,9 @@ static void nvme_exit(PCIDevice *pci)
     nvme_ctrl_reset(n);
     nvme_ctrl_shutdown(n);
     if (n->subsys) {
+        if (n->blkconf.blk) {
+            nvme_subsys_remove_ns(n->subsys, &n->implicit_ns);
+        }
         nvme_subsys_unregister_ctrl(n->subsys, n);
     }
     g_free(n->sq);

@@ -116,19 +116,16 @@ bool nvme_ns_setup(NvmeNamespace *ns, BlockConf *conf, Error **errp)
         error_setg(errp, "nvme-ns: drive is smaller than one logical block");
         return false;
     }
-    if (!nvme_ns_parse_nguid(ns, errp)) {
-        return false;
-    }
-    nvme_ns_init_identify(ns, conf);
-    return true;
+    return nvme_ns_parse_nguid(ns, errp);
 }
 
 /*
  * Linux wants a unique identifier for every namespace. Without a uuid
- * property, derive a stable one from the controller and NSID, so the same
- * command line always yields the same identifiers.
+ * property, derive a stable one from the NQN and NSID, so the same command
+ * line always yields the same identifiers (and the paths of a shared
+ * namespace agree).
  */
-static void nvme_ns_default_uuid(NvmeCtrl *n, NvmeNamespace *ns)
+static void nvme_ns_default_uuid(NvmeNamespace *ns, const char *nqn)
 {
     g_autofree char *key = NULL;
     g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
@@ -138,7 +135,7 @@ static void nvme_ns_default_uuid(NvmeCtrl *n, NvmeNamespace *ns)
     if (!qemu_uuid_is_null(&ns->params.uuid)) {
         return;
     }
-    key = g_strdup_printf("%s/%u", (char *)n->id_ctrl.subnqn, ns->nsid);
+    key = g_strdup_printf("%s/%u", nqn, ns->nsid);
     g_checksum_update(sum, (const guchar *)key, strlen(key));
     g_checksum_get_digest(sum, digest, &len);
     memcpy(ns->params.uuid.data, digest, sizeof(ns->params.uuid.data));
@@ -147,7 +144,13 @@ static void nvme_ns_default_uuid(NvmeCtrl *n, NvmeNamespace *ns)
     ns->params.uuid.data[8] = (ns->params.uuid.data[8] & 0x3f) | 0x80;
 }
 
-bool nvme_ns_attach(NvmeCtrl *n, NvmeNamespace *ns, Error **errp)
+/*
+ * Gives ns its NSID in table (the nsid property, or the lowest free one)
+ * and enters it there. The table is the subsystem's, or for a controller
+ * outside any subsystem, the controller's own.
+ */
+bool nvme_ns_register(NvmeNamespace **table, NvmeNamespace *ns,
+                      const char *nqn, Error **errp)
 {
     uint32_t nsid = ns->params.nsid;
 
@@ -157,31 +160,38 @@ bool nvme_ns_attach(NvmeCtrl *n, NvmeNamespace *ns, Error **errp)
         return false;
     }
     if (!nsid) {
-        for (nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
-            if (!n->namespaces[nsid]) {
-                break;
-            }
+        for (nsid = 1; nsid <= NVME_MAX_NAMESPACES && table[nsid]; nsid++) {
+            continue;
         }
         if (nsid > NVME_MAX_NAMESPACES) {
             error_setg(errp, "nvme-ns: no free namespace identifier");
             return false;
         }
-    } else if (n->namespaces[nsid]) {
+    } else if (table[nsid]) {
         error_setg(errp, "nvme-ns: nsid %u is already in use", nsid);
         return false;
     }
     ns->nsid = nsid;
-    nvme_ns_default_uuid(n, ns);
-    n->namespaces[nsid] = ns;
-    trace_nvme_ns_attach(nsid, ns->nlbas, ns->lba_size);
+    nvme_ns_default_uuid(ns, nqn);
+    nvme_ns_init_identify(ns, ns->conf);
+    table[nsid] = ns;
+    trace_nvme_ns_register(nsid, ns->nlbas, ns->lba_size);
     return true;
 }
 
-static void nvme_ns_detach(NvmeCtrl *n, NvmeNamespace *ns)
+/* Makes a registered namespace active on controller n. */
+void nvme_ns_attach(NvmeCtrl *n, NvmeNamespace *ns)
+{
+    n->namespaces[ns->nsid] = ns;
+    trace_nvme_ns_attach(n->cntlid, ns->nsid);
+}
+
+void nvme_ns_detach(NvmeCtrl *n, NvmeNamespace *ns)
 {
     if (ns->nsid && n->namespaces[ns->nsid] == ns) {
         nvme_ns_drain(ns);
         n->namespaces[ns->nsid] = NULL;
+        trace_nvme_ns_detach(n->cntlid, ns->nsid);
     }
 }
 
@@ -197,38 +207,58 @@ void nvme_ns_flush(NvmeNamespace *ns)
 
 /* The nvme-ns device */
 
-static NvmeCtrl *nvme_ns_device_ctrl(DeviceState *dev, Error **errp)
-{
-    BusState *bus = qdev_get_parent_bus(dev);
-
-    if (!bus || !object_dynamic_cast(OBJECT(bus->parent), TYPE_NVME)) {
-        error_setg(errp, "nvme-ns: must be plugged into an nvme controller");
-        return NULL;
-    }
-    return NVME(bus->parent);
-}
-
+/*
+ * The nvme-ns device. On a controller's bus it belongs to that controller,
+ * or with a subsystem to the subsystem: a shared namespace then moves to
+ * the subsystem's bus, so that unplugging a controller leaves it in place.
+ * It may also be plugged into the subsystem's bus directly.
+ */
 static void nvme_ns_device_realize(DeviceState *dev, Error **errp)
 {
     NvmeNamespaceDevice *nsdev = NVME_NS(dev);
     NvmeNamespace *ns = &nsdev->ns;
-    NvmeCtrl *n = nvme_ns_device_ctrl(dev, errp);
+    Object *parent = OBJECT(qdev_get_parent_bus(dev)->parent);
+    NvmeCtrl *n = NULL;
 
-    if (!n || !nvme_ns_setup(ns, &nsdev->blkconf, errp)) {
+    if (object_dynamic_cast(parent, TYPE_NVME)) {
+        n = NVME(parent);
+        nsdev->subsys = n->subsys;
+    } else {
+        nsdev->subsys = NVME_SUBSYS(parent);
+        if (!ns->params.shared) {
+            error_setg(errp, "nvme-ns: a namespace on a subsystem's bus "
+                       "must be shared");
+            return;
+        }
+    }
+    if (!nvme_ns_setup(ns, &nsdev->blkconf, errp)) {
         return;
     }
-    if (!ns->params.detached) {
-        nvme_ns_attach(n, ns, errp);
+    if (!nsdev->subsys) {
+        if (nvme_ns_register(n->namespaces, ns, (char *)n->id_ctrl.subnqn,
+                             errp) && ns->params.detached) {
+            n->namespaces[ns->nsid] = NULL;
+        }
+        return;
+    }
+    if (!nvme_subsys_add_ns(nsdev->subsys, ns, n, errp)) {
+        return;
+    }
+    if (ns->params.shared && n &&
+        !qdev_set_parent_bus(dev, &nsdev->subsys->bus.parent_bus, errp)) {
+        nvme_subsys_remove_ns(nsdev->subsys, ns);
     }
 }
 
 static void nvme_ns_device_unrealize(DeviceState *dev)
 {
     NvmeNamespaceDevice *nsdev = NVME_NS(dev);
-    NvmeCtrl *n = nvme_ns_device_ctrl(dev, NULL);
+    Object *parent = OBJECT(qdev_get_parent_bus(dev)->parent);
 
-    if (n) {
-        nvme_ns_detach(n, &nsdev->ns);
+    if (nsdev->subsys) {
+        nvme_subsys_remove_ns(nsdev->subsys, &nsdev->ns);
+    } else if (object_dynamic_cast(parent, TYPE_NVME)) {
+        nvme_ns_detach(NVME(parent), &nsdev->ns);
     }
 }
 

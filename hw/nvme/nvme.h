@@ -73,6 +73,7 @@ struct NvmeNamespace {
     uint8_t nguid[16];
     NvmeIdNs id_ns;
     NvmeIdNsNvm id_ns_nvm;
+    NvmeCtrl *owner;        /* the only controller of a private namespace */
 };
 
 struct NvmeNamespaceDevice {
@@ -280,13 +281,19 @@ uint16_t nvme_nvm_oncs(void);
 bool nvme_ns_setup(NvmeNamespace *ns, BlockConf *conf, Error **errp);
 void nvme_ns_drain(NvmeNamespace *ns);
 void nvme_ns_flush(NvmeNamespace *ns);
-bool nvme_ns_attach(NvmeCtrl *n, NvmeNamespace *ns, Error **errp);
+bool nvme_ns_register(NvmeNamespace **table, NvmeNamespace *ns,
+                      const char *nqn, Error **errp);
+void nvme_ns_attach(NvmeCtrl *n, NvmeNamespace *ns);
+void nvme_ns_detach(NvmeCtrl *n, NvmeNamespace *ns);
 void nvme_ns_add_bootindex(Object *obj, BlockConf *conf, uint32_t nsid);
 
 /* subsys.c */
 bool nvme_subsys_register_ctrl(NvmeSubsystem *subsys, NvmeCtrl *n,
                                Error **errp);
 void nvme_subsys_unregister_ctrl(NvmeSubsystem *subsys, NvmeCtrl *n);
+bool nvme_subsys_add_ns(NvmeSubsystem *subsys, NvmeNamespace *ns,
+                        NvmeCtrl *owner, Error **errp);
+void nvme_subsys_remove_ns(NvmeSubsystem *subsys, NvmeNamespace *ns);
 
 static inline uint32_t nvme_ctrl_nsid_max(void)
 {

@@ -22,12 +22,57 @@ bool nvme_subsys_register_ctrl(NvmeSubsystem *subsys, NvmeCtrl *n,
             subsys->ctrls[i] = n;
             n->cntlid = i;
             trace_nvme_subsys_register_ctrl(subsys->nqn, i);
+            /* Shared namespaces declared earlier are attached here too. */
+            for (uint32_t nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
+                NvmeNamespace *ns = subsys->namespaces[nsid];
+
+                if (ns && !ns->owner && !ns->params.detached) {
+                    nvme_ns_attach(n, ns);
+                }
+            }
             return true;
         }
     }
     error_setg(errp, "nvme-subsys: no more than %d controllers",
                NVME_MAX_CONTROLLERS);
     return false;
+}
+
+/*
+ * Registers ns in the subsystem (NSIDs are unique across it) and attaches
+ * it: a shared namespace to every controller, a private one to its own
+ * controller n; none of them when it is created detached.
+ */
+bool nvme_subsys_add_ns(NvmeSubsystem *subsys, NvmeNamespace *ns,
+                        NvmeCtrl *owner, Error **errp)
+{
+    if (!nvme_ns_register(subsys->namespaces, ns, subsys->nqn, errp)) {
+        return false;
+    }
+    ns->owner = ns->params.shared ? NULL : owner;
+    if (ns->params.detached) {
+        return true;
+    }
+    for (int i = 0; i < NVME_MAX_CONTROLLERS; i++) {
+        NvmeCtrl *n = subsys->ctrls[i];
+
+        if (n && (!ns->owner || ns->owner == n)) {
+            nvme_ns_attach(n, ns);
+        }
+    }
+    return true;
+}
+
+void nvme_subsys_remove_ns(NvmeSubsystem *subsys, NvmeNamespace *ns)
+{
+    for (int i = 0; i < NVME_MAX_CONTROLLERS; i++) {
+        if (subsys->ctrls[i]) {
+            nvme_ns_detach(subsys->ctrls[i], ns);
+        }
+    }
+    if (subsys->namespaces[ns->nsid] == ns) {
+        subsys->namespaces[ns->nsid] = NULL;
+    }
 }
 
 void nvme_subsys_unregister_ctrl(NvmeSubsystem *subsys, NvmeCtrl *n)
@@ -50,6 +95,8 @@ static void nvme_subsys_realize(DeviceState *dev, Error **errp)
                    sizeof(((NvmeIdCtrl *)0)->subnqn));
         return;
     }
+    /* Shared namespaces live on this bus, independent of controllers. */
+    qbus_init(&subsys->bus, sizeof(NvmeBus), TYPE_NVME_BUS, dev, dev->id);
 }
 
 static const Property nvme_subsys_props[] = {
