@@ -511,6 +511,75 @@ static uint16_t nvme_feat_timestamp_set(NvmeCtrl *n, NvmeRequest *req,
     return NVME_SC_SUCCESS;
 }
 
+/* Host Identifier (Base 5.27.1.28): 64-bit, or 128-bit with EXHID set. */
+static uint16_t nvme_feat_host_id_get(NvmeCtrl *n, NvmeRequest *req,
+                                      uint32_t *dw0)
+{
+    bool exhid = le32_to_cpu(req->cmd.cdw11) & 1;
+
+    if (exhid != n->host_id_extended) {
+        /* The size asked for must match the one that was set. */
+        return NVME_SC_HOST_ID_INCONSISTENT | NVME_SC_DNR;
+    }
+    return nvme_dma_to_host(n, req, n->host_id, exhid ? 16 : 8);
+}
+
+static uint16_t nvme_feat_host_id_set(NvmeCtrl *n, NvmeRequest *req,
+                                      uint32_t dw11)
+{
+    bool exhid = dw11 & 1;
+    uint8_t id[16] = {};
+    uint16_t status;
+
+    for (uint32_t i = 1; i < n->num_queues; i++) {
+        if (n->sq[i]) {
+            /* Only while no I/O queue exists (host identity is fixed). */
+            return NVME_SC_COMMAND_SEQUENCE_ERROR | NVME_SC_DNR;
+        }
+    }
+    status = nvme_dma_from_host(n, req, id, exhid ? 16 : 8);
+    if (status) {
+        return status;
+    }
+    memcpy(n->host_id, id, sizeof(id));
+    n->host_id_extended = exhid;
+    return NVME_SC_SUCCESS;
+}
+
+static uint16_t nvme_feat_kato_get(NvmeCtrl *n, NvmeRequest *req,
+                                   uint32_t *dw0)
+{
+    *dw0 = n->kato;
+    return NVME_SC_SUCCESS;
+}
+
+/* The timeout is kept and reported; a PCIe host is not disconnected. */
+static uint16_t nvme_feat_kato_set(NvmeCtrl *n, NvmeRequest *req,
+                                   uint32_t dw11)
+{
+    n->kato = QEMU_ALIGN_UP((uint64_t)dw11, 100);
+    req->cqe.result = cpu_to_le32(n->kato);
+    return NVME_SC_SUCCESS;
+}
+
+/* Command Set Profile: index into the I/O Command Set combinations. */
+static uint16_t nvme_feat_csp_get(NvmeCtrl *n, NvmeRequest *req,
+                                  uint32_t *dw0)
+{
+    *dw0 = 0;
+    return NVME_SC_SUCCESS;
+}
+
+static uint16_t nvme_feat_csp_set(NvmeCtrl *n, NvmeRequest *req,
+                                  uint32_t dw11)
+{
+    if ((dw11 & 0x1ff) != 0) {
+        /* Only combination 0 (NVM) is reported by Identify CNS 1Ch. */
+        return NVME_SC_IOCS_COMBINATION_REJECTED | NVME_SC_DNR;
+    }
+    return NVME_SC_SUCCESS;
+}
+
 static const NvmeFeatureDesc nvme_features[NVME_FEAT_FID_MAX] = {
     [NVME_FEAT_ARBITRATION] = {
         .field = feat_arbitration, .writable_mask = 0xffffff07,
@@ -547,6 +616,15 @@ static const NvmeFeatureDesc nvme_features[NVME_FEAT_FID_MAX] = {
     [NVME_FEAT_TIMESTAMP] = {
         .get = nvme_feat_timestamp_get, .set = nvme_feat_timestamp_set,
     },
+    [NVME_FEAT_KEEP_ALIVE_TIMER] = {
+        .get = nvme_feat_kato_get, .set = nvme_feat_kato_set,
+    },
+    [NVME_FEAT_COMMAND_SET_PROFILE] = {
+        .get = nvme_feat_csp_get, .set = nvme_feat_csp_set,
+    },
+    [NVME_FEAT_HOST_IDENTIFIER] = {
+        .get = nvme_feat_host_id_get, .set = nvme_feat_host_id_set,
+    },
 };
 
 static bool nvme_feature_supported(uint8_t fid)
@@ -582,7 +660,9 @@ static uint16_t nvme_get_features(NvmeCtrl *n, NvmeRequest *req)
         dw0 = f->default_value;
         if (fid == NVME_FEAT_NUMBER_OF_QUEUES) {
             dw0 = (n->num_queues - 2) | ((n->num_queues - 2) << 16);
-        } else if (fid == NVME_FEAT_TIMESTAMP) {
+        } else if (fid == NVME_FEAT_TIMESTAMP ||
+                   fid == NVME_FEAT_HOST_IDENTIFIER) {
+            /* Their values travel in a data buffer. */
             status = f->get(n, req, &dw0);
         }
         break;
@@ -749,7 +829,12 @@ static uint16_t nvme_log_smart(NvmeCtrl *n, NvmeRequest *req,
 static uint16_t nvme_log_error(NvmeCtrl *n, NvmeRequest *req,
                                const NvmeLogRequest *lr)
 {
-    NvmeErrorLog log[1] = {};
+    NvmeErrorLog log[NVME_ERROR_LOG_ENTRIES] = {};
+
+    /* Newest first; entries never written keep an error count of 0. */
+    for (int i = 0; i < NVME_ERROR_LOG_ENTRIES && i < n->error_count; i++) {
+        log[i] = n->error_log[(n->error_count - i) % NVME_ERROR_LOG_ENTRIES];
+    }
 
     if (!lr->rae) {
         nvme_clear_events(n, NVME_AER_TYPE_ERROR);
@@ -935,7 +1020,8 @@ void nvme_admin_init_id_ctrl(NvmeCtrl *n)
     id->aerl = NVME_AERL;
     id->frmw = (1 << 1) | 1;        /* one slot, slot 1 read-only */
     id->lpa = NVME_LPA_CSE_LOG | NVME_LPA_EXTENDED;
-    id->elpe = 0;
+    id->elpe = NVME_ERROR_LOG_ENTRIES - 1;
+    id->kas = cpu_to_le16(1);       /* KATO granularity: 100 ms */
     id->npss = 0;
     id->wctemp = cpu_to_le16(0x157);
     id->cctemp = cpu_to_le16(0x175);

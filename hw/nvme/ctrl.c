@@ -281,13 +281,35 @@ static void nvme_post_cqes(void *opaque)
     }
 }
 
+/* Error Information log (Base 5.16.1.2): the last entries, by count. */
+static void nvme_record_error(NvmeCtrl *n, NvmeRequest *req)
+{
+    NvmeErrorLog *e;
+    bool is_io = req->sq->sqid != 0;
+
+    n->error_count++;
+    e = &n->error_log[n->error_count % NVME_ERROR_LOG_ENTRIES];
+    *e = (NvmeErrorLog) {
+        .error_count = cpu_to_le64(n->error_count),
+        .sqid = cpu_to_le16(req->sq->sqid),
+        .cid = req->cmd.cid,
+        .status_field = cpu_to_le16(req->status << 1),
+        .param_error_location = cpu_to_le16(0xffff),
+        .nsid = is_io ? req->cmd.nsid : 0,
+    };
+    if (is_io) {
+        e->lba = cpu_to_le64(((uint64_t)le32_to_cpu(req->cmd.cdw11) << 32) |
+                             le32_to_cpu(req->cmd.cdw10));
+    }
+}
+
 void nvme_req_complete(NvmeRequest *req)
 {
     NvmeSQueue *sq = req->sq;
     NvmeCQueue *cq = sq->ctrl->cq[sq->cqid];
 
     if (req->status != NVME_SC_SUCCESS) {
-        sq->ctrl->error_count++;
+        nvme_record_error(sq->ctrl, req);
         trace_nvme_err_req_status(le16_to_cpu(req->cmd.cid), sq->sqid,
                                   req->cmd.opcode, req->status);
     }
@@ -455,6 +477,7 @@ static void nvme_ctrl_reset(NvmeCtrl *n)
     n->aer_mask = 0;
     n->nr_sq_granted = 0;
     n->nr_cq_granted = 0;
+    n->kato = 0;
     n->features = (NvmeFeatures) {
         .vwc = n->features.vwc,
         .temp_thresh_hi = 0x157,    /* 343 K */

@@ -24,6 +24,7 @@
 #define NVME_ADMIN_QUEUE_MAX    4096
 #define NVME_AERL               3       /* 0's based: four outstanding AERs */
 #define NVME_MAX_PENDING_EVENTS 64
+#define NVME_ERROR_LOG_ENTRIES  16      /* ELPE + 1 */
 #define NVME_SQES               6       /* 64-byte submission entries */
 #define NVME_CQES               4       /* 16-byte completion entries */
 #define NVME_PCI_VENDOR_ID      0x1b36  /* Red Hat, Inc. (QEMU devices) */
@@ -222,7 +223,13 @@ struct NvmeCtrl {
     uint64_t host_read_commands;
     uint64_t host_write_commands;
     uint64_t error_count;
+    NvmeErrorLog error_log[NVME_ERROR_LOG_ENTRIES];    /* ring, by count */
     int64_t start_time_ns;
+
+    /* Host Identifier feature: 64-bit, or 128-bit with EXHID */
+    uint8_t host_id[16];
+    bool host_id_extended;
+    uint32_t kato;              /* Keep Alive Timeout, ms */
 };
 
 /* The subsystem: controllers and the namespaces they may share. */

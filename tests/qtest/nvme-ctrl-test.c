@@ -457,6 +457,102 @@ static void test_features(void *obj, void *data, QGuestAllocator *alloc)
                     ==, NVME_SC_INVALID_FIELD | dnr);
 }
 
+static uint16_t feature_data(QNvme *n, uint8_t opcode, uint32_t cdw10,
+                             uint32_t cdw11, void *data, size_t len)
+{
+    uint64_t buf = qnvme_alloc(n, QNVME_PAGE_SIZE);
+    NvmeCmd cmd = {
+        .opcode = opcode,
+        .dptr.prp1 = cpu_to_le64(buf),
+        .cdw10 = cpu_to_le32(cdw10),
+        .cdw11 = cpu_to_le32(cdw11),
+    };
+    QTestState *qts = n->dev.bus->qts;
+    uint16_t status;
+
+    if (opcode == NVME_ADM_CMD_SET_FEATURES) {
+        qtest_memwrite(qts, buf, data, len);
+    }
+    status = qnvme_cmd(n, 0, &cmd, NULL);
+    if (opcode == NVME_ADM_CMD_GET_FEATURES) {
+        qtest_memread(qts, buf, data, len);
+    }
+    return status;
+}
+
+static void test_features_more(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QNvme *n = enabled(obj);
+    const uint8_t get = NVME_ADM_CMD_GET_FEATURES;
+    const uint8_t set = NVME_ADM_CMD_SET_FEATURES;
+    const uint8_t hid = NVME_FEAT_HOST_IDENTIFIER;
+    uint8_t id[16], back[16];
+    uint32_t dw0;
+
+    /* Host Identifier: 128-bit with EXHID, read back only at that size. */
+    for (int i = 0; i < 16; i++) {
+        id[i] = 0xa0 + i;
+    }
+    g_assert_cmphex(feature_data(n, set, hid, 1, id, 16), ==, 0);
+    g_assert_cmphex(feature_data(n, get, hid, 1, back, 16), ==, 0);
+    g_assert_cmpmem(back, 16, id, 16);
+    g_assert_cmphex(feature_data(n, get, hid, 0, back, 8), ==,
+                    NVME_SC_HOST_ID_INCONSISTENT | NVME_SC_DNR);
+    g_assert_cmphex(feature_data(n, set, hid, 0, id, 8), ==, 0);
+    g_assert_cmphex(feature_data(n, get, hid, 0, back, 8), ==, 0);
+    g_assert_cmpmem(back, 8, id, 8);
+
+    /* Keep Alive Timer: rounded up to KAS (100 ms). */
+    g_assert_cmphex(features(n, set, NVME_FEAT_KEEP_ALIVE_TIMER, 1234, &dw0),
+                    ==, 0);
+    g_assert_cmphex(features(n, get, NVME_FEAT_KEEP_ALIVE_TIMER, 0, &dw0),
+                    ==, 0);
+    g_assert_cmpuint(dw0, ==, 1300);
+
+    /* Command Set Profile: only combination 0 exists. */
+    g_assert_cmphex(features(n, set, NVME_FEAT_COMMAND_SET_PROFILE, 1, NULL),
+                    ==, NVME_SC_IOCS_COMBINATION_REJECTED | NVME_SC_DNR);
+    g_assert_cmphex(features(n, set, NVME_FEAT_COMMAND_SET_PROFILE, 0, NULL),
+                    ==, 0);
+
+    /* Supported capabilities: changeable, not saveable. */
+    g_assert_cmphex(features(n, get, NVME_FEAT_ARBITRATION |
+                             (NVME_GETFEAT_SELECT_CAP << 8), 0, &dw0), ==, 0);
+    g_assert_cmphex(dw0, ==, NVME_FEAT_CAP_CHANGE);
+
+    /* The host identity cannot change once I/O queues exist. */
+    qnvme_create_io_queue_pair(n, 1, 8);
+    g_assert_cmphex(feature_data(n, set, hid, 0, id, 8), ==,
+                    NVME_SC_COMMAND_SEQUENCE_ERROR | NVME_SC_DNR);
+}
+
+static void test_error_log(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QNvme *n = enabled(obj);
+    g_autofree NvmeErrorLog *log = g_new0(NvmeErrorLog, 64);
+    uint64_t buf = qnvme_alloc(n, QNVME_PAGE_SIZE);
+    g_autofree NvmeIdCtrl *id = g_new0(NvmeIdCtrl, 1);
+
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_CTRL, 0, 0, id), ==, 0);
+    g_assert_cmpuint(id->elpe, ==, 15);
+
+    qnvme_create_io_queue_pair(n, 1, 8);
+    g_assert_cmphex(qnvme_rw(n, 1, NVME_CMD_READ, 1, QNVME_TEST_NLBAS, 1,
+                             buf, 0), ==,
+                    NVME_SC_LBA_OUT_OF_RANGE | NVME_SC_DNR);
+    g_assert_cmphex(qnvme_get_log(n, NVME_LOG_ERROR_INFO, 0, log,
+                                  16 * sizeof(*log)), ==, 0);
+    /* The newest entry first: the out-of-range read. */
+    g_assert_cmpuint(le64_to_cpu(log[0].error_count), >=, 1);
+    g_assert_cmpuint(le16_to_cpu(log[0].sqid), ==, 1);
+    g_assert_cmphex(le16_to_cpu(log[0].status_field) >> 1, ==,
+                    NVME_SC_LBA_OUT_OF_RANGE | NVME_SC_DNR);
+    g_assert_cmpuint(le64_to_cpu(log[0].lba), ==, QNVME_TEST_NLBAS);
+    g_assert_cmpuint(le32_to_cpu(log[0].nsid), ==, 1);
+    g_assert_cmpuint(le64_to_cpu(log[1].error_count), <,
+                     le64_to_cpu(log[0].error_count));
+}
+
 /* Log pages (Base 5.16) */
 
 static void test_log_pages(void *obj, void *data, QGuestAllocator *alloc)
@@ -566,6 +662,8 @@ static void register_nvme_ctrl_tests(void)
     qos_add_test("io-prp", "nvme", test_io_prp, &opts);
     qos_add_test("io-errors", "nvme", test_io_errors, &opts);
     qos_add_test("features", "nvme", test_features, &opts);
+    qos_add_test("features-more", "nvme", test_features_more, &opts);
+    qos_add_test("error-log", "nvme", test_error_log, &opts);
     qos_add_test("log-pages", "nvme", test_log_pages, &opts);
     qos_add_test("aer", "nvme", test_aer, &opts);
 }
