@@ -845,10 +845,9 @@ static uint16_t nvme_log_error(NvmeCtrl *n, NvmeRequest *req,
 static uint16_t nvme_log_fw_slot(NvmeCtrl *n, NvmeRequest *req,
                                  const NvmeLogRequest *lr)
 {
-    NvmeFwSlotInfoLog log = {};
+    NvmeFwSlotInfoLog log;
 
-    log.afi = 1;
-    memcpy(log.frs[0], n->id_ctrl.fr, sizeof(log.frs[0]));
+    nvme_fw_slot_log(n, &log);
     return nvme_log_copy(n, req, lr, &log, sizeof(log));
 }
 
@@ -958,6 +957,11 @@ const NvmeOpcodeDesc nvme_admin_opcodes[256] = {
     [NVME_ADM_CMD_GET_FEATURES]     = { nvme_get_features },
     [NVME_ADM_CMD_ASYNC_EV_REQ]     = { nvme_async_event_request },
     [NVME_ADM_CMD_KEEP_ALIVE]       = { nvme_keep_alive },
+    [NVME_ADM_CMD_FW_COMMIT]        = { nvme_fw_commit, NVME_CMD_EFF_CCC },
+    [NVME_ADM_CMD_FW_DOWNLOAD]      = { nvme_fw_download },
+    [NVME_ADM_CMD_FORMAT_NVM]       = { nvme_format_nvm,
+                                        NVME_CMD_EFF_LBCC | NVME_CMD_EFF_NCC |
+                                        NVME_CMD_EFF_CSE(1) },
 };
 
 /* Optional Admin Command Support follows from the opcode table. */
@@ -1018,7 +1022,7 @@ void nvme_admin_init_id_ctrl(NvmeCtrl *n)
     id->oacs = cpu_to_le16(nvme_admin_oacs());
     id->acl = 3;
     id->aerl = NVME_AERL;
-    id->frmw = (1 << 1) | 1;        /* one slot, slot 1 read-only */
+    id->fna = 0;                    /* Format and erase per namespace */
     id->lpa = NVME_LPA_CSE_LOG | NVME_LPA_EXTENDED;
     id->elpe = NVME_ERROR_LOG_ENTRIES - 1;
     id->kas = cpu_to_le16(1);       /* KATO granularity: 100 ms */
@@ -1041,6 +1045,7 @@ void nvme_admin_init_id_ctrl(NvmeCtrl *n)
         snprintf((char *)id->subnqn, sizeof(id->subnqn),
                  "nqn.2019-08.org.qemu:%s", n->params.serial);
     }
+    nvme_fw_init(n);
     id->psd[0].mp = cpu_to_le16(0x9c4);     /* 25 W */
     id->psd[0].enlat = cpu_to_le32(0x10);
     id->psd[0].exlat = cpu_to_le32(0x4);

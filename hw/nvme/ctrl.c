@@ -483,6 +483,7 @@ static void nvme_ctrl_reset(NvmeCtrl *n)
         .temp_thresh_hi = 0x157,    /* 343 K */
     };
     n->intms = 0;
+    nvme_fw_reset(n);
     n->csts &= ~(NVME_CSTS_RDY_BIT | NVME_CSTS_CFS_BIT);
     if (!nvme_ctrl_msix_enabled(n)) {
         pci_set_irq(PCI_DEVICE(n), 0);
@@ -867,6 +868,7 @@ static void nvme_exit(PCIDevice *pci)
     }
     g_free(n->sq);
     g_free(n->cq);
+    nvme_fw_cleanup(n);
     msix_uninit(pci, &n->bar0, &n->bar0);
 }
 

@@ -55,15 +55,17 @@ static bool nvme_ns_parse_nguid(NvmeNamespace *ns, Error **errp)
 static void nvme_ns_init_identify(NvmeNamespace *ns, BlockConf *conf)
 {
     NvmeIdNs *id = &ns->id_ns;
-    uint32_t pbs_ratio = conf->physical_block_size / conf->logical_block_size;
+    uint32_t pbs_ratio = conf->physical_block_size / ns->lba_size;
 
     memset(id, 0, sizeof(*id));
     id->nsze = cpu_to_le64(ns->nlbas);
     id->ncap = cpu_to_le64(ns->nlbas);
     id->nuse = cpu_to_le64(ns->nlbas);
-    id->nlbaf = 0;                      /* one format, 0's based */
+    id->nlbaf = ns->nlbaf - 1;
     id->flbas = ns->lbaf_index;
-    id->lbaf[0].ds = ns->lba_bits;
+    for (int i = 0; i < ns->nlbaf; i++) {
+        id->lbaf[i].ds = ns->lbaf_bits[i];
+    }
     id->nmic = ns->params.shared ? 1 : 0;
     if (pbs_ratio > 1) {
         /* NPWG, NPWA, NPDG, NPDA and NOWS are valid (0's based). */
@@ -77,6 +79,40 @@ static void nvme_ns_init_identify(NvmeNamespace *ns, BlockConf *conf)
     memcpy(id->nguid, ns->nguid, sizeof(id->nguid));
     id->eui64 = cpu_to_be64(ns->params.eui64);
     memset(&ns->id_ns_nvm, 0, sizeof(ns->id_ns_nvm));
+}
+
+/*
+ * The LBA formats Format NVM may switch between: 512 bytes and 4 KiB, and
+ * the configured logical_block_size if it is neither; that one is current.
+ */
+static void nvme_ns_init_formats(NvmeNamespace *ns, uint8_t bits)
+{
+    static const uint8_t common[] = { 9, 12 };
+
+    ns->nlbaf = 0;
+    for (int i = 0; i < ARRAY_SIZE(common); i++) {
+        ns->lbaf_bits[ns->nlbaf++] = common[i];
+    }
+    if (bits != 9 && bits != 12) {
+        ns->lbaf_bits[ns->nlbaf++] = bits;
+    }
+    for (uint8_t i = 0; i < ns->nlbaf; i++) {
+        if (ns->lbaf_bits[i] == bits) {
+            nvme_ns_set_format(ns, i);
+        }
+    }
+}
+
+/* Switches the namespace to LBA format lbaf_index (checked by callers). */
+void nvme_ns_set_format(NvmeNamespace *ns, uint8_t lbaf_index)
+{
+    ns->lbaf_index = lbaf_index;
+    ns->lba_bits = ns->lbaf_bits[lbaf_index];
+    ns->lba_size = 1u << ns->lba_bits;
+    ns->nlbas = ns->size >> ns->lba_bits;
+    if (ns->nsid) {
+        nvme_ns_init_identify(ns, ns->conf);
+    }
 }
 
 bool nvme_ns_setup(NvmeNamespace *ns, BlockConf *conf, Error **errp)
@@ -109,9 +145,8 @@ bool nvme_ns_setup(NvmeNamespace *ns, BlockConf *conf, Error **errp)
     ns->blk = conf->blk;
     ns->conf = conf;
     ns->csi = NVME_CSI_NVM;
-    ns->lba_size = conf->logical_block_size;
-    ns->lba_bits = ctz32(ns->lba_size);
-    ns->nlbas = size >> ns->lba_bits;
+    ns->size = size;
+    nvme_ns_init_formats(ns, ctz32(conf->logical_block_size));
     if (!ns->nlbas) {
         error_setg(errp, "nvme-ns: drive is smaller than one logical block");
         return false;

@@ -67,10 +67,13 @@ struct NvmeNamespace {
     NvmeNamespaceParams params;
     uint32_t nsid;
     uint8_t csi;
-    uint8_t lbaf_index;
+    uint8_t lbaf_index;         /* current LBA format */
+    uint8_t nlbaf;              /* formats offered, 1's based */
+    uint8_t lbaf_bits[NVME_MAX_NLBAF];
     uint32_t lba_size;
     uint8_t lba_bits;
     uint64_t nlbas;
+    uint64_t size;              /* bytes of the backend in use */
     uint8_t nguid[16];
     NvmeIdNs id_ns;
     NvmeIdNsNvm id_ns_nvm;
@@ -108,6 +111,8 @@ struct NvmeRequest {
     QEMUSGList sg;          /* data pointer, kept allocated across reuse */
     bool sg_bit_bucket;     /* sg holds NVME_SG_BIT_BUCKET entries */
     NvmeBounce bounce;
+    uint32_t aio_pending;   /* commands made of several block requests */
+    int aio_ret;
     QTAILQ_ENTRY(NvmeRequest) entry;
 };
 
@@ -159,6 +164,16 @@ typedef struct NvmeAsyncEvent {
     uint8_t info;
     uint8_t log_page;
 } NvmeAsyncEvent;
+
+/* Firmware slots: revisions, the active slot, a pending activation. */
+#define NVME_FW_SLOTS   3
+typedef struct NvmeFirmware {
+    uint8_t revision[NVME_FW_SLOTS][8];
+    uint8_t active;             /* 1's based slot */
+    uint8_t next;               /* activated at the next reset, or 0 */
+    uint8_t *image;             /* downloaded, not yet committed */
+    uint64_t staged;
+} NvmeFirmware;
 
 /* Feature values the controller keeps (current values). */
 typedef struct NvmeFeatures {
@@ -230,6 +245,7 @@ struct NvmeCtrl {
     uint8_t host_id[16];
     bool host_id_extended;
     uint32_t kato;              /* Keep Alive Timeout, ms */
+    NvmeFirmware fw;
 };
 
 /* The subsystem: controllers and the namespaces they may share. */
@@ -293,6 +309,19 @@ bool nvme_ns_register(NvmeNamespace **table, NvmeNamespace *ns,
 void nvme_ns_attach(NvmeCtrl *n, NvmeNamespace *ns);
 void nvme_ns_detach(NvmeCtrl *n, NvmeNamespace *ns);
 void nvme_ns_add_bootindex(Object *obj, BlockConf *conf, uint32_t nsid);
+void nvme_ns_set_format(NvmeNamespace *ns, uint8_t lbaf_index);
+
+/* firmware.c */
+uint16_t nvme_fw_download(NvmeCtrl *n, NvmeRequest *req);
+uint16_t nvme_fw_commit(NvmeCtrl *n, NvmeRequest *req);
+void nvme_fw_activate(NvmeCtrl *n, uint8_t slot);
+void nvme_fw_reset(NvmeCtrl *n);
+void nvme_fw_init(NvmeCtrl *n);
+void nvme_fw_slot_log(NvmeCtrl *n, NvmeFwSlotInfoLog *log);
+void nvme_fw_cleanup(NvmeCtrl *n);
+
+/* format.c */
+uint16_t nvme_format_nvm(NvmeCtrl *n, NvmeRequest *req);
 
 /* subsys.c */
 bool nvme_subsys_register_ctrl(NvmeSubsystem *subsys, NvmeCtrl *n,

@@ -553,6 +553,149 @@ static void test_error_log(void *obj, void *data, QGuestAllocator *alloc)
                      le64_to_cpu(log[0].error_count));
 }
 
+/* Format NVM (Base 5.23) */
+
+static uint16_t format(QNvme *n, uint32_t nsid, uint32_t cdw10)
+{
+    NvmeCmd cmd = {
+        .opcode = NVME_ADM_CMD_FORMAT_NVM,
+        .nsid = cpu_to_le32(nsid),
+        .cdw10 = cpu_to_le32(cdw10),
+    };
+
+    return qnvme_cmd(n, 0, &cmd, NULL);
+}
+
+static void test_format(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QNvme *n = enabled(obj);
+    QTestState *qts = n->dev.bus->qts;
+    g_autofree NvmeIdNs *id = g_new0(NvmeIdNs, 1);
+    uint64_t buf = qnvme_alloc(n, 2 * QNVME_PAGE_SIZE);
+    uint8_t pattern[4096], back[4096];
+    const uint16_t dnr = NVME_SC_DNR;
+
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_NS, 1, 0, id), ==, 0);
+    g_assert_cmpuint(id->nlbaf, ==, 1);
+    g_assert_cmpuint(id->lbaf[0].ds, ==, 9);
+    g_assert_cmpuint(id->lbaf[1].ds, ==, 12);
+    g_assert_cmpuint(NVME_ID_NS_FLBAS_INDEX(id->flbas), ==, 0);
+
+    for (int i = 0; i < sizeof(pattern); i++) {
+        pattern[i] = i * 3 + 1;
+    }
+    qnvme_create_io_queue_pair(n, 1, 8);
+    qtest_memwrite(qts, buf, pattern, sizeof(pattern));
+    g_assert_cmphex(qnvme_rw(n, 1, NVME_CMD_WRITE, 1, 0, 8, buf, 0), ==, 0);
+
+    /* Errors first: nothing changes. */
+    g_assert_cmphex(format(n, 1, 2), ==, NVME_SC_INVALID_FORMAT | dnr);
+    g_assert_cmphex(format(n, 1, 1 | (1 << 5)), ==,
+                    NVME_SC_INVALID_FORMAT | dnr);
+    g_assert_cmphex(format(n, 1, 1 | (3 << 9)), ==,
+                    NVME_SC_INVALID_FIELD | dnr);
+    g_assert_cmphex(format(n, 2, 1), ==, NVME_SC_INVALID_NAMESPACE | dnr);
+    g_assert_cmphex(format(n, 0, 1), ==, NVME_SC_INVALID_NAMESPACE | dnr);
+
+    /* 4 KiB blocks, no erase: the bytes stay. */
+    g_assert_cmphex(format(n, 1, 1), ==, 0);
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_NS, 1, 0, id), ==, 0);
+    g_assert_cmpuint(NVME_ID_NS_FLBAS_INDEX(id->flbas), ==, 1);
+    g_assert_cmpuint(le64_to_cpu(id->nsze), ==, QNVME_TEST_NLBAS / 8);
+    qtest_memset(qts, buf, 0, sizeof(back));
+    g_assert_cmphex(qnvme_rw(n, 1, NVME_CMD_READ, 1, 0, 1, buf, 0), ==, 0);
+    qtest_memread(qts, buf, back, sizeof(back));
+    g_assert_cmpmem(back, sizeof(back), pattern, sizeof(pattern));
+    g_assert_cmphex(qnvme_rw(n, 1, NVME_CMD_READ, 1, QNVME_TEST_NLBAS / 8, 1,
+                             buf, 0), ==, NVME_SC_LBA_OUT_OF_RANGE | dnr);
+
+    /* Back to 512 bytes, with a user data erase, on all namespaces. */
+    g_assert_cmphex(format(n, NVME_NSID_BROADCAST, 0 | (1 << 9)), ==, 0);
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_NS, 1, 0, id), ==, 0);
+    g_assert_cmpuint(le64_to_cpu(id->nsze), ==, QNVME_TEST_NLBAS);
+    g_assert_cmphex(qnvme_rw(n, 1, NVME_CMD_READ, 1, 0, 8, buf, 0), ==, 0);
+    qtest_memread(qts, buf, back, sizeof(back));
+    memset(pattern, 0, sizeof(pattern));
+    g_assert_cmpmem(back, sizeof(back), pattern, sizeof(pattern));
+}
+
+/* Firmware (Base 5.11, 5.12) */
+
+static uint16_t fw_download(QNvme *n, const char *data, uint32_t len,
+                            uint32_t offset)
+{
+    uint64_t buf = qnvme_alloc(n, QNVME_PAGE_SIZE);
+    NvmeCmd cmd = {
+        .opcode = NVME_ADM_CMD_FW_DOWNLOAD,
+        .dptr.prp1 = cpu_to_le64(buf),
+        .cdw10 = cpu_to_le32(len / 4 - 1),
+        .cdw11 = cpu_to_le32(offset / 4),
+    };
+
+    qtest_memwrite(n->dev.bus->qts, buf, data, len);
+    return qnvme_cmd(n, 0, &cmd, NULL);
+}
+
+static uint16_t fw_commit(QNvme *n, uint8_t slot, uint8_t action)
+{
+    NvmeCmd cmd = {
+        .opcode = NVME_ADM_CMD_FW_COMMIT,
+        .cdw10 = cpu_to_le32(slot | (action << 3)),
+    };
+
+    return qnvme_cmd(n, 0, &cmd, NULL);
+}
+
+static void test_firmware(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QNvme *n = enabled(obj);
+    g_autofree NvmeFwSlotInfoLog *log = g_new0(NvmeFwSlotInfoLog, 1);
+    g_autofree NvmeIdCtrl *id = g_new0(NvmeIdCtrl, 1);
+    const uint16_t dnr = NVME_SC_DNR;
+
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_CTRL, 0, 0, id), ==, 0);
+    g_assert_cmphex(id->frmw, ==, 1 | (3 << 1) | (1 << 4));
+    g_assert_cmphex(qnvme_get_log(n, NVME_LOG_FW_SLOT_INFO, 0, log,
+                                  sizeof(*log)), ==, 0);
+    g_assert_cmphex(log->afi, ==, 1);
+    g_assert_cmpmem(log->frs[0], 3, "1.0", 3);
+
+    g_assert_cmphex(fw_commit(n, 2, NVME_FW_COMMIT_REPLACE), ==,
+                    NVME_SC_INVALID_FW_IMAGE | dnr);
+    g_assert_cmphex(fw_download(n, "QEMUFW02", 8, 0), ==, 0);
+    g_assert_cmphex(fw_download(n, "more....", 8, 8), ==, 0);
+    g_assert_cmphex(fw_download(n, "gap.", 4, 32), ==,
+                    NVME_SC_OVERLAPPING_RANGE | dnr);
+    g_assert_cmphex(fw_commit(n, 1, NVME_FW_COMMIT_REPLACE), ==,
+                    NVME_SC_INVALID_FW_SLOT | dnr);
+    g_assert_cmphex(fw_commit(n, 4, NVME_FW_COMMIT_REPLACE), ==,
+                    NVME_SC_INVALID_FW_SLOT | dnr);
+    g_assert_cmphex(fw_commit(n, 2, NVME_FW_COMMIT_REPLACE_AND_ACTIVATE),
+                    ==, 0);
+    g_assert_cmphex(fw_commit(n, 3, NVME_FW_COMMIT_ACTIVATE), ==,
+                    NVME_SC_INVALID_FW_IMAGE | dnr);
+    g_assert_cmphex(qnvme_get_log(n, NVME_LOG_FW_SLOT_INFO, 0, log,
+                                  sizeof(*log)), ==, 0);
+    g_assert_cmphex(log->afi, ==, 1 | (2 << 4));
+    g_assert_cmpmem(log->frs[1], 8, "QEMUFW02", 8);
+
+    /* Activated by a Controller Level Reset */
+    g_assert_true(qnvme_enable(n, 8, 0));
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_CTRL, 0, 0, id), ==, 0);
+    g_assert_cmpmem(id->fr, 8, "QEMUFW02", 8);
+
+    /* Replace and activate at once */
+    g_assert_cmphex(fw_download(n, "QEMUFW03", 8, 0), ==, 0);
+    g_assert_cmphex(fw_commit(n, 3, NVME_FW_COMMIT_ACTIVATE_NOW), ==, 0);
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_CTRL, 0, 0, id), ==, 0);
+    g_assert_cmpmem(id->fr, 8, "QEMUFW03", 8);
+    g_assert_cmphex(qnvme_get_log(n, NVME_LOG_FW_SLOT_INFO, 0, log,
+                                  sizeof(*log)), ==, 0);
+    g_assert_cmphex(log->afi, ==, 3);
+    /* Boot partitions are not supported. */
+    g_assert_cmphex(fw_commit(n, 0, 6), ==, NVME_SC_INVALID_FIELD | dnr);
+}
+
 /* Log pages (Base 5.16) */
 
 static void test_log_pages(void *obj, void *data, QGuestAllocator *alloc)
@@ -664,6 +807,8 @@ static void register_nvme_ctrl_tests(void)
     qos_add_test("features", "nvme", test_features, &opts);
     qos_add_test("features-more", "nvme", test_features_more, &opts);
     qos_add_test("error-log", "nvme", test_error_log, &opts);
+    qos_add_test("format", "nvme", test_format, &opts);
+    qos_add_test("firmware", "nvme", test_firmware, &opts);
     qos_add_test("log-pages", "nvme", test_log_pages, &opts);
     qos_add_test("aer", "nvme", test_aer, &opts);
 }

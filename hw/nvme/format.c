@@ -1,0 +1,112 @@
+/*
+ * NVMe device model: Format NVM (Base 5.23).
+ *
+ * Switches namespaces between the LBA formats they offer and, with a
+ * Secure Erase Setting, erases their user data (zeroes, unmapping where
+ * the backend can). Data without an erase keeps its bytes: only the block
+ * size it is addressed with changes.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "system/block-backend.h"
+#include "nvme.h"
+#include "trace.h"
+
+enum NvmeSecureErase {
+    NVME_SES_NONE           = 0,
+    NVME_SES_USER_DATA      = 1,
+    NVME_SES_CRYPTOGRAPHIC  = 2,    /* emulated as a user data erase */
+};
+
+typedef struct NvmeFormatParams {
+    uint8_t lbaf;
+    uint8_t pi;
+    uint8_t ses;
+} NvmeFormatParams;
+
+static uint16_t nvme_format_check(NvmeNamespace *ns,
+                                  const NvmeFormatParams *fp)
+{
+    if (fp->lbaf >= ns->nlbaf || !(ns->size >> ns->lbaf_bits[fp->lbaf])) {
+        qemu_log_mask(LOG_GUEST_ERROR, "nvme: namespace %u has no LBA "
+                      "format %u\n", ns->nsid, fp->lbaf);
+        return NVME_SC_INVALID_FORMAT | NVME_SC_DNR;
+    }
+    if (fp->pi) {
+        /* No format with metadata yet: protection needs metadata. */
+        return NVME_SC_INVALID_FORMAT | NVME_SC_DNR;
+    }
+    return NVME_SC_SUCCESS;
+}
+
+static void nvme_format_erased(void *opaque, int ret)
+{
+    NvmeRequest *req = opaque;
+
+    if (ret && !req->aio_ret) {
+        req->aio_ret = ret;
+    }
+    if (--req->aio_pending == 0) {
+        req->status = req->aio_ret ? NVME_SC_INTERNAL_ERROR : NVME_SC_SUCCESS;
+        nvme_req_complete(req);
+    }
+}
+
+static void nvme_format_one(NvmeRequest *req, NvmeNamespace *ns,
+                            const NvmeFormatParams *fp)
+{
+    /* The host must have stopped I/O; finish what is still in flight. */
+    nvme_ns_drain(ns);
+    nvme_ns_set_format(ns, fp->lbaf);
+    trace_nvme_format(ns->nsid, fp->lbaf, fp->ses);
+    if (fp->ses != NVME_SES_NONE) {
+        req->aio_pending++;
+        blk_aio_pwrite_zeroes(ns->blk, 0, ns->size, BDRV_REQ_MAY_UNMAP,
+                              nvme_format_erased, req);
+    }
+}
+
+uint16_t nvme_format_nvm(NvmeCtrl *n, NvmeRequest *req)
+{
+    uint32_t cdw10 = le32_to_cpu(req->cmd.cdw10);
+    uint32_t nsid = le32_to_cpu(req->cmd.nsid);
+    NvmeFormatParams fp = {
+        .lbaf = (cdw10 & 0xf) | (((cdw10 >> 12) & 0x3) << 4),
+        .pi = (cdw10 >> 5) & 0x7,
+        .ses = (cdw10 >> 9) & 0x7,
+    };
+    bool all = nsid == NVME_NSID_BROADCAST;
+    NvmeNamespace *ns = all ? NULL : nvme_ctrl_ns(n, nsid);
+    uint16_t status;
+
+    if (fp.ses > NVME_SES_CRYPTOGRAPHIC) {
+        qemu_log_mask(LOG_GUEST_ERROR, "nvme: reserved SES %u\n", fp.ses);
+        return NVME_SC_INVALID_FIELD | NVME_SC_DNR;
+    }
+    if (!all && !ns) {
+        trace_nvme_err_invalid_nsid(0, nsid);
+        return NVME_SC_INVALID_NAMESPACE | NVME_SC_DNR;
+    }
+    /* Check every namespace before changing any. */
+    for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
+        NvmeNamespace *each = all ? n->namespaces[i] : (i == 1 ? ns : NULL);
+
+        if (each && (status = nvme_format_check(each, &fp))) {
+            return status;
+        }
+    }
+    req->aio_pending = 1;       /* held until every namespace is started */
+    req->aio_ret = 0;
+    for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
+        NvmeNamespace *each = all ? n->namespaces[i] : (i == 1 ? ns : NULL);
+
+        if (each) {
+            nvme_format_one(req, each, &fp);
+        }
+    }
+    nvme_format_erased(req, 0);
+    return NVME_NO_COMPLETE;
+}
