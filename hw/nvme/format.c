@@ -94,7 +94,8 @@ uint16_t nvme_format_nvm(NvmeCtrl *n, NvmeRequest *req)
     for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
         NvmeNamespace *each = all ? n->namespaces[i] : (i == 1 ? ns : NULL);
 
-        if (each && (status = nvme_format_check(each, &fp))) {
+        status = each ? nvme_format_check(each, &fp) : NVME_SC_SUCCESS;
+        if (status) {
             return status;
         }
     }
