@@ -259,7 +259,9 @@ static uint16_t nvme_create_cq(NvmeCtrl *n, NvmeRequest *req)
         trace_nvme_err_invalid_vector(vector);
         return NVME_SC_INVALID_INTERRUPT_VECTOR | NVME_SC_DNR;
     }
-    return nvme_cq_create(n, cqid, prp1, qsize, vector, ien);
+    status = nvme_cq_create(n, cqid, prp1, qsize, vector, ien);
+    nvme_dbbuf_attach(n, cqid);
+    return status;
 }
 
 static uint16_t nvme_create_sq(NvmeCtrl *n, NvmeRequest *req)
@@ -292,7 +294,9 @@ static uint16_t nvme_create_sq(NvmeCtrl *n, NvmeRequest *req)
     if (NVME_CC_IOSQES(n->cc) != NVME_SQES) {
         return nvme_invalid_field(req, "CC.IOSQES is not 6");
     }
-    return nvme_sq_create(n, sqid, cqid, prp1, qsize);
+    status = nvme_sq_create(n, sqid, cqid, prp1, qsize);
+    nvme_dbbuf_attach(n, sqid);
+    return status;
 }
 
 static uint16_t nvme_delete_sq(NvmeCtrl *n, NvmeRequest *req)
@@ -930,6 +934,27 @@ static uint16_t nvme_get_log_page(NvmeCtrl *n, NvmeRequest *req)
     }
 }
 
+/* Doorbell Buffer Config (Base 5.8): shadow doorbells for I/O queues */
+static uint16_t nvme_dbbuf_config(NvmeCtrl *n, NvmeRequest *req)
+{
+    uint64_t dbs = le64_to_cpu(req->cmd.dptr.prp1);
+    uint64_t eis = le64_to_cpu(req->cmd.dptr.prp2);
+
+    if (NVME_CMD_FLAGS_PSDT(req->cmd.flags) != NVME_PSDT_PRP) {
+        return nvme_invalid_field(req, "buffers must be given as PRPs");
+    }
+    if (!dbs || !eis || ((dbs | eis) & (n->page_size - 1))) {
+        return nvme_invalid_field(req, "buffers not page aligned");
+    }
+    n->dbbuf_dbs = dbs;
+    n->dbbuf_eis = eis;
+    for (uint32_t qid = 1; qid < n->num_queues; qid++) {
+        nvme_dbbuf_attach(n, qid);
+    }
+    trace_nvme_dbbuf_config(dbs, eis);
+    return NVME_SC_SUCCESS;
+}
+
 /* Abort (Base 5.1) and Keep Alive (Base 5.25) */
 
 static uint16_t nvme_abort(NvmeCtrl *n, NvmeRequest *req)
@@ -957,6 +982,7 @@ const NvmeOpcodeDesc nvme_admin_opcodes[256] = {
     [NVME_ADM_CMD_GET_FEATURES]     = { nvme_get_features },
     [NVME_ADM_CMD_ASYNC_EV_REQ]     = { nvme_async_event_request },
     [NVME_ADM_CMD_KEEP_ALIVE]       = { nvme_keep_alive },
+    [NVME_ADM_CMD_DBBUF_CONFIG]     = { nvme_dbbuf_config },
     [NVME_ADM_CMD_FW_COMMIT]        = { nvme_fw_commit, NVME_CMD_EFF_CCC },
     [NVME_ADM_CMD_FW_DOWNLOAD]      = { nvme_fw_download },
     [NVME_ADM_CMD_FORMAT_NVM]       = { nvme_format_nvm,

@@ -23,6 +23,7 @@
 #include "qapi/error.h"
 #include "hw/pci/msix.h"
 #include "hw/pci/pcie.h"
+#include "qemu/main-loop.h"
 #include "hw/qdev-properties.h"
 #include "hw/qdev-properties-system.h"
 #include "migration/vmstate.h"
@@ -100,6 +101,121 @@ static void nvme_irq_notify(NvmeCtrl *n, NvmeCQueue *cq)
     } else {
         trace_nvme_irq_pin();
         nvme_irq_update_intx(n);
+    }
+}
+
+/*
+ * Shadow doorbells (Base 5.8, Doorbell Buffer Config): the host keeps each
+ * I/O queue's tail/head in the shadow buffer and rings the MMIO doorbell
+ * only when the value passes the EventIdx the controller last published.
+ * The admin queue keeps using its MMIO doorbells.
+ */
+static void nvme_sq_refresh_tail(NvmeSQueue *sq)
+{
+    uint32_t tail;
+
+    if (!sq->db_addr ||
+        pci_dma_read(PCI_DEVICE(sq->ctrl), sq->db_addr, &tail, 4)) {
+        return;
+    }
+    tail = le32_to_cpu(tail);
+    if (tail >= sq->size) {
+        qemu_log_mask(LOG_GUEST_ERROR, "nvme: shadow SQ %u tail %u beyond "
+                      "size %u\n", sq->sqid, tail, sq->size);
+        return;
+    }
+    sq->tail = tail;
+}
+
+/* Publishes the tail seen, then returns whether more arrived meanwhile. */
+static bool nvme_sq_publish_event(NvmeSQueue *sq)
+{
+    uint32_t ei = cpu_to_le32(sq->tail);
+    uint32_t seen = sq->tail;
+
+    if (!sq->ei_addr) {
+        return false;
+    }
+    pci_dma_write(PCI_DEVICE(sq->ctrl), sq->ei_addr, &ei, 4);
+    /* The EventIdx must be visible before the shadow tail is read again. */
+    smp_mb();
+    nvme_sq_refresh_tail(sq);
+    return sq->tail != seen;
+}
+
+static void nvme_cq_refresh_head(NvmeCQueue *cq)
+{
+    uint32_t head;
+
+    if (!cq->db_addr ||
+        pci_dma_read(PCI_DEVICE(cq->ctrl), cq->db_addr, &head, 4)) {
+        return;
+    }
+    head = le32_to_cpu(head);
+    if (head < cq->size) {
+        cq->head = head;
+    }
+}
+
+static void nvme_sq_notifier_cb(EventNotifier *e)
+{
+    NvmeSQueue *sq = container_of(e, NvmeSQueue, notifier);
+
+    if (event_notifier_test_and_clear(e)) {
+        nvme_process_sq(sq);
+    }
+}
+
+/*
+ * With shadow doorbells the MMIO value carries nothing the shadow does not,
+ * so SQ tail doorbells can become ioeventfds: the vCPU does not wait for
+ * the device.
+ */
+static void nvme_sq_ioeventfd_start(NvmeCtrl *n, NvmeSQueue *sq)
+{
+    hwaddr db = NVME_REG_SIZE + (hwaddr)sq->sqid * NVME_DB_STRIDE;
+
+    if (!n->params.ioeventfd || sq->ioeventfd ||
+        event_notifier_init(&sq->notifier, 0)) {
+        return;
+    }
+    event_notifier_set_handler(&sq->notifier, nvme_sq_notifier_cb);
+    memory_region_add_eventfd(&n->iomem, db, 4, false, 0, &sq->notifier);
+    sq->ioeventfd = true;
+}
+
+static void nvme_sq_ioeventfd_stop(NvmeCtrl *n, NvmeSQueue *sq)
+{
+    hwaddr db = NVME_REG_SIZE + (hwaddr)sq->sqid * NVME_DB_STRIDE;
+
+    if (!sq->ioeventfd) {
+        return;
+    }
+    memory_region_del_eventfd(&n->iomem, db, 4, false, 0, &sq->notifier);
+    event_notifier_set_handler(&sq->notifier, NULL);
+    event_notifier_cleanup(&sq->notifier);
+    sq->ioeventfd = false;
+}
+
+/* Gives I/O queue pair members qid their shadow doorbell and EventIdx. */
+void nvme_dbbuf_attach(NvmeCtrl *n, uint16_t qid)
+{
+    uint64_t off = (uint64_t)qid * NVME_DB_STRIDE;
+
+    if (!n->dbbuf_dbs || qid == 0) {
+        return;
+    }
+    if (n->sq[qid] && !n->sq[qid]->db_addr) {
+        NvmeSQueue *sq = n->sq[qid];
+
+        sq->db_addr = n->dbbuf_dbs + off;
+        sq->ei_addr = n->dbbuf_eis + off;
+        nvme_sq_publish_event(sq);
+        nvme_sq_ioeventfd_start(n, sq);
+    }
+    if (n->cq[qid] && !n->cq[qid]->db_addr) {
+        n->cq[qid]->db_addr = n->dbbuf_dbs + off + 4;
+        n->cq[qid]->ei_addr = n->dbbuf_eis + off + 4;
     }
 }
 
@@ -186,6 +302,7 @@ void nvme_sq_free(NvmeCtrl *n, NvmeSQueue *sq)
 {
     NvmeCQueue *cq = n->cq[sq->cqid];
 
+    nvme_sq_ioeventfd_stop(n, sq);
     nvme_sq_cancel_requests(sq);
     QTAILQ_REMOVE(&cq->sq_list, sq, entry);
     qemu_bh_delete(sq->bh);
@@ -211,6 +328,10 @@ void nvme_cq_free(NvmeCtrl *n, NvmeCQueue *cq)
 
 static bool nvme_cq_full(NvmeCQueue *cq)
 {
+    if ((cq->tail + 1) % cq->size == cq->head) {
+        /* The host may have consumed entries without ringing. */
+        nvme_cq_refresh_head(cq);
+    }
     return (cq->tail + 1) % cq->size == cq->head;
 }
 
@@ -359,6 +480,8 @@ static void nvme_process_sq(void *opaque)
     NvmeRequest *req;
     uint16_t status;
 
+    nvme_sq_refresh_tail(sq);
+again:
     while (sq->head != sq->tail && !(n->csts & NVME_CSTS_CFS_BIT) &&
            !QTAILQ_EMPTY(&sq->req_list)) {
         hwaddr addr = sq->dma_addr + (hwaddr)sq->head * sizeof(NvmeCmd);
@@ -384,6 +507,9 @@ static void nvme_process_sq(void *opaque)
             req->status = status;
             nvme_req_complete(req);
         }
+    }
+    if (nvme_sq_publish_event(sq)) {
+        goto again;
     }
 }
 
@@ -478,6 +604,8 @@ static void nvme_ctrl_reset(NvmeCtrl *n)
     n->nr_sq_granted = 0;
     n->nr_cq_granted = 0;
     n->kato = 0;
+    n->dbbuf_dbs = 0;
+    n->dbbuf_eis = 0;
     n->features = (NvmeFeatures) {
         .vwc = n->features.vwc,
         .temp_thresh_hi = 0x157,    /* 343 K */
@@ -904,6 +1032,7 @@ static const Property nvme_props[] = {
     NVME_CTRL_PARAM(UINT16, "mqes", mqes, 0x7ff),
     NVME_CTRL_PARAM(UINT8, "mdts", mdts, 7),
     NVME_CTRL_PARAM(BOOL, "use-intel-id", use_intel_id, false),
+    NVME_CTRL_PARAM(BOOL, "ioeventfd", ioeventfd, true),
 };
 
 static void nvme_instance_init(Object *obj)

@@ -129,6 +129,10 @@ struct NvmeSQueue {
     QTAILQ_HEAD(, NvmeRequest) out_req_list; /* submitted to a handler */
     QTAILQ_ENTRY(NvmeSQueue) entry;         /* on its CQ's sq_list */
     QEMUBH *bh;
+    uint64_t db_addr;       /* shadow tail doorbell, 0 without dbbuf */
+    uint64_t ei_addr;       /* its EventIdx */
+    EventNotifier notifier; /* doorbell writes as an ioeventfd */
+    bool ioeventfd;
 };
 
 struct NvmeCQueue {
@@ -145,6 +149,8 @@ struct NvmeCQueue {
     QTAILQ_HEAD(, NvmeSQueue) sq_list;
     QTAILQ_HEAD(, NvmeRequest) req_list;    /* finished, waiting for a slot */
     QEMUBH *bh;
+    uint64_t db_addr;       /* shadow head doorbell, 0 without dbbuf */
+    uint64_t ei_addr;
 };
 
 typedef struct NvmeParams {
@@ -154,6 +160,7 @@ typedef struct NvmeParams {
     uint16_t mqes;
     uint8_t mdts;
     bool use_intel_id;
+    bool ioeventfd;
 } NvmeParams;
 
 /* A handler result meaning: the request completes later, from a callback. */
@@ -246,6 +253,10 @@ struct NvmeCtrl {
     bool host_id_extended;
     uint32_t kato;              /* Keep Alive Timeout, ms */
     NvmeFirmware fw;
+
+    /* Doorbell Buffer Config (shadow doorbells), 0 when not configured */
+    uint64_t dbbuf_dbs;
+    uint64_t dbbuf_eis;
 };
 
 /* The subsystem: controllers and the namespaces they may share. */
@@ -279,6 +290,7 @@ uint16_t nvme_cq_create(NvmeCtrl *n, uint16_t cqid, uint64_t dma_addr,
 void nvme_sq_free(NvmeCtrl *n, NvmeSQueue *sq);
 void nvme_cq_free(NvmeCtrl *n, NvmeCQueue *cq);
 bool nvme_ctrl_msix_enabled(NvmeCtrl *n);
+void nvme_dbbuf_attach(NvmeCtrl *n, uint16_t qid);
 
 /* dma.c: an SGL Bit Bucket in a request's sg (never a valid address) */
 #define NVME_SG_BIT_BUCKET      ((dma_addr_t)-1)

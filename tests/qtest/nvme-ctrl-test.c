@@ -696,6 +696,78 @@ static void test_firmware(void *obj, void *data, QGuestAllocator *alloc)
     g_assert_cmphex(fw_commit(n, 0, 6), ==, NVME_SC_INVALID_FIELD | dnr);
 }
 
+/* Doorbell Buffer Config (Base 5.8) */
+
+static uint16_t dbbuf_config(QNvme *n, uint64_t dbs, uint64_t eis)
+{
+    NvmeCmd cmd = {
+        .opcode = NVME_ADM_CMD_DBBUF_CONFIG,
+        .dptr.prp1 = cpu_to_le64(dbs),
+        .dptr.prp2 = cpu_to_le64(eis),
+    };
+
+    return qnvme_cmd(n, 0, &cmd, NULL);
+}
+
+/* Queues a flush on SQ 1 and publishes it in the shadow doorbell only. */
+static uint16_t shadow_submit(QNvme *n, uint64_t dbs)
+{
+    QTestState *qts = n->dev.bus->qts;
+    QNvmeQueue *sq = &n->sq[1];
+    NvmeCmd cmd = { .opcode = NVME_CMD_FLUSH, .nsid = cpu_to_le32(1) };
+    uint16_t cid = ++n->next_cid;
+
+    cmd.cid = cpu_to_le16(cid);
+    qtest_memwrite(qts, sq->addr + sq->index * sizeof(cmd), &cmd,
+                   sizeof(cmd));
+    sq->index = (sq->index + 1) % sq->size;
+    qtest_writel(qts, dbs + 8, sq->index);
+    return cid;
+}
+
+static void test_shadow_doorbells(void *obj, void *data, QGuestAllocator *a)
+{
+    QNvme *n = enabled(obj);
+    QTestState *qts = n->dev.bus->qts;
+    uint64_t dbs = qnvme_alloc(n, QNVME_PAGE_SIZE);
+    uint64_t eis = qnvme_alloc(n, QNVME_PAGE_SIZE);
+    g_autofree NvmeIdCtrl *id = g_new0(NvmeIdCtrl, 1);
+    NvmeCqe cqe;
+    uint16_t cid;
+
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_CTRL, 0, 0, id), ==, 0);
+    g_assert_true(le16_to_cpu(id->oacs) & NVME_OACS_DBBUF);
+    g_assert_cmphex(dbbuf_config(n, dbs + 8, eis), ==,
+                    NVME_SC_INVALID_FIELD | NVME_SC_DNR);
+    g_assert_cmphex(dbbuf_config(n, dbs, 0), ==,
+                    NVME_SC_INVALID_FIELD | NVME_SC_DNR);
+    g_assert_cmphex(dbbuf_config(n, dbs, eis), ==, 0);
+    qnvme_create_io_queue_pair(n, 1, 8);
+
+    /* The tail comes from the shadow; the MMIO value does not matter. */
+    cid = shadow_submit(n, dbs);
+    qnvme_writel(n, NVME_REG_DBS + 8, 0);
+    g_assert_true(qnvme_poll(n, 1, &cqe));
+    g_assert_cmpuint(le16_to_cpu(cqe.cid), ==, cid);
+    g_assert_cmphex(le16_to_cpu(cqe.status) >> 1, ==, 0);
+    /* The controller published the tail it has seen as the EventIdx. */
+    g_assert_cmpuint(qtest_readl(qts, eis + 8), ==, 1);
+
+    /* Two more, one doorbell; they may complete in either order. */
+    cid = shadow_submit(n, dbs);
+    shadow_submit(n, dbs);
+    qnvme_writel(n, NVME_REG_DBS + 8, 0);
+    g_assert_true(qnvme_poll(n, 1, &cqe));
+    cid ^= le16_to_cpu(cqe.cid);
+    g_assert_true(qnvme_poll(n, 1, &cqe));
+    cid ^= le16_to_cpu(cqe.cid);
+    g_assert_cmpuint(cid, ==, n->next_cid);
+    g_assert_cmpuint(qtest_readl(qts, eis + 8), ==, 3);
+
+    /* The admin queue keeps its MMIO doorbells. */
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_CTRL, 0, 0, id), ==, 0);
+}
+
 /* Log pages (Base 5.16) */
 
 static void test_log_pages(void *obj, void *data, QGuestAllocator *alloc)
@@ -809,6 +881,7 @@ static void register_nvme_ctrl_tests(void)
     qos_add_test("error-log", "nvme", test_error_log, &opts);
     qos_add_test("format", "nvme", test_format, &opts);
     qos_add_test("firmware", "nvme", test_firmware, &opts);
+    qos_add_test("shadow-doorbells", "nvme", test_shadow_doorbells, &opts);
     qos_add_test("log-pages", "nvme", test_log_pages, &opts);
     qos_add_test("aer", "nvme", test_aer, &opts);
 }
