@@ -59,6 +59,15 @@ typedef struct NvmeNamespaceParams {
     bool detached;
 } NvmeNamespaceParams;
 
+/* Write Uncorrectable marks kept per namespace (nvm.c); see nvme_uncor_* */
+#define NVME_UNCOR_MAX_RANGES   256
+
+/* LBAs [start, end): sorted, disjoint and never adjacent in the set. */
+typedef struct NvmeLbaInterval {
+    uint64_t start;
+    uint64_t end;
+} NvmeLbaInterval;
+
 /* A namespace: block backend plus its Identify data, whoever created it. */
 struct NvmeNamespace {
     BlockBackend *blk;
@@ -73,6 +82,10 @@ struct NvmeNamespace {
     uint8_t nguid[16];
     NvmeIdNs id_ns;
     NvmeIdNsNvm id_ns_nvm;
+    /* LBAs marked by Write Uncorrectable; reads of them fail. */
+    uint32_t nr_uncor;
+    uint16_t uncor_gen;         /* bumped on each change (LBA Status log) */
+    NvmeLbaInterval uncor[NVME_UNCOR_MAX_RANGES];
 };
 
 struct NvmeNamespaceDevice {
@@ -81,6 +94,25 @@ struct NvmeNamespaceDevice {
     NvmeNamespace ns;
     NvmeSubsystem *subsys;
 };
+
+/*
+ * Progress of an NVM command that takes several block layer requests
+ * (Compare, Verify, Copy, Dataset Management); owned by nvm.c.
+ */
+typedef struct NvmeNvmOp {
+    void *bounce;           /* qemu_blockalign()ed, NULL when none */
+    size_t bounce_size;
+    QEMUIOVector iov;       /* over the bounce buffer */
+    uint64_t lba;           /* next LBA to read (or deallocate) */
+    uint64_t dlba;          /* Copy: next destination LBA */
+    uint64_t done;          /* Compare: bytes compared so far */
+    uint64_t total;         /* Copy: blocks validated for the command */
+    uint32_t left;          /* blocks left in the current range */
+    uint32_t chunk;         /* blocks in the request in flight */
+    uint16_t range;         /* DSM, Copy: current range */
+    uint16_t nr;            /* DSM, Copy: ranges (1's based) */
+    bool acct;              /* block accounting was started */
+} NvmeNvmOp;
 
 /* Submission queue entries become requests; each is on exactly one list. */
 struct NvmeRequest {
@@ -92,6 +124,7 @@ struct NvmeRequest {
     NvmeCqe cqe;
     BlockAcctCookie acct;
     QEMUSGList sg;          /* data pointer, kept allocated across reuse */
+    NvmeNvmOp op;
     QTAILQ_ENTRY(NvmeRequest) entry;
 };
 
@@ -208,6 +241,8 @@ struct NvmeCtrl {
     uint64_t host_write_commands;
     uint64_t error_count;
     int64_t start_time_ns;
+
+    size_t nvm_bounce_bytes;    /* nvm.c: bounce buffers in use */
 };
 
 /* The subsystem: controllers and the namespaces they may share. */
@@ -257,6 +292,11 @@ void nvme_admin_init_id_ctrl(NvmeCtrl *n);
 /* nvm.c */
 extern const NvmeOpcodeDesc nvme_nvm_opcodes[256];
 uint16_t nvme_nvm_oncs(void);
+void nvme_nvm_init_id_ns(NvmeNamespace *ns);
+/* Get LBA Status (admin opcode 86h) and the LBA Status Information log. */
+uint16_t nvme_nvm_get_lba_status(NvmeCtrl *n, NvmeRequest *req);
+uint16_t nvme_nvm_log_lba_status(NvmeCtrl *n, NvmeRequest *req,
+                                 uint64_t offset, uint64_t len, bool rae);
 
 /* ns.c */
 bool nvme_ns_setup(NvmeNamespace *ns, BlockConf *conf, Error **errp);
