@@ -787,7 +787,7 @@ static uint16_t nvme_log_effects(NvmeCtrl *n, NvmeRequest *req,
 
 static const uint8_t nvme_supported_lids[] = {
     NVME_LOG_SUPPORTED_LOGS, NVME_LOG_ERROR_INFO, NVME_LOG_SMART_INFO,
-    NVME_LOG_FW_SLOT_INFO, NVME_LOG_CMD_EFFECTS,
+    NVME_LOG_FW_SLOT_INFO, NVME_LOG_CMD_EFFECTS, NVME_LOG_LBA_STATUS,
 };
 
 static uint16_t nvme_log_supported(NvmeCtrl *n, NvmeRequest *req,
@@ -838,6 +838,8 @@ static uint16_t nvme_get_log_page(NvmeCtrl *n, NvmeRequest *req)
         return nvme_log_fw_slot(n, req, &lr);
     case NVME_LOG_CMD_EFFECTS:
         return nvme_log_effects(n, req, &lr);
+    case NVME_LOG_LBA_STATUS:
+        return nvme_nvm_log_lba_status(n, req, lr.offset, lr.len, lr.rae);
     default:
         qemu_log_mask(LOG_GUEST_ERROR, "nvme: unsupported log page 0x%x\n",
                       lid);
@@ -873,6 +875,7 @@ const NvmeOpcodeDesc nvme_admin_opcodes[256] = {
     [NVME_ADM_CMD_GET_FEATURES]     = { nvme_get_features },
     [NVME_ADM_CMD_ASYNC_EV_REQ]     = { nvme_async_event_request },
     [NVME_ADM_CMD_KEEP_ALIVE]       = { nvme_keep_alive },
+    [NVME_ADM_CMD_GET_LBA_STATUS]   = { nvme_nvm_get_lba_status },
 };
 
 /* Optional Admin Command Support follows from the opcode table. */
