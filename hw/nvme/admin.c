@@ -160,7 +160,7 @@ static uint16_t nvme_identify_cs_ctrl(NvmeCtrl *n, NvmeRequest *req,
     if (csi != NVME_CSI_NVM) {
         return nvme_invalid_field(req, "unsupported CSI");
     }
-    /* VSL, WZSL, WUSL zero: those commands follow MDTS; no DSM limits. */
+    /* VSL, WZSL, WUSL zero: no size limit reported; no DSM limits. */
     return nvme_dma_to_host(n, req, &id, sizeof(id));
 }
 
@@ -875,7 +875,7 @@ static uint16_t nvme_log_effects(NvmeCtrl *n, NvmeRequest *req,
 
 static const uint8_t nvme_supported_lids[] = {
     NVME_LOG_SUPPORTED_LOGS, NVME_LOG_ERROR_INFO, NVME_LOG_SMART_INFO,
-    NVME_LOG_FW_SLOT_INFO, NVME_LOG_CMD_EFFECTS,
+    NVME_LOG_FW_SLOT_INFO, NVME_LOG_CMD_EFFECTS, NVME_LOG_LBA_STATUS,
 };
 
 static uint16_t nvme_log_supported(NvmeCtrl *n, NvmeRequest *req,
@@ -926,6 +926,8 @@ static uint16_t nvme_get_log_page(NvmeCtrl *n, NvmeRequest *req)
         return nvme_log_fw_slot(n, req, &lr);
     case NVME_LOG_CMD_EFFECTS:
         return nvme_log_effects(n, req, &lr);
+    case NVME_LOG_LBA_STATUS:
+        return nvme_nvm_log_lba_status(n, req, lr.offset, lr.len, lr.rae);
     default:
         qemu_log_mask(LOG_GUEST_ERROR, "nvme: unsupported log page 0x%x\n",
                       lid);
@@ -988,6 +990,7 @@ const NvmeOpcodeDesc nvme_admin_opcodes[256] = {
     [NVME_ADM_CMD_FORMAT_NVM]       = { nvme_format_nvm,
                                         NVME_CMD_EFF_LBCC | NVME_CMD_EFF_NCC |
                                         NVME_CMD_EFF_CSE(1) },
+    [NVME_ADM_CMD_GET_LBA_STATUS]   = { nvme_nvm_get_lba_status },
 };
 
 /* Optional Admin Command Support follows from the opcode table. */

@@ -61,6 +61,9 @@ static void nvme_format_one(NvmeRequest *req, NvmeNamespace *ns,
     /* The host must have stopped I/O; finish what is still in flight. */
     nvme_ns_drain(ns);
     nvme_ns_set_format(ns, fp->lbaf);
+    /* Write Uncorrectable marks name LBAs of the old format. */
+    ns->nr_uncor = 0;
+    ns->uncor_gen++;
     trace_nvme_format(ns->nsid, fp->lbaf, fp->ses);
     if (fp->ses != NVME_SES_NONE) {
         req->aio_pending++;

@@ -79,6 +79,7 @@ static void nvme_ns_init_identify(NvmeNamespace *ns, BlockConf *conf)
     memcpy(id->nguid, ns->nguid, sizeof(id->nguid));
     id->eui64 = cpu_to_be64(ns->params.eui64);
     memset(&ns->id_ns_nvm, 0, sizeof(ns->id_ns_nvm));
+    nvme_nvm_init_id_ns(ns);
 }
 
 /*

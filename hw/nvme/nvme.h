@@ -60,6 +60,15 @@ typedef struct NvmeNamespaceParams {
     bool detached;
 } NvmeNamespaceParams;
 
+/* Write Uncorrectable marks kept per namespace (nvm.c); see nvme_uncor_* */
+#define NVME_UNCOR_MAX_RANGES   256
+
+/* LBAs [start, end): sorted, disjoint and never adjacent in the set. */
+typedef struct NvmeLbaInterval {
+    uint64_t start;
+    uint64_t end;
+} NvmeLbaInterval;
+
 /* A namespace: block backend plus its Identify data, whoever created it. */
 struct NvmeNamespace {
     BlockBackend *blk;
@@ -78,6 +87,10 @@ struct NvmeNamespace {
     NvmeIdNs id_ns;
     NvmeIdNsNvm id_ns_nvm;
     NvmeCtrl *owner;        /* the only controller of a private namespace */
+    /* LBAs marked by Write Uncorrectable; reads of them fail. */
+    uint32_t nr_uncor;
+    uint16_t uncor_gen;         /* bumped on each change (LBA Status log) */
+    NvmeLbaInterval uncor[NVME_UNCOR_MAX_RANGES];
 };
 
 struct NvmeNamespaceDevice {
@@ -98,6 +111,24 @@ typedef struct NvmeBounce {
     uint64_t done;
     NvmeBounceCompletion cb;
 } NvmeBounce;
+/*
+ * Progress of an NVM command that takes several block layer requests
+ * (Compare, Verify, Copy, Dataset Management); owned by nvm.c.
+ */
+typedef struct NvmeNvmOp {
+    void *bounce;           /* qemu_blockalign()ed, NULL when none */
+    size_t bounce_size;
+    QEMUIOVector iov;       /* over the bounce buffer */
+    uint64_t lba;           /* next LBA to read (or deallocate) */
+    uint64_t dlba;          /* Copy: next destination LBA */
+    uint64_t done;          /* Compare: bytes compared so far */
+    uint64_t total;         /* Copy: blocks validated for the command */
+    uint32_t left;          /* blocks left in the current range */
+    uint32_t chunk;         /* blocks in the request in flight */
+    uint16_t range;         /* DSM, Copy: current range */
+    uint16_t nr;            /* DSM, Copy: ranges (1's based) */
+    bool acct;              /* block accounting was started */
+} NvmeNvmOp;
 
 /* Submission queue entries become requests; each is on exactly one list. */
 struct NvmeRequest {
@@ -113,6 +144,7 @@ struct NvmeRequest {
     NvmeBounce bounce;
     uint32_t aio_pending;   /* commands made of several block requests */
     int aio_ret;
+    NvmeNvmOp op;
     QTAILQ_ENTRY(NvmeRequest) entry;
 };
 
@@ -257,6 +289,7 @@ struct NvmeCtrl {
     /* Doorbell Buffer Config (shadow doorbells), 0 when not configured */
     uint64_t dbbuf_dbs;
     uint64_t dbbuf_eis;
+    size_t nvm_bounce_bytes;    /* nvm.c: bounce buffers in use */
 };
 
 /* The subsystem: controllers and the namespaces they may share. */
@@ -311,6 +344,11 @@ void nvme_admin_init_id_ctrl(NvmeCtrl *n);
 /* nvm.c */
 extern const NvmeOpcodeDesc nvme_nvm_opcodes[256];
 uint16_t nvme_nvm_oncs(void);
+void nvme_nvm_init_id_ns(NvmeNamespace *ns);
+/* Get LBA Status (admin opcode 86h) and the LBA Status Information log. */
+uint16_t nvme_nvm_get_lba_status(NvmeCtrl *n, NvmeRequest *req);
+uint16_t nvme_nvm_log_lba_status(NvmeCtrl *n, NvmeRequest *req,
+                                 uint64_t offset, uint64_t len, bool rae);
 
 /* ns.c */
 bool nvme_ns_setup(NvmeNamespace *ns, BlockConf *conf, Error **errp);

@@ -419,6 +419,82 @@ typedef struct QEMU_PACKED NvmeDsmRange {
 } NvmeDsmRange;
 
 #define NVME_DSM_MAX_RANGES         256
+#define NVME_DSM_NR(cdw10)          ((cdw10) & 0xff)        /* 0's based */
+
+/* Copy (NVM Command Set 3.3.1) CDW12 and Source Range Entry format 0h */
+#define NVME_COPY_NR(cdw12)         ((cdw12) & 0xff)        /* 0's based */
+#define NVME_COPY_DESFMT(cdw12)     (((cdw12) >> 8) & 0xf)
+#define NVME_COPY_FUA               (1u << 30)
+
+typedef struct QEMU_PACKED NvmeCopySourceRange {
+    uint8_t     rsvd0[8];
+    uint64_t    slba;
+    uint16_t    nlb;        /* 0's based */
+    uint8_t     rsvd18[6];
+    uint32_t    eilbrt;     /* protection information, unused */
+    uint16_t    elbat;
+    uint16_t    elbatm;
+} NvmeCopySourceRange;
+
+QEMU_BUILD_BUG_ON(sizeof(NvmeCopySourceRange) != 32);
+
+/* Get LBA Status (Base 2.0, admin opcode 86h) CDW13 and returned data */
+#define NVME_LBAS_RL(cdw13)         ((cdw13) & 0xffff)
+#define NVME_LBAS_ATYPE(cdw13)      ((cdw13) >> 24)
+
+enum NvmeLbaStatusAtype {
+    NVME_LBAS_ATYPE_UNTRACKED   = 0x10,     /* scan, then report */
+    NVME_LBAS_ATYPE_TRACKED     = 0x11,     /* report tracked LBAs */
+};
+
+enum NvmeLbaStatusCmpc {
+    NVME_LBAS_CMPC_NONE         = 0x0,
+    NVME_LBAS_CMPC_MNDW         = 0x1,      /* more than MNDW allowed */
+    NVME_LBAS_CMPC_RL           = 0x2,      /* whole range reported */
+};
+
+typedef struct QEMU_PACKED NvmeLbaStatusHeader {
+    uint32_t    nlsd;       /* descriptors that follow */
+    uint8_t     cmpc;
+    uint8_t     rsvd5[3];
+} NvmeLbaStatusHeader;
+
+typedef struct QEMU_PACKED NvmeLbaStatusDescr {
+    uint64_t    dslba;
+    uint32_t    nlb;
+    uint8_t     rsvd12;
+    uint8_t     status;
+    uint8_t     rsvd14[2];
+} NvmeLbaStatusDescr;
+
+QEMU_BUILD_BUG_ON(sizeof(NvmeLbaStatusHeader) != 8);
+QEMU_BUILD_BUG_ON(sizeof(NvmeLbaStatusDescr) != 16);
+
+/* LBA Status Information log page (LID 0Eh) */
+typedef struct QEMU_PACKED NvmeLbaStatusLogHeader {
+    uint32_t    lslplen;    /* whole log page, bytes */
+    uint32_t    nlslne;     /* namespace elements */
+    uint32_t    estulb;
+    uint8_t     rsvd12[2];
+    uint16_t    lsgc;
+} NvmeLbaStatusLogHeader;
+
+typedef struct QEMU_PACKED NvmeLbaStatusLogNsElement {
+    uint32_t    neid;
+    uint32_t    nlrd;       /* range descriptors that follow */
+    uint8_t     ratype;
+    uint8_t     rsvd9[7];
+} NvmeLbaStatusLogNsElement;
+
+typedef struct QEMU_PACKED NvmeLbaStatusLogRange {
+    uint64_t    rslba;
+    uint32_t    rnlb;       /* 0's based */
+    uint8_t     rsvd12[4];
+} NvmeLbaStatusLogRange;
+
+QEMU_BUILD_BUG_ON(sizeof(NvmeLbaStatusLogHeader) != 16);
+QEMU_BUILD_BUG_ON(sizeof(NvmeLbaStatusLogNsElement) != 16);
+QEMU_BUILD_BUG_ON(sizeof(NvmeLbaStatusLogRange) != 16);
 
 /* Create I/O Completion/Submission Queue CDW11 */
 #define NVME_CQ_PC                  (1u << 0)
@@ -640,6 +716,7 @@ typedef struct QEMU_PACKED NvmeIdNs {
 #define NVME_ID_NS_DLFEAT_READ_BEHAVIOR_UNDEFINED   0
 #define NVME_ID_NS_DLFEAT_READ_BEHAVIOR_ZEROES      1
 #define NVME_ID_NS_DLFEAT_READ_BEHAVIOR_ONES        2
+#define NVME_ID_NS_DLFEAT_WRITE_ZEROES_DEAC         (1u << 3)
 
 /* NSFEAT */
 #define NVME_NSFEAT_THIN_PROVISIONING   (1u << 0)
