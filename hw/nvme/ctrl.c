@@ -363,6 +363,11 @@ static void nvme_post_cqes(void *opaque)
     NvmeRequest *req, *next;
     bool posted = false;
 
+    if (!nvme_ctrl_ready(n)) {
+        /* Being reset: what completes now is dropped with its queue. */
+        return;
+    }
+
     QTAILQ_FOREACH_SAFE(req, &cq->req_list, entry, next) {
         NvmeSQueue *sq = req->sq;
         NvmeCqe *cqe = &req->cqe;
@@ -482,8 +487,8 @@ static void nvme_process_sq(void *opaque)
 
     nvme_sq_refresh_tail(sq);
 again:
-    while (sq->head != sq->tail && !(n->csts & NVME_CSTS_CFS_BIT) &&
-           !QTAILQ_EMPTY(&sq->req_list)) {
+    while (sq->head != sq->tail && nvme_ctrl_ready(n) &&
+           !(n->csts & NVME_CSTS_CFS_BIT) && !QTAILQ_EMPTY(&sq->req_list)) {
         hwaddr addr = sq->dma_addr + (hwaddr)sq->head * sizeof(NvmeCmd);
 
         req = QTAILQ_FIRST(&sq->req_list);
@@ -586,6 +591,8 @@ static void nvme_ctrl_drain_namespaces(NvmeCtrl *n)
 /* Controller Level Reset: queues deleted, nothing posted afterwards. */
 static void nvme_ctrl_reset(NvmeCtrl *n)
 {
+    /* Not ready first: the drain runs bottom halves that would post. */
+    n->csts &= ~NVME_CSTS_RDY_BIT;
     nvme_ctrl_drain_namespaces(n);
     for (int i = n->num_queues - 1; i >= 0; i--) {
         if (n->sq[i]) {

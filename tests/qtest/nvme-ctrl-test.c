@@ -768,6 +768,70 @@ static void test_shadow_doorbells(void *obj, void *data, QGuestAllocator *a)
     g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_CTRL, 0, 0, id), ==, 0);
 }
 
+/* Resets with I/O in flight (Base 3.7.2): drained, nothing posted after. */
+
+static void *slow_namespace_setup(GString *cmd_line, void *arg)
+{
+    g_string_append(cmd_line,
+                    " -blockdev null-co,node-name=slow,size=16777216,"
+                    "latency-ns=200000000,read-zeroes=on"
+                    " -device nvme-ns,drive=slow,bus=nvme0,nsid=1");
+    return arg;
+}
+
+static void submit_reads(QNvme *n, uint16_t qid, int count, uint64_t buf)
+{
+    for (int i = 0; i < count; i++) {
+        NvmeCmd cmd = {
+            .opcode = NVME_CMD_READ,
+            .nsid = cpu_to_le32(1),
+            .dptr.prp1 = cpu_to_le64(buf),
+            .cdw10 = cpu_to_le32(i * 8),
+            .cdw12 = cpu_to_le32(7),
+        };
+
+        qnvme_submit(n, qid, &cmd);
+    }
+}
+
+static void test_reset_in_flight(void *obj, void *data, QGuestAllocator *a)
+{
+    QNvme *n = enabled(obj);
+    QTestState *qts = n->dev.bus->qts;
+    uint64_t buf = qnvme_alloc(n, QNVME_PAGE_SIZE);
+    uint64_t cq_ring;
+    uint8_t ring[16 * 16], zero[sizeof(ring)] = {};
+    NvmeCqe cqe;
+
+    qnvme_create_io_queue_pair(n, 1, 16);
+    cq_ring = n->cq[1].addr;
+    submit_reads(n, 1, 8, buf);
+    /* Disable while the reads wait in the backend. */
+    qnvme_writel(n, NVME_REG_CC, qnvme_readl(n, NVME_REG_CC) & ~1u);
+    g_assert_true(qnvme_wait_ready(n, false));
+    qtest_clock_step(qts, 1000000000);
+    qtest_memread(qts, cq_ring, ring, sizeof(ring));
+    g_assert_cmpmem(ring, sizeof(ring), zero, sizeof(zero));
+
+    /* The controller comes back clean. */
+    n = enabled(obj);
+    qnvme_create_io_queue_pair(n, 1, 16);
+    submit_reads(n, 1, 2, buf);
+    g_assert_true(qnvme_poll(n, 1, &cqe));
+    g_assert_cmphex(le16_to_cpu(cqe.status) >> 1, ==, 0);
+    g_assert_true(qnvme_poll(n, 1, &cqe));
+
+    /* Deleting an SQ with reads in flight, then its CQ, works too. */
+    submit_reads(n, 1, 4, buf);
+    g_assert_cmphex(delete_queue(n, NVME_ADM_CMD_DELETE_SQ, 1), ==, 0);
+    g_assert_cmphex(delete_queue(n, NVME_ADM_CMD_DELETE_CQ, 1), ==, 0);
+    {
+        g_autofree NvmeIdCtrl *id = g_new0(NvmeIdCtrl, 1);
+
+        g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_CTRL, 0, 0, id), ==, 0);
+    }
+}
+
 /* Log pages (Base 5.16) */
 
 static void test_log_pages(void *obj, void *data, QGuestAllocator *alloc)
@@ -864,6 +928,7 @@ static void test_aer(void *obj, void *data, QGuestAllocator *alloc)
 static void register_nvme_ctrl_tests(void)
 {
     QOSGraphTestOptions opts = { .before = qnvme_setup_one_namespace };
+    QOSGraphTestOptions slow = { .before = slow_namespace_setup };
 
     qos_add_test("reg-defaults", "nvme", test_reg_defaults, &opts);
     qos_add_test("enable-disable", "nvme", test_enable_disable, &opts);
@@ -882,6 +947,7 @@ static void register_nvme_ctrl_tests(void)
     qos_add_test("format", "nvme", test_format, &opts);
     qos_add_test("firmware", "nvme", test_firmware, &opts);
     qos_add_test("shadow-doorbells", "nvme", test_shadow_doorbells, &opts);
+    qos_add_test("reset-in-flight", "nvme", test_reset_in_flight, &slow);
     qos_add_test("log-pages", "nvme", test_log_pages, &opts);
     qos_add_test("aer", "nvme", test_aer, &opts);
 }
