@@ -460,6 +460,7 @@ static uint16_t nvme_feat_num_queues_set(NvmeCtrl *n, NvmeRequest *req,
     return NVME_SC_SUCCESS;
 }
 
+/* Interrupt Vector Configuration: IV (15:0), Coalescing Disable (16) */
 static uint16_t nvme_feat_int_vector_get(NvmeCtrl *n, NvmeRequest *req,
                                          uint32_t *dw0)
 {
@@ -468,15 +469,26 @@ static uint16_t nvme_feat_int_vector_get(NvmeCtrl *n, NvmeRequest *req,
     if (iv >= n->params.msix_qsize) {
         return nvme_invalid_field(req, "interrupt vector out of range");
     }
-    *dw0 = iv;
+    *dw0 = iv | (test_bit(iv, n->no_coalescing) ? 1u << 16 : 0);
     return NVME_SC_SUCCESS;
 }
 
 static uint16_t nvme_feat_int_vector_set(NvmeCtrl *n, NvmeRequest *req,
                                          uint32_t dw11)
 {
-    if ((dw11 & 0xffff) >= n->params.msix_qsize) {
+    uint16_t iv = dw11 & 0xffff;
+
+    if (iv >= n->params.msix_qsize) {
         return nvme_invalid_field(req, "interrupt vector out of range");
+    }
+    if (iv == 0) {
+        /* The admin queue's vector is never coalesced anyway. */
+        return nvme_invalid_field(req, "vector 0 is the admin vector");
+    }
+    if (dw11 & (1u << 16)) {
+        set_bit(iv, n->no_coalescing);
+    } else {
+        clear_bit(iv, n->no_coalescing);
     }
     return NVME_SC_SUCCESS;
 }
@@ -587,6 +599,7 @@ static uint16_t nvme_feat_csp_set(NvmeCtrl *n, NvmeRequest *req,
 static const NvmeFeatureDesc nvme_features[NVME_FEAT_FID_MAX] = {
     [NVME_FEAT_ARBITRATION] = {
         .field = feat_arbitration, .writable_mask = 0xffffff07,
+        .default_value = NVME_ARB_BURST_UNLIMITED,
     },
     [NVME_FEAT_POWER_MANAGEMENT] = {
         .field = feat_power_mgmt, .writable_mask = 0x1f,

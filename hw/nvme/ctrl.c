@@ -105,6 +105,43 @@ static void nvme_irq_notify(NvmeCtrl *n, NvmeCQueue *cq)
 }
 
 /*
+ * Interrupt Coalescing (Base 5.27.1.9): an I/O CQ's interrupt waits until
+ * THR + 1 entries were posted or TIME * 100 us passed, unless its vector
+ * has coalescing disabled. The admin CQ and INTx are never coalesced.
+ */
+static void nvme_cq_coalesce_expired(void *opaque)
+{
+    NvmeCQueue *cq = opaque;
+
+    if (cq->coalesced) {
+        cq->coalesced = 0;
+        nvme_irq_notify(cq->ctrl, cq);
+    }
+}
+
+static void nvme_cq_interrupt(NvmeCtrl *n, NvmeCQueue *cq, uint32_t posted)
+{
+    uint32_t cfg = n->features.int_coalescing;
+    uint32_t threshold = (cfg & 0xff) + 1;
+    uint32_t time_us = ((cfg >> 8) & 0xff) * 100;
+
+    if (cq->cqid == 0 || !cq->irq_enabled || !(cfg & 0xffff) ||
+        !nvme_ctrl_msix_enabled(n) || test_bit(cq->vector, n->no_coalescing)) {
+        nvme_irq_notify(n, cq);
+        return;
+    }
+    cq->coalesced += posted;
+    if (cq->coalesced >= threshold || !time_us) {
+        cq->coalesced = 0;
+        timer_del(cq->coalesce_timer);
+        nvme_irq_notify(n, cq);
+    } else if (!timer_pending(cq->coalesce_timer)) {
+        timer_mod(cq->coalesce_timer,
+                  qemu_clock_get_us(QEMU_CLOCK_VIRTUAL) + time_us);
+    }
+}
+
+/*
  * Shadow doorbells (Base 5.8, Doorbell Buffer Config): the host keeps each
  * I/O queue's tail/head in the shadow buffer and rings the MMIO doorbell
  * only when the value passes the EventIdx the controller last published.
@@ -266,6 +303,8 @@ uint16_t nvme_cq_create(NvmeCtrl *n, uint16_t cqid, uint64_t dma_addr,
     QTAILQ_INIT(&cq->req_list);
     cq->bh = qemu_bh_new_guarded(nvme_post_cqes, cq,
                                  &DEVICE(n)->mem_reentrancy_guard);
+    cq->coalesce_timer = timer_new_us(QEMU_CLOCK_VIRTUAL,
+                                      nvme_cq_coalesce_expired, cq);
     if (irq_enabled && nvme_ctrl_msix_enabled(n)) {
         msix_vector_use(PCI_DEVICE(n), vector);
     }
@@ -317,6 +356,7 @@ void nvme_sq_free(NvmeCtrl *n, NvmeSQueue *sq)
 void nvme_cq_free(NvmeCtrl *n, NvmeCQueue *cq)
 {
     qemu_bh_delete(cq->bh);
+    timer_free(cq->coalesce_timer);
     if (cq->irq_enabled && nvme_ctrl_msix_enabled(n)) {
         msix_vector_unuse(PCI_DEVICE(n), cq->vector);
     }
@@ -361,7 +401,7 @@ static void nvme_post_cqes(void *opaque)
     NvmeCQueue *cq = opaque;
     NvmeCtrl *n = cq->ctrl;
     NvmeRequest *req, *next;
-    bool posted = false;
+    uint32_t posted = 0;
 
     if (!nvme_ctrl_ready(n)) {
         /* Being reset: what completes now is dropped with its queue. */
@@ -392,12 +432,12 @@ static void nvme_post_cqes(void *opaque)
         }
         QTAILQ_REMOVE(&cq->req_list, req, entry);
         QTAILQ_INSERT_TAIL(&sq->req_list, req, entry);
-        posted = true;
+        posted++;
     }
     if (posted) {
         NvmeSQueue *sq;
 
-        nvme_irq_notify(n, cq);
+        nvme_cq_interrupt(n, cq, posted);
         /* Requests went back to their SQs: resume queues that stalled. */
         QTAILQ_FOREACH(sq, &cq->sq_list, entry) {
             if (sq->head != sq->tail) {
@@ -482,12 +522,15 @@ static void nvme_process_sq(void *opaque)
 {
     NvmeSQueue *sq = opaque;
     NvmeCtrl *n = sq->ctrl;
+    uint32_t ab = n->features.arbitration & NVME_ARB_BURST_UNLIMITED;
+    /* Round robin: at most 2^AB commands, then the other queues' turn. */
+    uint32_t burst = ab == NVME_ARB_BURST_UNLIMITED ? UINT32_MAX : 1u << ab;
     NvmeRequest *req;
     uint16_t status;
 
     nvme_sq_refresh_tail(sq);
 again:
-    while (sq->head != sq->tail && nvme_ctrl_ready(n) &&
+    while (burst && sq->head != sq->tail && nvme_ctrl_ready(n) &&
            !(n->csts & NVME_CSTS_CFS_BIT) && !QTAILQ_EMPTY(&sq->req_list)) {
         hwaddr addr = sq->dma_addr + (hwaddr)sq->head * sizeof(NvmeCmd);
 
@@ -497,6 +540,7 @@ again:
             break;
         }
         sq->head = (sq->head + 1) % sq->size;
+        burst--;
         QTAILQ_REMOVE(&sq->req_list, req, entry);
         QTAILQ_INSERT_TAIL(&sq->out_req_list, req, entry);
         req->ns = NULL;
@@ -512,6 +556,10 @@ again:
             req->status = status;
             nvme_req_complete(req);
         }
+    }
+    if (!burst && sq->head != sq->tail) {
+        qemu_bh_schedule(sq->bh);
+        return;
     }
     if (nvme_sq_publish_event(sq)) {
         goto again;
@@ -613,9 +661,11 @@ static void nvme_ctrl_reset(NvmeCtrl *n)
     n->kato = 0;
     n->dbbuf_dbs = 0;
     n->dbbuf_eis = 0;
+    bitmap_zero(n->no_coalescing, n->params.msix_qsize);
     n->features = (NvmeFeatures) {
         .vwc = n->features.vwc,
         .temp_thresh_hi = 0x157,    /* 343 K */
+        .arbitration = NVME_ARB_BURST_UNLIMITED,
     };
     n->intms = 0;
     nvme_fw_reset(n);
@@ -887,6 +937,7 @@ static void nvme_init_regs(NvmeCtrl *n)
     n->cap = cap;
     n->vs = NVME_VS(2, 0, 0);
     n->features.vwc = true;
+    n->features.arbitration = NVME_ARB_BURST_UNLIMITED;
     n->features.temp_thresh_hi = 0x157;
 }
 
@@ -960,6 +1011,7 @@ static void nvme_realize(PCIDevice *pci, Error **errp)
     }
     n->sq = g_new0(NvmeSQueue *, n->num_queues);
     n->cq = g_new0(NvmeCQueue *, n->num_queues);
+    n->no_coalescing = bitmap_new(n->params.msix_qsize);
     nvme_init_regs(n);
     nvme_admin_init_id_ctrl(n);
 
@@ -982,6 +1034,7 @@ static void nvme_realize(PCIDevice *pci, Error **errp)
 err_pci:
     g_free(n->sq);
     g_free(n->cq);
+    g_free(n->no_coalescing);
     msix_uninit(pci, &n->bar0, &n->bar0);
 err_subsys:
     if (n->subsys) {
@@ -1003,6 +1056,7 @@ static void nvme_exit(PCIDevice *pci)
     }
     g_free(n->sq);
     g_free(n->cq);
+    g_free(n->no_coalescing);
     nvme_fw_cleanup(n);
     msix_uninit(pci, &n->bar0, &n->bar0);
 }

@@ -183,6 +183,8 @@ struct NvmeCQueue {
     QEMUBH *bh;
     uint64_t db_addr;       /* shadow head doorbell, 0 without dbbuf */
     uint64_t ei_addr;
+    uint32_t coalesced;     /* entries posted since the last interrupt */
+    QEMUTimer *coalesce_timer;
 };
 
 typedef struct NvmeParams {
@@ -213,6 +215,9 @@ typedef struct NvmeFirmware {
     uint8_t *image;             /* downloaded, not yet committed */
     uint64_t staged;
 } NvmeFirmware;
+
+/* Arbitration feature: AB 111b means no burst limit */
+#define NVME_ARB_BURST_UNLIMITED    0x7
 
 /* Feature values the controller keeps (current values). */
 typedef struct NvmeFeatures {
@@ -285,6 +290,9 @@ struct NvmeCtrl {
     bool host_id_extended;
     uint32_t kato;              /* Keep Alive Timeout, ms */
     NvmeFirmware fw;
+
+    /* Interrupt Vector Configuration: vectors with coalescing disabled */
+    unsigned long *no_coalescing;
 
     /* Doorbell Buffer Config (shadow doorbells), 0 when not configured */
     uint64_t dbbuf_dbs;

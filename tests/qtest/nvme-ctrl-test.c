@@ -832,6 +832,92 @@ static void test_reset_in_flight(void *obj, void *data, QGuestAllocator *a)
     }
 }
 
+/* Interrupt coalescing (Base 5.27.1.9, 5.27.1.10) and arbitration burst */
+
+static void create_irq_queue_pair(QNvme *n, uint16_t qid, uint16_t vector)
+{
+    uint64_t cq = qnvme_alloc(n, QNVME_PAGE_SIZE);
+    uint64_t sq = qnvme_alloc(n, QNVME_PAGE_SIZE);
+    NvmeCmd cmd = {
+        .opcode = NVME_ADM_CMD_CREATE_CQ,
+        .dptr.prp1 = cpu_to_le64(cq),
+        .cdw10 = cpu_to_le32((15 << 16) | qid),
+        .cdw11 = cpu_to_le32(NVME_CQ_PC | NVME_CQ_IEN | (vector << 16)),
+    };
+
+    g_assert_cmphex(qnvme_cmd(n, 0, &cmd, NULL), ==, 0);
+    n->cq[qid] = (QNvmeQueue) { .addr = cq, .size = 16, .phase = 1 };
+    cmd = (NvmeCmd) {
+        .opcode = NVME_ADM_CMD_CREATE_SQ,
+        .dptr.prp1 = cpu_to_le64(sq),
+        .cdw10 = cpu_to_le32((15 << 16) | qid),
+        .cdw11 = cpu_to_le32(NVME_SQ_PC | (qid << 16)),
+    };
+    g_assert_cmphex(qnvme_cmd(n, 0, &cmd, NULL), ==, 0);
+    n->sq[qid] = (QNvmeQueue) { .addr = sq, .size = 16 };
+}
+
+static void flushes(QNvme *n, uint16_t qid, int count)
+{
+    NvmeCqe cqe;
+
+    for (int i = 0; i < count; i++) {
+        NvmeCmd cmd = { .opcode = NVME_CMD_FLUSH, .nsid = cpu_to_le32(1) };
+
+        qnvme_submit(n, qid, &cmd);
+    }
+    for (int i = 0; i < count; i++) {
+        g_assert_true(qnvme_poll(n, qid, &cqe));
+        g_assert_cmphex(le16_to_cpu(cqe.status) >> 1, ==, 0);
+    }
+}
+
+static void test_coalescing(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QNvme *n = obj;
+    QTestState *qts = n->dev.bus->qts;
+    const uint8_t set = NVME_ADM_CMD_SET_FEATURES;
+    uint32_t dw0;
+
+    /* MSI-X on, every vector masked: an interrupt sets its pending bit. */
+    qpci_msix_enable(&n->dev);
+    /* The MSI-X table is in BAR0, which qpci_msix_enable() mapped anew. */
+    n->bar = n->dev.msix_table_bar;
+    g_assert_true(qnvme_enable(n, 16, 0));
+    create_irq_queue_pair(n, 1, 1);
+    create_irq_queue_pair(n, 2, 2);
+    create_irq_queue_pair(n, 3, 3);
+
+    /* Threshold 4 entries, time 10 ms */
+    g_assert_cmphex(features(n, set, NVME_FEAT_INTERRUPT_COALESCING,
+                             3 | (100 << 8), NULL), ==, 0);
+    flushes(n, 1, 2);
+    g_assert_false(qpci_msix_pending(&n->dev, 1));
+    qtest_clock_step(qts, 20 * 1000 * 1000);
+    g_assert_true(qpci_msix_pending(&n->dev, 1));
+
+    /* Reaching the threshold interrupts at once. */
+    flushes(n, 3, 4);
+    g_assert_true(qpci_msix_pending(&n->dev, 3));
+
+    /* Coalescing Disable on vector 2 */
+    g_assert_cmphex(features(n, set, NVME_FEAT_INTERRUPT_VECTOR_CONF,
+                             2 | (1 << 16), NULL), ==, 0);
+    g_assert_cmphex(features(n, NVME_ADM_CMD_GET_FEATURES,
+                             NVME_FEAT_INTERRUPT_VECTOR_CONF, 2, &dw0), ==, 0);
+    g_assert_cmphex(dw0, ==, 2 | (1 << 16));
+    flushes(n, 2, 1);
+    g_assert_true(qpci_msix_pending(&n->dev, 2));
+    g_assert_cmphex(features(n, set, NVME_FEAT_INTERRUPT_VECTOR_CONF,
+                             (1 << 16), NULL), ==,
+                    NVME_SC_INVALID_FIELD | NVME_SC_DNR);
+
+    /* Arbitration burst of one command still drains a busy queue. */
+    g_assert_cmphex(features(n, set, NVME_FEAT_ARBITRATION, 0, NULL), ==, 0);
+    flushes(n, 1, 12);
+    qpci_msix_disable(&n->dev);
+}
+
 /* Log pages (Base 5.16) */
 
 static void test_log_pages(void *obj, void *data, QGuestAllocator *alloc)
@@ -948,6 +1034,7 @@ static void register_nvme_ctrl_tests(void)
     qos_add_test("firmware", "nvme", test_firmware, &opts);
     qos_add_test("shadow-doorbells", "nvme", test_shadow_doorbells, &opts);
     qos_add_test("reset-in-flight", "nvme", test_reset_in_flight, &slow);
+    qos_add_test("coalescing", "nvme", test_coalescing, &opts);
     qos_add_test("log-pages", "nvme", test_log_pages, &opts);
     qos_add_test("aer", "nvme", test_aer, &opts);
 }
