@@ -39,6 +39,7 @@
 
 static void nvme_process_sq(void *opaque);
 static void nvme_post_cqes(void *opaque);
+static void nvme_ctrl_drain_namespaces(NvmeCtrl *n);
 
 /* Registers (Base 3.1.4), kept as little-endian bytes in an NvmeBar image */
 
@@ -313,21 +314,20 @@ uint16_t nvme_cq_create(NvmeCtrl *n, uint16_t cqid, uint64_t dma_addr,
     return NVME_SC_SUCCESS;
 }
 
-/* Cancels what the SQ has in flight; the requests are never completed. */
+/*
+ * Takes back every request of an SQ being deleted. The namespaces are
+ * drained first, so no block request still refers to one; what completed
+ * meanwhile may have been posted, and whatever was not is dropped.
+ */
 static void nvme_sq_cancel_requests(NvmeSQueue *sq)
 {
     NvmeCQueue *cq = sq->ctrl->cq[sq->cqid];
     NvmeRequest *req, *next;
 
-    while (!QTAILQ_EMPTY(&sq->out_req_list)) {
-        req = QTAILQ_FIRST(&sq->out_req_list);
-        if (req->aiocb) {
-            /* Synchronous: the callback runs and completes the request. */
-            blk_aio_cancel(req->aiocb);
-        } else {
-            QTAILQ_REMOVE(&sq->out_req_list, req, entry);
-            QTAILQ_INSERT_TAIL(&sq->req_list, req, entry);
-        }
+    nvme_ctrl_drain_namespaces(sq->ctrl);
+    QTAILQ_FOREACH_SAFE(req, &sq->out_req_list, entry, next) {
+        QTAILQ_REMOVE(&sq->out_req_list, req, entry);
+        QTAILQ_INSERT_TAIL(&sq->req_list, req, entry);
     }
     QTAILQ_FOREACH_SAFE(req, &cq->req_list, entry, next) {
         if (req->sq == sq) {
