@@ -886,9 +886,32 @@ static uint16_t nvme_log_effects(NvmeCtrl *n, NvmeRequest *req,
     return nvme_log_copy(n, req, lr, &log, sizeof(log));
 }
 
+static uint16_t nvme_log_changed_nslist(NvmeCtrl *n, NvmeRequest *req,
+                                        const NvmeLogRequest *lr)
+{
+    uint32_t list[NVME_CHANGED_NSID_MAX] = {};
+    uint16_t status;
+
+    if (n->nr_changed_nsids > NVME_CHANGED_NSID_MAX) {
+        /* More changed than the list holds: the host must scan them all. */
+        list[0] = cpu_to_le32(NVME_NSID_BROADCAST);
+    } else {
+        for (uint32_t i = 0; i < n->nr_changed_nsids; i++) {
+            list[i] = cpu_to_le32(n->changed_nsids[i]);
+        }
+    }
+    status = nvme_log_copy(n, req, lr, list, sizeof(list));
+    if (!status && !lr->rae) {
+        n->nr_changed_nsids = 0;
+        nvme_clear_events(n, NVME_AER_TYPE_NOTICE);
+    }
+    return status;
+}
+
 static const uint8_t nvme_supported_lids[] = {
     NVME_LOG_SUPPORTED_LOGS, NVME_LOG_ERROR_INFO, NVME_LOG_SMART_INFO,
-    NVME_LOG_FW_SLOT_INFO, NVME_LOG_CMD_EFFECTS, NVME_LOG_LBA_STATUS,
+    NVME_LOG_FW_SLOT_INFO, NVME_LOG_CHANGED_NSLIST, NVME_LOG_CMD_EFFECTS,
+    NVME_LOG_LBA_STATUS,
 };
 
 static uint16_t nvme_log_supported(NvmeCtrl *n, NvmeRequest *req,
@@ -939,6 +962,8 @@ static uint16_t nvme_get_log_page(NvmeCtrl *n, NvmeRequest *req)
         return nvme_log_fw_slot(n, req, &lr);
     case NVME_LOG_CMD_EFFECTS:
         return nvme_log_effects(n, req, &lr);
+    case NVME_LOG_CHANGED_NSLIST:
+        return nvme_log_changed_nslist(n, req, &lr);
     case NVME_LOG_LBA_STATUS:
         return nvme_nvm_log_lba_status(n, req, lr.offset, lr.len, lr.rae);
     default:

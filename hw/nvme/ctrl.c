@@ -25,6 +25,7 @@
 #include "hw/pci/pcie.h"
 #include "qemu/main-loop.h"
 #include "hw/qdev-properties.h"
+#include "hw/hotplug.h"
 #include "hw/qdev-properties-system.h"
 #include "migration/vmstate.h"
 #include "system/block-backend.h"
@@ -69,6 +70,33 @@ NvmeNamespace *nvme_ctrl_ns(NvmeCtrl *n, uint32_t nsid)
         return NULL;
     }
     return n->namespaces[nsid];
+}
+
+/*
+ * A namespace appeared, went away or changed its Identify data while the
+ * host runs: note it in the Changed Namespace List and raise a Namespace
+ * Attribute Changed event, so the host rescans.
+ */
+void nvme_ctrl_ns_changed(NvmeCtrl *n, uint32_t nsid)
+{
+    if (!nvme_ctrl_ready(n)) {
+        return;
+    }
+    for (uint32_t i = 0; i < MIN(n->nr_changed_nsids, NVME_CHANGED_NSID_MAX);
+         i++) {
+        if (n->changed_nsids[i] == nsid) {
+            return;
+        }
+    }
+    if (n->nr_changed_nsids < NVME_CHANGED_NSID_MAX) {
+        n->changed_nsids[n->nr_changed_nsids] = nsid;
+    }
+    n->nr_changed_nsids = MIN(n->nr_changed_nsids + 1,
+                              NVME_CHANGED_NSID_MAX + 1);
+    trace_nvme_ns_changed(n->cntlid, nsid);
+    nvme_enqueue_event(n, NVME_AER_TYPE_NOTICE,
+                       NVME_AER_NOTICE_NS_ATTR_CHANGED,
+                       NVME_LOG_CHANGED_NSLIST);
 }
 
 /* Interrupts: MSI-X per vector, or INTx level from all CQs on vector 0 */
@@ -1002,6 +1030,8 @@ static void nvme_realize(PCIDevice *pci, Error **errp)
     n->num_queues = n->params.max_ioqpairs + 1;
     qbus_init(&n->bus, sizeof(NvmeBus), TYPE_NVME_BUS, DEVICE(n),
               DEVICE(n)->id);
+    /* nvme-ns devices may come and go with device_add and device_del. */
+    qbus_set_hotplug_handler(BUS(&n->bus), OBJECT(n));
 
     if (n->subsys && !nvme_subsys_register_ctrl(n->subsys, n, errp)) {
         return;
@@ -1111,6 +1141,7 @@ static void nvme_class_init(ObjectClass *oc, void *data)
     pc->realize = nvme_realize;
     pc->exit = nvme_exit;
     RESETTABLE_CLASS(oc)->phases.hold = nvme_reset_hold;
+    HOTPLUG_HANDLER_CLASS(oc)->unplug = qdev_simple_device_unplug_cb;
     device_class_set_props(dc, nvme_props);
     dc->vmsd = &nvme_vmstate;
     dc->desc = "Non-Volatile Memory Express";
@@ -1119,6 +1150,7 @@ static void nvme_class_init(ObjectClass *oc, void *data)
 
 static InterfaceInfo nvme_ctrl_interfaces[] = {
     { INTERFACE_PCIE_DEVICE },
+    { TYPE_HOTPLUG_HANDLER },
     { }
 };
 

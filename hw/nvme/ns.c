@@ -220,6 +220,7 @@ void nvme_ns_attach(NvmeCtrl *n, NvmeNamespace *ns)
 {
     n->namespaces[ns->nsid] = ns;
     trace_nvme_ns_attach(n->cntlid, ns->nsid);
+    nvme_ctrl_ns_changed(n, ns->nsid);
 }
 
 void nvme_ns_detach(NvmeCtrl *n, NvmeNamespace *ns)
@@ -228,6 +229,7 @@ void nvme_ns_detach(NvmeCtrl *n, NvmeNamespace *ns)
         nvme_ns_drain(ns);
         n->namespaces[ns->nsid] = NULL;
         trace_nvme_ns_detach(n->cntlid, ns->nsid);
+        nvme_ctrl_ns_changed(n, ns->nsid);
     }
 }
 
@@ -271,9 +273,15 @@ static void nvme_ns_device_realize(DeviceState *dev, Error **errp)
         return;
     }
     if (!nsdev->subsys) {
-        if (nvme_ns_register(n->namespaces, ns, (char *)n->id_ctrl.subnqn,
-                             errp) && ns->params.detached) {
+        /* The controller's own table: registered is attached. */
+        if (!nvme_ns_register(n->namespaces, ns, (char *)n->id_ctrl.subnqn,
+                              errp)) {
+            return;
+        }
+        if (ns->params.detached) {
             n->namespaces[ns->nsid] = NULL;
+        } else {
+            nvme_ctrl_ns_changed(n, ns->nsid);
         }
         return;
     }

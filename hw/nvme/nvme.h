@@ -25,6 +25,7 @@
 #define NVME_AERL               3       /* 0's based: four outstanding AERs */
 #define NVME_MAX_PENDING_EVENTS 64
 #define NVME_ERROR_LOG_ENTRIES  16      /* ELPE + 1 */
+#define NVME_CHANGED_NSID_MAX   1024    /* Changed Namespace List entries */
 #define NVME_SQES               6       /* 64-byte submission entries */
 #define NVME_CQES               4       /* 16-byte completion entries */
 #define NVME_PCI_VENDOR_ID      0x1b36  /* Red Hat, Inc. (QEMU devices) */
@@ -291,6 +292,10 @@ struct NvmeCtrl {
     uint32_t kato;              /* Keep Alive Timeout, ms */
     NvmeFirmware fw;
 
+    /* Changed Namespace List log (Base 5.16.1.5), cleared when read */
+    uint32_t changed_nsids[NVME_CHANGED_NSID_MAX];
+    uint32_t nr_changed_nsids;      /* > NVME_CHANGED_NSID_MAX: overflow */
+
     /* Interrupt Vector Configuration: vectors with coalescing disabled */
     unsigned long *no_coalescing;
 
@@ -332,6 +337,7 @@ void nvme_sq_free(NvmeCtrl *n, NvmeSQueue *sq);
 void nvme_cq_free(NvmeCtrl *n, NvmeCQueue *cq);
 bool nvme_ctrl_msix_enabled(NvmeCtrl *n);
 void nvme_dbbuf_attach(NvmeCtrl *n, uint16_t qid);
+void nvme_ctrl_ns_changed(NvmeCtrl *n, uint32_t nsid);
 
 /* dma.c: an SGL Bit Bucket in a request's sg (never a valid address) */
 #define NVME_SG_BIT_BUCKET      ((dma_addr_t)-1)

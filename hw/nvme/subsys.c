@@ -11,6 +11,7 @@
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "hw/qdev-properties.h"
+#include "hw/hotplug.h"
 #include "nvme.h"
 #include "trace.h"
 
@@ -97,6 +98,7 @@ static void nvme_subsys_realize(DeviceState *dev, Error **errp)
     }
     /* Shared namespaces live on this bus, independent of controllers. */
     qbus_init(&subsys->bus, sizeof(NvmeBus), TYPE_NVME_BUS, dev, dev->id);
+    qbus_set_hotplug_handler(BUS(&subsys->bus), OBJECT(subsys));
 }
 
 static const Property nvme_subsys_props[] = {
@@ -113,6 +115,7 @@ static void nvme_subsys_class_init(ObjectClass *oc, void *data)
     dc->hotpluggable = false;
     set_bit(DEVICE_CATEGORY_STORAGE, dc->categories);
     dc->desc = "Virtual NVMe subsystem";
+    HOTPLUG_HANDLER_CLASS(oc)->unplug = qdev_simple_device_unplug_cb;
 }
 
 static const TypeInfo nvme_subsys_types[] = {
@@ -121,6 +124,10 @@ static const TypeInfo nvme_subsys_types[] = {
         .parent = TYPE_DEVICE,
         .instance_size = sizeof(NvmeSubsystem),
         .class_init = nvme_subsys_class_init,
+        .interfaces = (InterfaceInfo[]) {
+            { TYPE_HOTPLUG_HANDLER },
+            { }
+        },
     },
 };
 

@@ -918,6 +918,61 @@ static void test_coalescing(void *obj, void *data, QGuestAllocator *alloc)
     qpci_msix_disable(&n->dev);
 }
 
+/* Namespace hot-plug: Namespace Attribute Changed and its log page */
+
+static uint32_t expect_ns_changed_event(QNvme *n, uint16_t aer_cid)
+{
+    g_autofree uint32_t *list = g_new0(uint32_t, 1024);
+    NvmeCqe cqe;
+
+    g_assert_true(qnvme_poll(n, 0, &cqe));
+    g_assert_cmpuint(le16_to_cpu(cqe.cid), ==, aer_cid);
+    g_assert_cmphex(le32_to_cpu(cqe.result), ==,
+                    NVME_AER_RESULT(NVME_AER_TYPE_NOTICE,
+                                    NVME_AER_NOTICE_NS_ATTR_CHANGED,
+                                    NVME_LOG_CHANGED_NSLIST));
+    g_assert_cmphex(qnvme_get_log(n, NVME_LOG_CHANGED_NSLIST, 0, list, 4096),
+                    ==, 0);
+    g_assert_cmpuint(list[1], ==, 0);
+    return le32_to_cpu(list[0]);
+}
+
+static void test_ns_hotplug(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QNvme *n = enabled(obj);
+    QTestState *qts = n->dev.bus->qts;
+    g_autofree uint32_t *list = g_new0(uint32_t, 1024);
+    NvmeCmd aer = { .opcode = NVME_ADM_CMD_ASYNC_EV_REQ };
+    NvmeCqe cqe;
+
+    /* Namespace Attribute Notices on (Asynchronous Event Configuration) */
+    g_assert_cmphex(features(n, NVME_ADM_CMD_SET_FEATURES,
+                             NVME_FEAT_ASYNCHRONOUS_EVENT_CONF, 1 << 8, NULL),
+                    ==, 0);
+    qtest_qmp_assert_success(qts, "{'execute': 'blockdev-add', 'arguments': "
+                             "{'driver': 'null-co', 'node-name': 'hot', "
+                             "'size': 1048576}}");
+    qtest_qmp_device_add(qts, "nvme-ns", "ns2",
+                         "{'drive': 'hot', 'bus': 'nvme0', 'nsid': 2}");
+    g_assert_cmpuint(expect_ns_changed_event(n, qnvme_submit(n, 0, &aer)),
+                     ==, 2);
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_NS_ACTIVE_LIST, 0, 0, list),
+                    ==, 0);
+    g_assert_cmpuint(le32_to_cpu(list[1]), ==, 2);
+
+    /* Read, the list is empty again; unplug adds the NSID back. */
+    g_assert_cmphex(qnvme_get_log(n, NVME_LOG_CHANGED_NSLIST, 0, list, 4096),
+                    ==, 0);
+    g_assert_cmpuint(list[0], ==, 0);
+    qtest_qmp_device_del(qts, "ns2");
+    g_assert_cmpuint(expect_ns_changed_event(n, qnvme_submit(n, 0, &aer)),
+                     ==, 2);
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_NS_ACTIVE_LIST, 0, 0, list),
+                    ==, 0);
+    g_assert_cmpuint(list[1], ==, 0);
+    g_assert_false(qnvme_poll(n, 0, &cqe));
+}
+
 /* Log pages (Base 5.16) */
 
 static void test_log_pages(void *obj, void *data, QGuestAllocator *alloc)
@@ -1035,6 +1090,7 @@ static void register_nvme_ctrl_tests(void)
     qos_add_test("shadow-doorbells", "nvme", test_shadow_doorbells, &opts);
     qos_add_test("reset-in-flight", "nvme", test_reset_in_flight, &slow);
     qos_add_test("coalescing", "nvme", test_coalescing, &opts);
+    qos_add_test("ns-hotplug", "nvme", test_ns_hotplug, &opts);
     qos_add_test("log-pages", "nvme", test_log_pages, &opts);
     qos_add_test("aer", "nvme", test_aer, &opts);
 }
