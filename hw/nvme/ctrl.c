@@ -10,6 +10,13 @@
  * list of finished requests waiting for a free CQ slot. Only the CQ
  * bottom half writes CQ entries.
  *
+ * Threads: the admin queue, registers and interrupts belong to the main
+ * loop (with the BQL). I/O queues run in n->ctx, an iothread's AioContext
+ * when iothread= is set: their bottom halves, ioeventfds and timers live
+ * there, doorbell values cross over with atomics, interrupts go back to
+ * the main loop through a bottom half, and queues are torn down inside
+ * n->ctx (aio_wait_bh_oneshot) once the block layer is drained.
+ *
  * Written from the NVM Express Base Specification 2.0.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -61,7 +68,7 @@ bool nvme_ctrl_msix_enabled(NvmeCtrl *n)
 
 static bool nvme_ctrl_ready(NvmeCtrl *n)
 {
-    return n->csts & NVME_CSTS_RDY_BIT;
+    return qatomic_read(&n->csts) & NVME_CSTS_RDY_BIT;
 }
 
 NvmeNamespace *nvme_ctrl_ns(NvmeCtrl *n, uint32_t nsid)
@@ -138,13 +145,30 @@ static void nvme_irq_notify(NvmeCtrl *n, NvmeCQueue *cq)
  * THR + 1 entries were posted or TIME * 100 us passed, unless its vector
  * has coalescing disabled. The admin CQ and INTx are never coalesced.
  */
+/* Interrupts are raised in the main loop; I/O queues may run elsewhere. */
+static void nvme_cq_raise_irq(NvmeCtrl *n, NvmeCQueue *cq)
+{
+    if (n->ctx == qemu_get_aio_context() || cq->cqid == 0) {
+        nvme_irq_notify(n, cq);
+    } else {
+        qemu_bh_schedule(cq->irq_bh);
+    }
+}
+
+static void nvme_cq_irq_bh(void *opaque)
+{
+    NvmeCQueue *cq = opaque;
+
+    nvme_irq_notify(cq->ctrl, cq);
+}
+
 static void nvme_cq_coalesce_expired(void *opaque)
 {
     NvmeCQueue *cq = opaque;
 
     if (cq->coalesced) {
         cq->coalesced = 0;
-        nvme_irq_notify(cq->ctrl, cq);
+        nvme_cq_raise_irq(cq->ctrl, cq);
     }
 }
 
@@ -156,14 +180,14 @@ static void nvme_cq_interrupt(NvmeCtrl *n, NvmeCQueue *cq, uint32_t posted)
 
     if (cq->cqid == 0 || !cq->irq_enabled || !(cfg & 0xffff) ||
         !nvme_ctrl_msix_enabled(n) || test_bit(cq->vector, n->no_coalescing)) {
-        nvme_irq_notify(n, cq);
+        nvme_cq_raise_irq(n, cq);
         return;
     }
     cq->coalesced += posted;
     if (cq->coalesced >= threshold || !time_us) {
         cq->coalesced = 0;
         timer_del(cq->coalesce_timer);
-        nvme_irq_notify(n, cq);
+        nvme_cq_raise_irq(n, cq);
     } else if (!timer_pending(cq->coalesce_timer)) {
         timer_mod(cq->coalesce_timer,
                   qemu_clock_get_us(QEMU_CLOCK_VIRTUAL) + time_us);
@@ -190,7 +214,7 @@ static void nvme_sq_refresh_tail(NvmeSQueue *sq)
                       "size %u\n", sq->sqid, tail, sq->size);
         return;
     }
-    sq->tail = tail;
+    qatomic_set(&sq->tail, tail);
 }
 
 /* Publishes the tail seen, then returns whether more arrived meanwhile. */
@@ -219,7 +243,7 @@ static void nvme_cq_refresh_head(NvmeCQueue *cq)
     }
     head = le32_to_cpu(head);
     if (head < cq->size) {
-        cq->head = head;
+        qatomic_set(&cq->head, head);
     }
 }
 
@@ -229,6 +253,20 @@ static void nvme_sq_notifier_cb(EventNotifier *e)
 
     if (event_notifier_test_and_clear(e)) {
         nvme_process_sq(sq);
+    }
+}
+
+/*
+ * In the main loop the handler goes on the iohandler context, which nested
+ * aio_poll() (a drain, say) does not dispatch; an iothread has its own.
+ */
+static void nvme_sq_set_notifier_handler(NvmeCtrl *n, NvmeSQueue *sq,
+                                         EventNotifierHandler *handler)
+{
+    if (n->ctx == qemu_get_aio_context()) {
+        event_notifier_set_handler(&sq->notifier, handler);
+    } else {
+        aio_set_event_notifier(n->ctx, &sq->notifier, handler, NULL, NULL);
     }
 }
 
@@ -245,7 +283,7 @@ static void nvme_sq_ioeventfd_start(NvmeCtrl *n, NvmeSQueue *sq)
         event_notifier_init(&sq->notifier, 0)) {
         return;
     }
-    event_notifier_set_handler(&sq->notifier, nvme_sq_notifier_cb);
+    nvme_sq_set_notifier_handler(n, sq, nvme_sq_notifier_cb);
     memory_region_add_eventfd(&n->iomem, db, 4, false, 0, &sq->notifier);
     sq->ioeventfd = true;
 }
@@ -258,7 +296,7 @@ static void nvme_sq_ioeventfd_stop(NvmeCtrl *n, NvmeSQueue *sq)
         return;
     }
     memory_region_del_eventfd(&n->iomem, db, 4, false, 0, &sq->notifier);
-    event_notifier_set_handler(&sq->notifier, NULL);
+    nvme_sq_set_notifier_handler(n, sq, NULL);
     event_notifier_cleanup(&sq->notifier);
     sq->ioeventfd = false;
 }
@@ -287,6 +325,30 @@ void nvme_dbbuf_attach(NvmeCtrl *n, uint16_t qid)
 
 /* Queue lifecycle */
 
+/* The admin queue stays in the main loop; I/O queues run in n->ctx. */
+static AioContext *nvme_queue_context(NvmeCtrl *n, uint16_t qid)
+{
+    return qid ? n->ctx : qemu_get_aio_context();
+}
+
+/*
+ * The re-entrancy guard protects against a bottom half's DMA reaching our
+ * own registers in the same thread. In an iothread it would instead turn
+ * away the vCPUs' concurrent register writes, so it is only used for
+ * bottom halves in the main loop.
+ */
+static QEMUBH *nvme_queue_bh_new(NvmeCtrl *n, uint16_t qid, QEMUBHFunc *cb,
+                                 void *opaque)
+{
+    AioContext *ctx = nvme_queue_context(n, qid);
+
+    if (ctx == qemu_get_aio_context()) {
+        return aio_bh_new_guarded(ctx, cb, opaque,
+                                  &DEVICE(n)->mem_reentrancy_guard);
+    }
+    return aio_bh_new(ctx, cb, opaque);
+}
+
 static void nvme_req_init(NvmeCtrl *n, NvmeRequest *req, NvmeSQueue *sq)
 {
     req->sq = sq;
@@ -310,8 +372,7 @@ uint16_t nvme_sq_create(NvmeCtrl *n, uint16_t sqid, uint16_t cqid,
         nvme_req_init(n, &sq->io_req[i], sq);
         QTAILQ_INSERT_TAIL(&sq->req_list, &sq->io_req[i], entry);
     }
-    sq->bh = qemu_bh_new_guarded(nvme_process_sq, sq,
-                                 &DEVICE(n)->mem_reentrancy_guard);
+    sq->bh = nvme_queue_bh_new(n, sqid, nvme_process_sq, sq);
     QTAILQ_INSERT_TAIL(&cq->sq_list, sq, entry);
     n->sq[sqid] = sq;
     trace_nvme_sq_create(sqid, cqid, size);
@@ -330,10 +391,12 @@ uint16_t nvme_cq_create(NvmeCtrl *n, uint16_t cqid, uint64_t dma_addr,
     };
     QTAILQ_INIT(&cq->sq_list);
     QTAILQ_INIT(&cq->req_list);
-    cq->bh = qemu_bh_new_guarded(nvme_post_cqes, cq,
-                                 &DEVICE(n)->mem_reentrancy_guard);
-    cq->coalesce_timer = timer_new_us(QEMU_CLOCK_VIRTUAL,
-                                      nvme_cq_coalesce_expired, cq);
+    cq->bh = nvme_queue_bh_new(n, cqid, nvme_post_cqes, cq);
+    cq->coalesce_timer = aio_timer_new(nvme_queue_context(n, cqid),
+                                       QEMU_CLOCK_VIRTUAL, SCALE_US,
+                                       nvme_cq_coalesce_expired, cq);
+    cq->irq_bh = qemu_bh_new_guarded(nvme_cq_irq_bh, cq,
+                                     &DEVICE(n)->mem_reentrancy_guard);
     if (irq_enabled && nvme_ctrl_msix_enabled(n)) {
         msix_vector_use(PCI_DEVICE(n), vector);
     }
@@ -342,35 +405,43 @@ uint16_t nvme_cq_create(NvmeCtrl *n, uint16_t cqid, uint64_t dma_addr,
     return NVME_SC_SUCCESS;
 }
 
-/*
- * Takes back every request of an SQ being deleted. The namespaces are
- * drained first, so no block request still refers to one; what completed
- * meanwhile may have been posted, and whatever was not is dropped.
- */
-static void nvme_sq_cancel_requests(NvmeSQueue *sq)
+/* Runs fn in the context of queue qid and waits for it. */
+static void nvme_run_in_queue_context(NvmeCtrl *n, uint16_t qid,
+                                      void (*fn)(void *), void *opaque)
 {
-    NvmeCQueue *cq = sq->ctrl->cq[sq->cqid];
+    AioContext *ctx = nvme_queue_context(n, qid);
+
+    if (ctx == qemu_get_aio_context()) {
+        fn(opaque);
+    } else {
+        aio_wait_bh_oneshot(ctx, fn, opaque);
+    }
+}
+
+static void nvme_nop(void *opaque)
+{
+}
+
+/*
+ * Frees an SQ inside its context, where none of its bottom halves can be
+ * running. The namespaces were drained, so no block request refers to its
+ * requests; what completed meanwhile may have been posted, the rest goes.
+ */
+static void nvme_sq_free_in_context(void *opaque)
+{
+    NvmeSQueue *sq = opaque;
+    NvmeCtrl *n = sq->ctrl;
+    NvmeCQueue *cq = n->cq[sq->cqid];
     NvmeRequest *req, *next;
 
-    nvme_ctrl_drain_namespaces(sq->ctrl);
     QTAILQ_FOREACH_SAFE(req, &sq->out_req_list, entry, next) {
         QTAILQ_REMOVE(&sq->out_req_list, req, entry);
-        QTAILQ_INSERT_TAIL(&sq->req_list, req, entry);
     }
     QTAILQ_FOREACH_SAFE(req, &cq->req_list, entry, next) {
         if (req->sq == sq) {
             QTAILQ_REMOVE(&cq->req_list, req, entry);
-            QTAILQ_INSERT_TAIL(&sq->req_list, req, entry);
         }
     }
-}
-
-void nvme_sq_free(NvmeCtrl *n, NvmeSQueue *sq)
-{
-    NvmeCQueue *cq = n->cq[sq->cqid];
-
-    nvme_sq_ioeventfd_stop(n, sq);
-    nvme_sq_cancel_requests(sq);
     QTAILQ_REMOVE(&cq->sq_list, sq, entry);
     qemu_bh_delete(sq->bh);
     for (uint32_t i = 0; i < sq->size; i++) {
@@ -381,10 +452,28 @@ void nvme_sq_free(NvmeCtrl *n, NvmeSQueue *sq)
     g_free(sq);
 }
 
-void nvme_cq_free(NvmeCtrl *n, NvmeCQueue *cq)
+void nvme_sq_free(NvmeCtrl *n, NvmeSQueue *sq)
 {
+    /* Stop fetching commands, and wait for a run already under way. */
+    qatomic_set(&sq->deleting, true);
+    nvme_run_in_queue_context(n, sq->sqid, nvme_nop, NULL);
+    nvme_sq_ioeventfd_stop(n, sq);
+    nvme_ctrl_drain_namespaces(n);
+    nvme_run_in_queue_context(n, sq->sqid, nvme_sq_free_in_context, sq);
+}
+
+static void nvme_cq_free_in_context(void *opaque)
+{
+    NvmeCQueue *cq = opaque;
+
     qemu_bh_delete(cq->bh);
     timer_free(cq->coalesce_timer);
+}
+
+void nvme_cq_free(NvmeCtrl *n, NvmeCQueue *cq)
+{
+    nvme_run_in_queue_context(n, cq->cqid, nvme_cq_free_in_context, cq);
+    qemu_bh_delete(cq->irq_bh);
     if (cq->irq_enabled && nvme_ctrl_msix_enabled(n)) {
         msix_vector_unuse(PCI_DEVICE(n), cq->vector);
     }
@@ -497,10 +586,22 @@ static void nvme_record_error(NvmeCtrl *n, NvmeRequest *req)
     }
 }
 
+static void nvme_req_complete_bh(void *opaque)
+{
+    nvme_req_complete(opaque);
+}
+
 void nvme_req_complete(NvmeRequest *req)
 {
     NvmeSQueue *sq = req->sq;
     NvmeCQueue *cq = sq->ctrl->cq[sq->cqid];
+    AioContext *ctx = nvme_queue_context(sq->ctrl, sq->sqid);
+
+    if (qemu_get_current_aio_context() != ctx) {
+        /* An admin command's block request completed in the iothread. */
+        aio_bh_schedule_oneshot(ctx, nvme_req_complete_bh, req);
+        return;
+    }
 
     if (req->status != NVME_SC_SUCCESS) {
         nvme_record_error(sq->ctrl, req);
@@ -556,9 +657,13 @@ static void nvme_process_sq(void *opaque)
     NvmeRequest *req;
     uint16_t status;
 
+    if (qatomic_read(&sq->deleting)) {
+        return;
+    }
     nvme_sq_refresh_tail(sq);
 again:
-    while (burst && sq->head != sq->tail && nvme_ctrl_ready(n) &&
+    while (burst && sq->head != qatomic_read(&sq->tail) &&
+           nvme_ctrl_ready(n) &&
            !(n->csts & NVME_CSTS_CFS_BIT) && !QTAILQ_EMPTY(&sq->req_list)) {
         hwaddr addr = sq->dma_addr + (hwaddr)sq->head * sizeof(NvmeCmd);
 
@@ -632,7 +737,7 @@ static void nvme_doorbell_write(NvmeCtrl *n, hwaddr offset, uint32_t value)
             return;
         }
         trace_nvme_db_cq(qid, value);
-        cq->head = value;
+        qatomic_set(&cq->head, value);
         if (!QTAILQ_EMPTY(&cq->req_list)) {
             qemu_bh_schedule(cq->bh);
         }
@@ -648,7 +753,7 @@ static void nvme_doorbell_write(NvmeCtrl *n, hwaddr offset, uint32_t value)
             return;
         }
         trace_nvme_db_sq(qid, value);
-        sq->tail = value;
+        qatomic_set(&sq->tail, value);
         qemu_bh_schedule(sq->bh);
     }
 }
@@ -668,7 +773,11 @@ static void nvme_ctrl_drain_namespaces(NvmeCtrl *n)
 static void nvme_ctrl_reset(NvmeCtrl *n)
 {
     /* Not ready first: the drain runs bottom halves that would post. */
-    n->csts &= ~NVME_CSTS_RDY_BIT;
+    qatomic_and(&n->csts, ~NVME_CSTS_RDY_BIT);
+    if (n->ctx != qemu_get_aio_context()) {
+        /* Let an I/O queue run under way in the iothread finish. */
+        aio_wait_bh_oneshot(n->ctx, nvme_nop, NULL);
+    }
     nvme_ctrl_drain_namespaces(n);
     for (int i = n->num_queues - 1; i >= 0; i--) {
         if (n->sq[i]) {
@@ -1028,6 +1137,8 @@ static void nvme_realize(PCIDevice *pci, Error **errp)
         return;
     }
     n->num_queues = n->params.max_ioqpairs + 1;
+    n->ctx = n->iothread ? iothread_get_aio_context(n->iothread)
+                         : qemu_get_aio_context();
     qbus_init(&n->bus, sizeof(NvmeBus), TYPE_NVME_BUS, DEVICE(n),
               DEVICE(n)->id);
     /* nvme-ns devices may come and go with device_add and device_del. */
@@ -1050,7 +1161,8 @@ static void nvme_realize(PCIDevice *pci, Error **errp)
         NvmeNamespace *ns = &n->implicit_ns;
 
         ns->params.nsid = 1;
-        if (!nvme_ns_setup(ns, &n->blkconf, errp)) {
+        if (!nvme_ns_setup(ns, &n->blkconf, errp) ||
+            !nvme_ns_set_context(ns, n->ctx, errp)) {
             goto err_pci;
         }
         if (n->subsys ? !nvme_subsys_add_ns(n->subsys, ns, n, errp)
@@ -1118,6 +1230,8 @@ static const Property nvme_props[] = {
     DEFINE_PROP_STRING("serial", NvmeCtrl, params.serial),
     DEFINE_PROP_LINK("subsys", NvmeCtrl, subsys, TYPE_NVME_SUBSYS,
                      NvmeSubsystem *),
+    DEFINE_PROP_LINK("iothread", NvmeCtrl, iothread, TYPE_IOTHREAD,
+                     IOThread *),
     NVME_CTRL_PARAM(UINT32, "max_ioqpairs", max_ioqpairs, 64),
     NVME_CTRL_PARAM(UINT16, "msix_qsize", msix_qsize, 65),
     NVME_CTRL_PARAM(UINT16, "mqes", mqes, 0x7ff),

@@ -233,6 +233,15 @@ void nvme_ns_detach(NvmeCtrl *n, NvmeNamespace *ns)
     }
 }
 
+/* I/O on the namespace runs where its controllers' I/O queues run. */
+bool nvme_ns_set_context(NvmeNamespace *ns, AioContext *ctx, Error **errp)
+{
+    if (blk_get_aio_context(ns->blk) == ctx) {
+        return true;
+    }
+    return blk_set_aio_context(ns->blk, ctx, errp) == 0;
+}
+
 void nvme_ns_drain(NvmeNamespace *ns)
 {
     blk_drain(ns->blk);
@@ -269,7 +278,10 @@ static void nvme_ns_device_realize(DeviceState *dev, Error **errp)
             return;
         }
     }
-    if (!nvme_ns_setup(ns, &nsdev->blkconf, errp)) {
+    if (!nvme_ns_setup(ns, &nsdev->blkconf, errp) ||
+        !nvme_ns_set_context(ns, n ? n->ctx
+                                   : nvme_subsys_context(nsdev->subsys),
+                             errp)) {
         return;
     }
     if (!nsdev->subsys) {

@@ -13,6 +13,7 @@
 #define HW_NVME_NVME_H
 
 #include "qemu/uuid.h"
+#include "system/iothread.h"
 #include "hw/pci/pci_device.h"
 #include "hw/block/block.h"
 #include "system/dma.h"
@@ -166,6 +167,7 @@ struct NvmeSQueue {
     uint64_t ei_addr;       /* its EventIdx */
     EventNotifier notifier; /* doorbell writes as an ioeventfd */
     bool ioeventfd;
+    bool deleting;          /* no more commands are fetched */
 };
 
 struct NvmeCQueue {
@@ -186,6 +188,7 @@ struct NvmeCQueue {
     uint64_t ei_addr;
     uint32_t coalesced;     /* entries posted since the last interrupt */
     QEMUTimer *coalesce_timer;
+    QEMUBH *irq_bh;         /* raises the interrupt from the main loop */
 };
 
 typedef struct NvmeParams {
@@ -240,6 +243,8 @@ struct NvmeCtrl {
     NvmeBus bus;
     NvmeParams params;
     BlockConf blkconf;          /* drive= gives an implicit namespace 1 */
+    IOThread *iothread;
+    AioContext *ctx;            /* where I/O queues run: iothread or main */
     NvmeNamespace implicit_ns;
     NvmeSubsystem *subsys;
     uint16_t cntlid;
@@ -374,6 +379,7 @@ void nvme_ns_attach(NvmeCtrl *n, NvmeNamespace *ns);
 void nvme_ns_detach(NvmeCtrl *n, NvmeNamespace *ns);
 void nvme_ns_add_bootindex(Object *obj, BlockConf *conf, uint32_t nsid);
 void nvme_ns_set_format(NvmeNamespace *ns, uint8_t lbaf_index);
+bool nvme_ns_set_context(NvmeNamespace *ns, AioContext *ctx, Error **errp);
 
 /* firmware.c */
 uint16_t nvme_fw_download(NvmeCtrl *n, NvmeRequest *req);
@@ -394,6 +400,7 @@ void nvme_subsys_unregister_ctrl(NvmeSubsystem *subsys, NvmeCtrl *n);
 bool nvme_subsys_add_ns(NvmeSubsystem *subsys, NvmeNamespace *ns,
                         NvmeCtrl *owner, Error **errp);
 void nvme_subsys_remove_ns(NvmeSubsystem *subsys, NvmeNamespace *ns);
+AioContext *nvme_subsys_context(NvmeSubsystem *subsys);
 
 static inline uint32_t nvme_ctrl_nsid_max(void)
 {

@@ -15,9 +15,46 @@
 #include "nvme.h"
 #include "trace.h"
 
+/*
+ * Shared namespaces serve every controller of the subsystem from one
+ * AioContext, so the controllers must agree on their iothread.
+ */
+AioContext *nvme_subsys_context(NvmeSubsystem *subsys)
+{
+    for (int i = 0; i < NVME_MAX_CONTROLLERS; i++) {
+        if (subsys->ctrls[i]) {
+            return subsys->ctrls[i]->ctx;
+        }
+    }
+    return qemu_get_aio_context();
+}
+
+static bool nvme_subsys_set_context(NvmeSubsystem *subsys, NvmeCtrl *n,
+                                    Error **errp)
+{
+    for (int i = 0; i < NVME_MAX_CONTROLLERS; i++) {
+        if (subsys->ctrls[i] && subsys->ctrls[i]->ctx != n->ctx) {
+            error_setg(errp, "nvme: the controllers of subsystem %s must "
+                       "use the same iothread", subsys->nqn);
+            return false;
+        }
+    }
+    for (uint32_t nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
+        NvmeNamespace *ns = subsys->namespaces[nsid];
+
+        if (ns && !nvme_ns_set_context(ns, n->ctx, errp)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 bool nvme_subsys_register_ctrl(NvmeSubsystem *subsys, NvmeCtrl *n,
                                Error **errp)
 {
+    if (!nvme_subsys_set_context(subsys, n, errp)) {
+        return false;
+    }
     for (int i = 0; i < NVME_MAX_CONTROLLERS; i++) {
         if (!subsys->ctrls[i]) {
             subsys->ctrls[i] = n;

@@ -770,6 +770,14 @@ static void test_shadow_doorbells(void *obj, void *data, QGuestAllocator *a)
 
 /* Resets with I/O in flight (Base 3.7.2): drained, nothing posted after. */
 
+/* The same tests with the I/O queues in an iothread */
+static void *iothread_setup(GString *cmd_line, void *arg)
+{
+    g_string_append(cmd_line, " -object iothread,id=nvme-io"
+                    " -global nvme.iothread=nvme-io");
+    return qnvme_setup_one_namespace(cmd_line, arg);
+}
+
 static void *slow_namespace_setup(GString *cmd_line, void *arg)
 {
     g_string_append(cmd_line,
@@ -1070,6 +1078,7 @@ static void register_nvme_ctrl_tests(void)
 {
     QOSGraphTestOptions opts = { .before = qnvme_setup_one_namespace };
     QOSGraphTestOptions slow = { .before = slow_namespace_setup };
+    QOSGraphTestOptions io = { .before = iothread_setup };
 
     qos_add_test("reg-defaults", "nvme", test_reg_defaults, &opts);
     qos_add_test("enable-disable", "nvme", test_enable_disable, &opts);
@@ -1091,6 +1100,12 @@ static void register_nvme_ctrl_tests(void)
     qos_add_test("reset-in-flight", "nvme", test_reset_in_flight, &slow);
     qos_add_test("coalescing", "nvme", test_coalescing, &opts);
     qos_add_test("ns-hotplug", "nvme", test_ns_hotplug, &opts);
+    qos_add_test("iothread-io-prp", "nvme", test_io_prp, &io);
+    qos_add_test("iothread-queue-errors", "nvme", test_queue_errors, &io);
+    qos_add_test("iothread-shadow-doorbells", "nvme", test_shadow_doorbells,
+                 &io);
+    qos_add_test("iothread-coalescing", "nvme", test_coalescing, &io);
+    qos_add_test("iothread-format", "nvme", test_format, &io);
     qos_add_test("log-pages", "nvme", test_log_pages, &opts);
     qos_add_test("aer", "nvme", test_aer, &opts);
 }
