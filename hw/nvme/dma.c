@@ -289,10 +289,11 @@ uint16_t nvme_map_dptr(NvmeCtrl *n, NvmeRequest *req, uint64_t len)
 
 /*
  * Copies len bytes between buf and the request's mapped data, starting pos
- * bytes into it; bit bucket entries take their bytes without a copy.
+ * bytes into it; bit bucket entries take their bytes without a copy. False
+ * on a DMA error or when the mapped data ends first.
  */
-static bool nvme_sg_copy(NvmeRequest *req, uint64_t pos, void *buf,
-                         uint64_t len, DMADirection dir)
+bool nvme_sg_copy(NvmeRequest *req, uint64_t pos, void *buf, uint64_t len,
+                  DMADirection dir)
 {
     QEMUSGList *sg = &req->sg;
     uint8_t *p = buf;
@@ -313,7 +314,7 @@ static bool nvme_sg_copy(NvmeRequest *req, uint64_t pos, void *buf,
         p += chunk;
         len -= chunk;
     }
-    return true;
+    return !len;
 }
 
 bool nvme_sg_copy_to_host(NvmeRequest *req, const void *buf, uint64_t len)

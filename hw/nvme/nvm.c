@@ -284,33 +284,6 @@ static uint16_t nvme_uncor_check(NvmeRequest *req, uint64_t slba,
     return NVME_SC_SUCCESS;
 }
 
-/* Copies len bytes between buf and the request's data at byte offset. */
-static bool nvme_sg_copy(NvmeRequest *req, uint64_t offset, void *buf,
-                         uint64_t len, DMADirection dir)
-{
-    QEMUSGList *sg = &req->sg;
-    uint8_t *p = buf;
-
-    for (int i = 0; i < sg->nsg && len; i++) {
-        ScatterGatherEntry *e = &sg->sg[i];
-        uint64_t count;
-
-        if (offset >= e->len) {
-            offset -= e->len;
-            continue;
-        }
-        count = MIN(len, e->len - offset);
-        if (dma_memory_rw(sg->as, e->base + offset, p, count, dir,
-                          MEMTXATTRS_UNSPECIFIED) != MEMTX_OK) {
-            return false;
-        }
-        p += count;
-        len -= count;
-        offset = 0;
-    }
-    return !len;
-}
-
 /* Multi-step commands: bounce buffer, accounting and completion */
 
 static uint16_t nvme_op_start(NvmeRequest *req, size_t bounce_size,

@@ -346,6 +346,8 @@ void nvme_ctrl_ns_changed(NvmeCtrl *n, uint32_t nsid);
 
 /* dma.c: an SGL Bit Bucket in a request's sg (never a valid address) */
 #define NVME_SG_BIT_BUCKET      ((dma_addr_t)-1)
+bool nvme_sg_copy(NvmeRequest *req, uint64_t pos, void *buf, uint64_t len,
+                  DMADirection dir);
 bool nvme_sg_copy_to_host(NvmeRequest *req, const void *buf, uint64_t len);
 void nvme_blk_read_bounce(NvmeRequest *req, BlockBackend *blk,
                           uint64_t offset, NvmeBounceCompletion cb);
