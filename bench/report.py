@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+#
+# Turns the JSON files written by devcost.py and fiobench.py into
+# bench/RESULTS.md.
+#
+#   report.py --dir RAWDIR --out RESULTS.md --meta KEY=VALUE ...
+#
+# SPDX-License-Identifier: GPL-2.0-or-later
+
+import argparse
+import json
+import os
+import statistics
+
+
+def load(path):
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def group(results, key):
+    out = {}
+    for r in results:
+        out.setdefault(key(r), []).append(r)
+    return out
+
+
+def cell_key(r):
+    return (r['nq'], r['op'], r['qd'])
+
+
+def spread(vals, fmt):
+    med = statistics.median(vals)
+    if len(vals) == 1:
+        return fmt % med
+    return (fmt + ' (%s..%s)') % (med, fmt % min(vals), fmt % max(vals))
+
+
+def ratio(a, b):
+    return '%.2f' % (a / b) if b else 'n/a'
+
+
+def cpu_table(ours, up):
+    lines = ['| queues | op | QD | ours raw µs | ours net µs | upstream raw µs '
+             '| upstream net µs | net ours/up | raw ours/up | polls/batch '
+             'ours / up |',
+             '|---|---|---|---|---|---|---|---|---|---|']
+    go = group(ours['results'], cell_key)
+    gu = group(up['results'], cell_key)
+    for k in go:
+        if k not in gu:
+            continue
+        o, u = go[k], gu[k]
+        oraw = [r['dev_cpu_ns'] / r['n'] / 1000 for r in o]
+        onet = [(r['dev_cpu_ns'] - r['cal_cpu_ns']) / r['n'] / 1000
+                for r in o]
+        uraw = [r['dev_cpu_ns'] / r['n'] / 1000 for r in u]
+        unet = [(r['dev_cpu_ns'] - r['cal_cpu_ns']) / r['n'] / 1000
+                for r in u]
+        lines.append('| %d | %s | %d | %s | %s | %s | %s | %s | %s | '
+                     '%.2f / %.2f |' % (
+                         k[0], k[1], k[2], spread(oraw, '%.2f'),
+                         spread(onet, '%.2f'), spread(uraw, '%.2f'),
+                         spread(unet, '%.2f'),
+                         ratio(statistics.median(onet),
+                               statistics.median(unet)),
+                         ratio(statistics.median(oraw),
+                               statistics.median(uraw)),
+                         statistics.mean(r['polls_per_batch'] for r in o),
+                         statistics.mean(r['polls_per_batch'] for r in u)))
+    return lines
+
+
+def ir_table(ours, up):
+    lines = ['| queues | op | QD | N | ours raw Ir/cmd | ours net Ir/cmd '
+             '| upstream raw Ir/cmd | upstream net Ir/cmd | net ours/up '
+             '| raw ours/up |',
+             '|---|---|---|---|---|---|---|---|---|---|']
+    go = {cell_key(r): r for r in ours['results']}
+    gu = {cell_key(r): r for r in up['results']}
+    for k, o in go.items():
+        u = gu.get(k)
+        if not u or o.get('dev_ir') is None or u.get('dev_ir') is None:
+            continue
+        oraw, uraw = o['dev_ir'] / o['n'], u['dev_ir'] / u['n']
+        onet = (o['dev_ir'] - o['cal_ir']) / o['n']
+        unet = (u['dev_ir'] - u['cal_ir']) / u['n']
+        lines.append('| %d | %s | %d | %d | %.0f | %.0f | %.0f | %.0f | %s '
+                     '| %s |' % (k[0], k[1], k[2], o['n'], oraw, onet, uraw,
+                                 unet, ratio(onet, unet), ratio(oraw, uraw)))
+    return lines
+
+
+def fio_tables(fio):
+    lines = []
+    cfgs = fio['configs']
+    devs = []
+    for c in cfgs:
+        if c['device'] not in devs:
+            devs.append(c['device'])
+    for backend in sorted({c['backend'] for c in cfgs},
+                          key=lambda b: (b != 'null', b)):
+        by = {c['device']: c for c in cfgs if c['backend'] == backend}
+        lines += ['', '#### Backend: %s' % backend, '',
+                  'IOPS (median over repetitions, min..max if more than '
+                  'one), mean completion latency in µs in brackets.', '',
+                  '| job | ' + ' | '.join(devs) + ' | ours/upstream IOPS |',
+                  '|---|' + '---|' * (len(devs) + 1)]
+        jobs = []
+        for d in devs:
+            for r in by.get(d, {}).get('results', []):
+                j = (r['rw'], r['qd'], r['nj'])
+                if j not in jobs:
+                    jobs.append(j)
+        for j in jobs:
+            row, med = [], {}
+            for d in devs:
+                rs = [r for r in by.get(d, {}).get('results', [])
+                      if (r['rw'], r['qd'], r['nj']) == j and 'iops' in r]
+                if not rs:
+                    row.append('failed')
+                    continue
+                iops = [r['iops'] for r in rs]
+                med[d] = statistics.median(iops)
+                row.append('%s [%.0f]' % (spread(iops, '%.0f'),
+                                          statistics.median(
+                                              r['lat_us'] for r in rs)))
+            rat = ('%.2f' % (med['ours-nvme'] / med['upstream-nvme'])
+                   if med.get('upstream-nvme') and 'ours-nvme' in med
+                   else 'n/a')
+            lines.append('| %s QD%d jobs=%d | %s | %s |'
+                         % (j[0], j[1], j[2], ' | '.join(row), rat))
+        errs = [(d, by[d]['error']) for d in devs
+                if d in by and by[d].get('error')]
+        for d, e in errs:
+            lines.append('')
+            lines.append('Note: %s on %s: %s' % (d, backend, e))
+    return lines
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--dir', required=True)
+    ap.add_argument('--out', required=True)
+    ap.add_argument('--meta', action='append', default=[])
+    args = ap.parse_args()
+    meta = dict(m.split('=', 1) for m in args.meta)
+    d = args.dir
+    cpu_o, cpu_u = (load(os.path.join(d, 'devcost-cpu-%s.json' % w))
+                    for w in ('ours', 'upstream'))
+    cg_o, cg_u = (load(os.path.join(d, 'devcost-cg-%s.json' % w))
+                  for w in ('ours', 'upstream'))
+    fio = load(os.path.join(d, 'fio.json'))
+
+    L = ['# NVMe device model benchmark results', '']
+    L += ['- Date: %s' % meta.get('date', '?'),
+          '- Mode: %s' % meta.get('mode', '?'),
+          '- Machine: %s CPUs, %s, TCG only (no KVM)'
+          % (meta.get('nproc', '?'), meta.get('cpu', '?')),
+          '- QEMU: %s (ours: this overlay; upstream: pristine tree, '
+          'same configure flags)' % meta.get('qemu_version', '?'),
+          '- Wall time: %s' % meta.get('elapsed', '?'), '']
+    L += ['Ratios are ours/upstream from the same `make bench` run; '
+          '< 1 means ours is cheaper (CPU, instructions) or, for IOPS, '
+          'that ours is slower.', '']
+    L += ['## (a) Device cost per command (qtest load generator)', '',
+          'QEMU runs with `-accel qtest` and `-drive file=null-co://,...,'
+          'file.size=1G -device nvme,serial=bench,drive=d0`; '
+          '`bench/devcost.py` is a polling host driver over the qtest '
+          'socket (I/O queues of %s entries, interrupts off). A batch is QD '
+          'SQEs written with one `write`, one SQ doorbell, `readl` polls of '
+          'the last CQE until its phase flips, one `read` of the CQEs, one '
+          'CQ doorbell. 4 KiB reads/writes (PRP1 only) and flushes; with 4 '
+          'queues batches go round-robin. "net" subtracts a calibration run '
+          'in the same process that replays the same qtest traffic (same '
+          'bytes, same number of polls per batch) against RAM.'
+          % ((cpu_o or cg_o or {}).get('qsize', '?')), '']
+    if cpu_o and cpu_u:
+        reps = max(r['rep'] for r in cpu_o['results']) + 1
+        L += ['### CPU time per command', '',
+              'QEMU process CPU time (sum of per-thread schedstat run time) '
+              'per command, N=%d commands per cell, %d repetitions: median '
+              '(min..max).' % (cpu_o['results'][0]['n'] if cpu_o['results']
+                                 else 0, reps), '']
+        L += cpu_table(cpu_o, cpu_u)
+        L += ['']
+    if cg_o and cg_u:
+        L += ['### Instructions per command (callgrind)', '',
+              'Whole-process instruction counts (`valgrind --tool=callgrind`,'
+              ' all threads), one segment per cell delimited by callgrind '
+              'dumps (`--dump-before=qemu_clock_advance_virtual_time`, '
+              'triggered by a `clock_step 1` qtest command between '
+              'segments). One repetition (instruction counts are nearly '
+              'deterministic).', '']
+        L += ir_table(cg_o, cg_u)
+        L += ['']
+    if fio:
+        L += ['## (b) fio in the guest', '',
+              'TCG guest (`-smp 2 -m 1G`), fio %ss time_based (+1 s ramp), '
+              '4 KiB, direct=1, libaio, %d repetition(s) per cell; all jobs '
+              'of one configuration run in one boot. `null` = null-co with '
+              'read-zeroes=on; `shm` = 1 GiB preallocated raw file in '
+              '/dev/shm. virtio-blk runs on our binary (its code is '
+              'upstream\'s).' % (fio['runtime'], fio['reps'])]
+        L += fio_tables(fio)
+        L += ['']
+    L += ['Raw JSON: `%s`.' % d, '']
+    with open(args.out, 'w') as f:
+        f.write('\n'.join(L))
+
+
+if __name__ == '__main__':
+    main()
