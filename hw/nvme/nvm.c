@@ -646,8 +646,9 @@ static uint16_t nvme_verify(NvmeCtrl *n, NvmeRequest *req)
 
 /*
  * Dataset Management (NVM Command Set 3.3.3). Only Attribute Deallocate
- * acts: each range is discarded on the backend. Discarded blocks read back
- * as whatever the backend returns, so DLFEAT does not promise zeroes.
+ * acts: each range is zeroed with unmapping allowed, so the backend frees
+ * the blocks where it can and they always read back as zeroes, as DLFEAT
+ * reports.
  */
 static uint16_t nvme_dsm_range(NvmeRequest *req, uint16_t index,
                                uint64_t *slba, uint32_t *nlb)
@@ -700,9 +701,10 @@ static void nvme_dsm_step(NvmeRequest *req)
         }
         trace_nvme_dsm_deallocate(le16_to_cpu(req->cmd.cid), slba, nlb);
         nvme_uncor_clear(ns, slba, nlb);
-        req->aiocb = blk_aio_pdiscard(ns->blk, slba << ns->lba_bits,
-                                      (int64_t)nlb << ns->lba_bits,
-                                      nvme_dsm_cb, req);
+        req->aiocb = blk_aio_pwrite_zeroes(ns->blk, slba << ns->lba_bits,
+                                           (int64_t)nlb << ns->lba_bits,
+                                           BDRV_REQ_MAY_UNMAP, nvme_dsm_cb,
+                                           req);
         return;
     }
     nvme_op_finish(req, NVME_SC_SUCCESS);
@@ -947,13 +949,11 @@ void nvme_nvm_init_id_ns(NvmeNamespace *ns)
     id->mcl = cpu_to_le32(NVME_COPY_MCL);
     id->msrc = NVME_COPY_MAX_RANGES - 1;
     /*
-     * Write Zeroes honours DEAC (the blocks still read as zeroes). Reads of
-     * blocks deallocated by Dataset Management return what the backend
-     * returns after a discard, which the block layer does not define: the
-     * read behaviour stays "not reported".
+     * Write Zeroes honours DEAC, and deallocated blocks read as zeroes:
+     * Dataset Management deallocates by zeroing with unmap allowed.
      */
     id->dlfeat = NVME_ID_NS_DLFEAT_WRITE_ZEROES_DEAC |
-                 NVME_ID_NS_DLFEAT_READ_BEHAVIOR_UNDEFINED;
+                 NVME_ID_NS_DLFEAT_READ_BEHAVIOR_ZEROES;
 }
 
 /*

@@ -40,7 +40,7 @@ check oncs 'nvme id-ctrl $C | grep -E "^oncs +: 0x1df"'
 check id-ns-copy-limits 'nvme id-ns $NS | grep -E "^mssrl +: 128" &&
                          nvme id-ns $NS | grep -E "^mcl +: 1024" &&
                          nvme id-ns $NS | grep -E "^msrc +: 127"'
-check id-ns-dlfeat 'nvme id-ns $NS | grep -E "^dlfeat +: 8"'
+check id-ns-dlfeat 'nvme id-ns $NS | grep -E "^dlfeat +: 9"'
 check linux-discard-limit '[ "$(cat $Q/discard_max_bytes)" -gt 0 ]'
 check linux-write-zeroes-limit '[ "$(cat $Q/write_zeroes_max_bytes)" -gt 0 ]'
 

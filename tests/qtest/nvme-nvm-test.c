@@ -180,7 +180,7 @@ static void test_identify(void *obj, void *data, QGuestAllocator *alloc)
     g_assert_cmpuint(le32_to_cpu(ns->mcl), ==, 1024);
     g_assert_cmpuint(ns->msrc, ==, 127);
     /* Write Zeroes DEAC supported; deallocated read behaviour unreported */
-    g_assert_cmphex(ns->dlfeat, ==, 0x08);
+    g_assert_cmphex(ns->dlfeat, ==, 0x09);
 
     g_assert_cmphex(qnvme_identify(c.n, NVME_ID_CNS_CTRL, 0, 0, ctrl), ==,
                     0);
@@ -380,10 +380,9 @@ static void test_dsm(void *obj, void *data, QGuestAllocator *alloc)
     nlb[2] = 2;
     g_assert_cmphex(dsm(&c, NVME_DSMGMT_AD, slba, nlb, 3), ==, 0);
     g_assert_cmphex(io(&c, NVME_CMD_READ, 60, 8), ==, 0);
-    /*
-     * DLFEAT does not promise zeroes after deallocation (the drive here
-     * has discard=ignore): blocks outside the ranges keep their data.
-     */
+    /* Deallocated blocks read as zeroes (DLFEAT); the others keep data. */
+    assert_zero(&c, 60, 2);
+    assert_zero(&c, 64, 2);
     {
         g_autofree uint8_t *want = g_malloc(8 * BS);
         g_autofree uint8_t *got = g_malloc(8 * BS);
