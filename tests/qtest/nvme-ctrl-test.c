@@ -981,6 +981,108 @@ static void test_ns_hotplug(void *obj, void *data, QGuestAllocator *alloc)
     g_assert_false(qnvme_poll(n, 0, &cqe));
 }
 
+/*
+ * Hostile input: commands with random opcodes and fields, data pointers
+ * into a scratch area (PRP or SGL, aligned or not). Every command must
+ * complete, and the controller must stay usable. Commands that would take
+ * the test's own queues away, or never complete by design, are skipped.
+ */
+static bool fuzz_skip_admin(uint8_t opcode)
+{
+    return opcode == NVME_ADM_CMD_DELETE_SQ ||
+           opcode == NVME_ADM_CMD_DELETE_CQ ||
+           opcode == NVME_ADM_CMD_ASYNC_EV_REQ ||
+           opcode == NVME_ADM_CMD_DBBUF_CONFIG ||
+           opcode == NVME_ADM_CMD_FORMAT_NVM;
+}
+
+static void fuzz_command(GRand *rand, NvmeCmd *cmd, uint64_t scratch,
+                         bool admin)
+{
+    uint32_t dw[sizeof(*cmd) / 4];
+
+    for (int i = 0; i < ARRAY_SIZE(dw); i++) {
+        dw[i] = g_rand_int(rand);
+    }
+    memcpy(cmd, dw, sizeof(*cmd));
+    static const uint8_t admin_ops[] = {
+        NVME_ADM_CMD_CREATE_SQ, NVME_ADM_CMD_GET_LOG_PAGE,
+        NVME_ADM_CMD_CREATE_CQ, NVME_ADM_CMD_IDENTIFY, NVME_ADM_CMD_ABORT,
+        NVME_ADM_CMD_SET_FEATURES, NVME_ADM_CMD_GET_FEATURES,
+        NVME_ADM_CMD_FW_COMMIT, NVME_ADM_CMD_FW_DOWNLOAD,
+        NVME_ADM_CMD_KEEP_ALIVE, NVME_ADM_CMD_GET_LBA_STATUS,
+    };
+    static const uint8_t io_ops[] = {
+        NVME_CMD_FLUSH, NVME_CMD_WRITE, NVME_CMD_READ, NVME_CMD_WRITE_UNCOR,
+        NVME_CMD_COMPARE, NVME_CMD_WRITE_ZEROES, NVME_CMD_DSM,
+        NVME_CMD_VERIFY, NVME_CMD_COPY,
+    };
+
+    do {
+        /* Half the time an implemented opcode, to get past dispatch. */
+        if (g_rand_boolean(rand)) {
+            cmd->opcode = g_rand_int_range(rand, 0, 256);
+        } else if (admin) {
+            cmd->opcode = admin_ops[g_rand_int_range(rand, 0,
+                                                     ARRAY_SIZE(admin_ops))];
+        } else {
+            cmd->opcode = io_ops[g_rand_int_range(rand, 0,
+                                                  ARRAY_SIZE(io_ops))];
+        }
+    } while (admin && fuzz_skip_admin(cmd->opcode));
+    cmd->flags &= 0xc0;         /* no fused operations */
+    if (g_rand_boolean(rand)) {
+        cmd->nsid = cpu_to_le32(g_rand_int_range(rand, 0, 3));
+    }
+    /* Data pointers land in the scratch area, so DMA stays in RAM. */
+    cmd->dptr.prp1 = cpu_to_le64(scratch + g_rand_int_range(rand, 0, 8192));
+    cmd->dptr.prp2 = cpu_to_le64(scratch + 16384 +
+                                 (g_rand_int_range(rand, 0, 4) << 12));
+    if (g_rand_int_range(rand, 0, 4) == 0) {
+        /* Small transfers mostly: keep the run short. */
+        cmd->cdw12 = cpu_to_le32(le32_to_cpu(cmd->cdw12) & 0xffff000f);
+    }
+}
+
+static void test_fuzz_commands(void *obj, void *data, QGuestAllocator *a)
+{
+    QNvme *n = enabled(obj);
+    QTestState *qts = n->dev.bus->qts;
+    uint64_t scratch = qnvme_alloc(n, 64 * 1024);
+    /* A fixed seed by default; NVME_FUZZ_SEED explores others. */
+    const char *seed = g_getenv("NVME_FUZZ_SEED");
+    g_autoptr(GRand) rand = g_rand_new_with_seed(seed ? atoi(seed)
+                                                      : 0x4e564d65);
+    g_autofree NvmeIdCtrl *id = g_new0(NvmeIdCtrl, 1);
+    g_autofree uint8_t *junk = g_malloc(64 * 1024);
+
+    /* Random bytes in the scratch area: lists and descriptors are junk. */
+    for (int i = 0; i < 64 * 1024; i++) {
+        junk[i] = g_rand_int(rand);
+    }
+    qtest_memwrite(qts, scratch, junk, 64 * 1024);
+    qnvme_create_io_queue_pair(n, 1, 64);
+
+    for (int i = 0; i < 1500; i++) {
+        bool admin = g_rand_int_range(rand, 0, 3) == 0;
+        NvmeCmd cmd;
+        NvmeCqe cqe;
+
+        fuzz_command(rand, &cmd, scratch, admin);
+        qnvme_submit(n, admin ? 0 : 1, &cmd);
+        g_assert_true(qnvme_poll(n, admin ? 0 : 1, &cqe));
+        /* Random queue creation may fill slots; keep the table small. */
+        if (admin && (cmd.opcode == NVME_ADM_CMD_CREATE_SQ ||
+                      cmd.opcode == NVME_ADM_CMD_CREATE_CQ)) {
+            g_assert_false(NVME_CSTS_CFS(qnvme_readl(n, NVME_REG_CSTS)));
+        }
+    }
+    g_assert_false(NVME_CSTS_CFS(qnvme_readl(n, NVME_REG_CSTS)));
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_CTRL, 0, 0, id), ==, 0);
+    g_assert_cmphex(qnvme_rw(n, 1, NVME_CMD_READ, 1, 0, 1, scratch, 0), ==,
+                    0);
+}
+
 /* Log pages (Base 5.16) */
 
 static void test_log_pages(void *obj, void *data, QGuestAllocator *alloc)
@@ -1100,6 +1202,7 @@ static void register_nvme_ctrl_tests(void)
     qos_add_test("reset-in-flight", "nvme", test_reset_in_flight, &slow);
     qos_add_test("coalescing", "nvme", test_coalescing, &opts);
     qos_add_test("ns-hotplug", "nvme", test_ns_hotplug, &opts);
+    qos_add_test("fuzz-commands", "nvme", test_fuzz_commands, &opts);
     qos_add_test("iothread-io-prp", "nvme", test_io_prp, &io);
     qos_add_test("iothread-queue-errors", "nvme", test_queue_errors, &io);
     qos_add_test("iothread-shadow-doorbells", "nvme", test_shadow_doorbells,
