@@ -11,7 +11,6 @@
 
 import argparse
 import glob
-import importlib.util
 import io
 import json
 import lzma
@@ -24,15 +23,9 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def load_runner():
-    path = os.path.join(REPO, 'scripts', 'run-guest.py')
-    spec = importlib.util.spec_from_file_location('run_guest', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-runner = load_runner()
+# The guest test helpers already load scripts/run-guest.py.
+sys.path.insert(0, os.path.join(REPO, 'tests', 'functional'))
+from guest import runner  # noqa: E402
 SHM_IMG = '/dev/shm/qemu-nvme-bench.img'
 
 

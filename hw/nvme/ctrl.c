@@ -200,15 +200,25 @@ static void nvme_cq_interrupt(NvmeCtrl *n, NvmeCQueue *cq, uint32_t posted)
  * only when the value passes the EventIdx the controller last published.
  * The admin queue keeps using its MMIO doorbells.
  */
+/* Reads a shadow doorbell; false without one or on a DMA error. */
+static bool nvme_shadow_read(NvmeCtrl *n, uint64_t addr, uint32_t *value)
+{
+    uint32_t le;
+
+    if (!addr || pci_dma_read(PCI_DEVICE(n), addr, &le, sizeof(le))) {
+        return false;
+    }
+    *value = le32_to_cpu(le);
+    return true;
+}
+
 static void nvme_sq_refresh_tail(NvmeSQueue *sq)
 {
     uint32_t tail;
 
-    if (!sq->db_addr ||
-        pci_dma_read(PCI_DEVICE(sq->ctrl), sq->db_addr, &tail, 4)) {
+    if (!nvme_shadow_read(sq->ctrl, sq->db_addr, &tail)) {
         return;
     }
-    tail = le32_to_cpu(tail);
     if (tail >= sq->size) {
         qemu_log_mask(LOG_GUEST_ERROR, "nvme: shadow SQ %u tail %u beyond "
                       "size %u\n", sq->sqid, tail, sq->size);
@@ -237,12 +247,7 @@ static void nvme_cq_refresh_head(NvmeCQueue *cq)
 {
     uint32_t head;
 
-    if (!cq->db_addr ||
-        pci_dma_read(PCI_DEVICE(cq->ctrl), cq->db_addr, &head, 4)) {
-        return;
-    }
-    head = le32_to_cpu(head);
-    if (head < cq->size) {
+    if (nvme_shadow_read(cq->ctrl, cq->db_addr, &head) && head < cq->size) {
         qatomic_set(&cq->head, head);
     }
 }

@@ -644,6 +644,18 @@ static uint16_t nvme_verify(NvmeCtrl *n, NvmeRequest *req)
     return NVME_NO_COMPLETE;
 }
 
+/* Reads entry index of a DSM or Copy range list from the host's data. */
+static uint16_t nvme_range_entry(NvmeRequest *req, uint16_t index,
+                                 void *entry, size_t size)
+{
+    if (!nvme_sg_copy(req, (uint64_t)index * size, entry, size,
+                      DMA_DIRECTION_TO_DEVICE)) {
+        trace_nvme_err_dma(req->cmd.opcode, size);
+        return NVME_SC_DATA_TRANSFER_ERROR;
+    }
+    return NVME_SC_SUCCESS;
+}
+
 /*
  * Dataset Management (NVM Command Set 3.3.3). Only Attribute Deallocate
  * acts: each range is zeroed with unmapping allowed, so the backend frees
@@ -654,11 +666,10 @@ static uint16_t nvme_dsm_range(NvmeRequest *req, uint16_t index,
                                uint64_t *slba, uint32_t *nlb)
 {
     NvmeDsmRange range;
+    uint16_t status = nvme_range_entry(req, index, &range, sizeof(range));
 
-    if (!nvme_sg_copy(req, (uint64_t)index * sizeof(range), &range,
-                      sizeof(range), DMA_DIRECTION_TO_DEVICE)) {
-        trace_nvme_err_dma(req->cmd.opcode, sizeof(range));
-        return NVME_SC_DATA_TRANSFER_ERROR;
+    if (status) {
+        return status;
     }
     *slba = le64_to_cpu(range.slba);
     *nlb = le32_to_cpu(range.nlb);
@@ -755,11 +766,10 @@ static uint16_t nvme_copy_range(NvmeRequest *req, uint16_t index,
                                 uint64_t *slba, uint32_t *nlb)
 {
     NvmeCopySourceRange range;
+    uint16_t status = nvme_range_entry(req, index, &range, sizeof(range));
 
-    if (!nvme_sg_copy(req, (uint64_t)index * sizeof(range), &range,
-                      sizeof(range), DMA_DIRECTION_TO_DEVICE)) {
-        trace_nvme_err_dma(req->cmd.opcode, sizeof(range));
-        return NVME_SC_DATA_TRANSFER_ERROR;
+    if (status) {
+        return status;
     }
     *slba = le64_to_cpu(range.slba);
     *nlb = le16_to_cpu(range.nlb) + 1;
