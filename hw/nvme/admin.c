@@ -573,7 +573,9 @@ static uint16_t nvme_feat_kato_get(NvmeCtrl *n, NvmeRequest *req,
 static uint16_t nvme_feat_kato_set(NvmeCtrl *n, NvmeRequest *req,
                                    uint32_t dw11)
 {
-    n->kato = QEMU_ALIGN_UP((uint64_t)dw11, 100);
+    /* Rounded up to KAS, without wrapping past the largest multiple. */
+    n->kato = MIN(QEMU_ALIGN_UP((uint64_t)dw11, 100),
+                  QEMU_ALIGN_DOWN(UINT32_MAX, 100));
     req->cqe.result = cpu_to_le32(n->kato);
     return NVME_SC_SUCCESS;
 }

@@ -508,6 +508,9 @@ static void test_features_more(void *obj, void *data, QGuestAllocator *alloc)
     g_assert_cmphex(features(n, get, NVME_FEAT_KEEP_ALIVE_TIMER, 0, &dw0),
                     ==, 0);
     g_assert_cmpuint(dw0, ==, 1300);
+    g_assert_cmphex(features(n, set, NVME_FEAT_KEEP_ALIVE_TIMER, UINT32_MAX,
+                             &dw0), ==, 0);
+    g_assert_cmpuint(dw0, ==, 4294967200u);
 
     /* Command Set Profile: only combination 0 exists. */
     g_assert_cmphex(features(n, set, NVME_FEAT_COMMAND_SET_PROFILE, 1, NULL),
@@ -842,29 +845,6 @@ static void test_reset_in_flight(void *obj, void *data, QGuestAllocator *a)
 
 /* Interrupt coalescing (Base 5.27.1.9, 5.27.1.10) and arbitration burst */
 
-static void create_irq_queue_pair(QNvme *n, uint16_t qid, uint16_t vector)
-{
-    uint64_t cq = qnvme_alloc(n, QNVME_PAGE_SIZE);
-    uint64_t sq = qnvme_alloc(n, QNVME_PAGE_SIZE);
-    NvmeCmd cmd = {
-        .opcode = NVME_ADM_CMD_CREATE_CQ,
-        .dptr.prp1 = cpu_to_le64(cq),
-        .cdw10 = cpu_to_le32((15 << 16) | qid),
-        .cdw11 = cpu_to_le32(NVME_CQ_PC | NVME_CQ_IEN | (vector << 16)),
-    };
-
-    g_assert_cmphex(qnvme_cmd(n, 0, &cmd, NULL), ==, 0);
-    n->cq[qid] = (QNvmeQueue) { .addr = cq, .size = 16, .phase = 1 };
-    cmd = (NvmeCmd) {
-        .opcode = NVME_ADM_CMD_CREATE_SQ,
-        .dptr.prp1 = cpu_to_le64(sq),
-        .cdw10 = cpu_to_le32((15 << 16) | qid),
-        .cdw11 = cpu_to_le32(NVME_SQ_PC | (qid << 16)),
-    };
-    g_assert_cmphex(qnvme_cmd(n, 0, &cmd, NULL), ==, 0);
-    n->sq[qid] = (QNvmeQueue) { .addr = sq, .size = 16 };
-}
-
 static void flushes(QNvme *n, uint16_t qid, int count)
 {
     NvmeCqe cqe;
@@ -892,9 +872,9 @@ static void test_coalescing(void *obj, void *data, QGuestAllocator *alloc)
     /* The MSI-X table is in BAR0, which qpci_msix_enable() mapped anew. */
     n->bar = n->dev.msix_table_bar;
     g_assert_true(qnvme_enable(n, 16, 0));
-    create_irq_queue_pair(n, 1, 1);
-    create_irq_queue_pair(n, 2, 2);
-    create_irq_queue_pair(n, 3, 3);
+    qnvme_create_io_queue_pair_irq(n, 1, 16, 1);
+    qnvme_create_io_queue_pair_irq(n, 2, 16, 2);
+    qnvme_create_io_queue_pair_irq(n, 3, 16, 3);
 
     /* Threshold 4 entries, time 10 ms */
     g_assert_cmphex(features(n, set, NVME_FEAT_INTERRUPT_COALESCING,

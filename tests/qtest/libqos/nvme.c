@@ -154,7 +154,8 @@ uint16_t qnvme_cmd(QNvme *n, uint16_t qid, NvmeCmd *cmd, NvmeCqe *cqe)
     return le16_to_cpu(cqe->status) >> 1;
 }
 
-void qnvme_create_io_queue_pair(QNvme *n, uint16_t qid, uint16_t entries)
+static void qnvme_create_queues(QNvme *n, uint16_t qid, uint16_t entries,
+                                uint32_t cq_flags)
 {
     size_t ring = QEMU_ALIGN_UP(entries * sizeof(NvmeCmd), QNVME_PAGE_SIZE);
     NvmeCmd cmd = {};
@@ -166,7 +167,7 @@ void qnvme_create_io_queue_pair(QNvme *n, uint16_t qid, uint16_t entries)
     cmd.opcode = NVME_ADM_CMD_CREATE_CQ;
     cmd.dptr.prp1 = cpu_to_le64(n->cq[qid].addr);
     cmd.cdw10 = cpu_to_le32(((entries - 1) << 16) | qid);
-    cmd.cdw11 = cpu_to_le32(NVME_CQ_PC);
+    cmd.cdw11 = cpu_to_le32(NVME_CQ_PC | cq_flags);
     g_assert_cmphex(qnvme_cmd(n, 0, &cmd, NULL), ==, NVME_SC_SUCCESS);
 
     n->sq[qid] = (QNvmeQueue) {
@@ -178,6 +179,17 @@ void qnvme_create_io_queue_pair(QNvme *n, uint16_t qid, uint16_t entries)
     cmd.cdw10 = cpu_to_le32(((entries - 1) << 16) | qid);
     cmd.cdw11 = cpu_to_le32(NVME_SQ_PC | (qid << 16));
     g_assert_cmphex(qnvme_cmd(n, 0, &cmd, NULL), ==, NVME_SC_SUCCESS);
+}
+
+void qnvme_create_io_queue_pair(QNvme *n, uint16_t qid, uint16_t entries)
+{
+    qnvme_create_queues(n, qid, entries, 0);
+}
+
+void qnvme_create_io_queue_pair_irq(QNvme *n, uint16_t qid, uint16_t entries,
+                                    uint16_t vector)
+{
+    qnvme_create_queues(n, qid, entries, NVME_CQ_IEN | (vector << 16));
 }
 
 uint16_t qnvme_identify(QNvme *n, uint8_t cns, uint32_t nsid, uint8_t csi,

@@ -56,6 +56,9 @@ uint16_t qnvme_cmd(QNvme *n, uint16_t qid, NvmeCmd *cmd, NvmeCqe *cqe);
 
 /* Creates I/O CQ and SQ qid with entries slots (interrupts off). */
 void qnvme_create_io_queue_pair(QNvme *n, uint16_t qid, uint16_t entries);
+/* The same with the CQ's interrupts on, on MSI-X vector vector. */
+void qnvme_create_io_queue_pair_irq(QNvme *n, uint16_t qid, uint16_t entries,
+                                    uint16_t vector);
 
 /* Commands with a single-page (or PRP1+PRP2) buffer in guest memory. */
 uint16_t qnvme_identify(QNvme *n, uint8_t cns, uint32_t nsid, uint8_t csi,
