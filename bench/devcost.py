@@ -359,14 +359,24 @@ def main():
     ap.add_argument('--callgrind', action='store_true')
     ap.add_argument('--quick', action='store_true')
     ap.add_argument('--log')
+    ap.add_argument('--keep-callgrind', metavar='DIR',
+                    help='write the callgrind dumps to DIR and keep them '
+                    '(for callgrind_annotate)')
+    ap.add_argument('--cells', help='only these cells, e.g. read:32:1,'
+                    'write:256:4 (op:qd:queues)')
     args = ap.parse_args()
 
     cgdir = None
     if args.callgrind:
-        cgdir = tempfile.mkdtemp(prefix='devcost-cg-')
+        cgdir = args.keep_callgrind or tempfile.mkdtemp(prefix='devcost-cg-')
+        os.makedirs(cgdir, exist_ok=True)
+    todo = cells(args.quick)
+    if args.cells:
+        todo = [(op, int(qd), int(nq)) for op, qd, nq in
+                (c.split(':') for c in args.cells.split(','))]
     qt = QTest(args.qemu, drive_args(), cgdir, args.log)
     ctrl = Nvme(qt)
-    nq_max = max(c[2] for c in cells(args.quick))
+    nq_max = max(c[2] for c in todo)
     qsize = ctrl.enable(nq_max)
     bench = Bench(qt, ctrl, qsize)
     segments = []     # what each callgrind dump holds, in order
@@ -374,7 +384,7 @@ def main():
     reps = 1 if args.callgrind else args.reps
     t0 = time.time()
     for rep in range(reps):
-        for op, qd, nq in cells(args.quick):
+        for op, qd, nq in todo:
             n = max(qd * nq, args.n // (qd * nq) * (qd * nq))
             # Warm-up (unmeasured); leaves every queue at a multiple of
             # 256 so that no batch wraps around the ring.
@@ -429,9 +439,14 @@ def main():
             r['cal_ir'] = by.get(('cal', r['op'], r['qd'], r['nq']))
         out['callgrind_dumps'] = len(dumps)
         out['callgrind_segments'] = len(segments)
-        for p in glob.glob(os.path.join(cgdir, '*')):
-            os.unlink(p)
-        os.rmdir(cgdir)
+        if args.keep_callgrind:
+            out['callgrind_files'] = dict(
+                ('%s-%s-qd%d-nq%d' % seg, p) for seg, p in
+                zip(segments, dumps) if isinstance(seg, tuple))
+        else:
+            for p in glob.glob(os.path.join(cgdir, '*')):
+                os.unlink(p)
+            os.rmdir(cgdir)
     with open(args.out, 'w') as f:
         json.dump(out, f, indent=1)
 

@@ -148,6 +148,9 @@ static void nvme_irq_notify(NvmeCtrl *n, NvmeCQueue *cq)
 /* Interrupts are raised in the main loop; I/O queues may run elsewhere. */
 static void nvme_cq_raise_irq(NvmeCtrl *n, NvmeCQueue *cq)
 {
+    if (!cq->irq_enabled) {
+        return;
+    }
     if (n->ctx == qemu_get_aio_context() || cq->cqid == 0) {
         nvme_irq_notify(n, cq);
     } else {
@@ -359,6 +362,7 @@ static void nvme_req_init(NvmeCtrl *n, NvmeRequest *req, NvmeSQueue *sq)
     req->sq = sq;
     qemu_sglist_init(&req->sg, DEVICE(n), 4,
                      pci_get_address_space(PCI_DEVICE(n)));
+    nvme_io_init(&req->io);
 }
 
 uint16_t nvme_sq_create(NvmeCtrl *n, uint16_t sqid, uint16_t cqid,
@@ -451,6 +455,7 @@ static void nvme_sq_free_in_context(void *opaque)
     qemu_bh_delete(sq->bh);
     for (uint32_t i = 0; i < sq->size; i++) {
         qemu_sglist_destroy(&sq->io_req[i].sg);
+        nvme_io_cleanup(&sq->io_req[i].io);
     }
     n->sq[sq->sqid] = NULL;
     g_free(sq->io_req);
@@ -504,18 +509,68 @@ static void nvme_set_fatal(NvmeCtrl *n, const char *why)
     n->csts |= NVME_CSTS_CFS_BIT;
 }
 
-/* Writes one CQE so that the phase tag becomes visible last. */
-static bool nvme_cq_write_entry(NvmeCtrl *n, NvmeCQueue *cq, NvmeCqe *cqe)
-{
-    hwaddr addr = cq->dma_addr + (hwaddr)cq->tail * sizeof(NvmeCqe);
-    PCIDevice *pci = PCI_DEVICE(n);
+/*
+ * CQEs are written so that the phase tag becomes visible last: the host may
+ * poll it. A round maps the ring once when it is plain RAM; anything else
+ * goes through the DMA API an entry at a time.
+ */
+typedef struct NvmeCqWriter {
+    MemoryRegionCache cache;
+    bool direct;
+    uint32_t first;         /* entry the round started at */
+} NvmeCqWriter;
 
-    if (pci_dma_write(pci, addr, cqe, 12)) {
+static void nvme_cq_writer_begin(NvmeCqWriter *w, NvmeCtrl *n,
+                                 NvmeCQueue *cq)
+{
+    hwaddr ring = (hwaddr)cq->size * sizeof(NvmeCqe);
+
+    w->first = cq->tail;
+    w->direct = address_space_cache_init(&w->cache, n->dma_as, cq->dma_addr,
+                                         ring, true) == ring && w->cache.ptr;
+}
+
+static bool nvme_cq_write_entry(NvmeCtrl *n, NvmeCQueue *cq, NvmeCqWriter *w,
+                                NvmeCqe *cqe)
+{
+    hwaddr off = (hwaddr)cq->tail * sizeof(NvmeCqe);
+    PCIDevice *pci;
+
+    if (w->direct) {
+        address_space_write_cached(&w->cache, off, cqe, 12);
+        smp_wmb();      /* the rest of the entry before its phase tag */
+        address_space_write_cached(&w->cache, off + 12, (uint8_t *)cqe + 12,
+                                   4);
+        return true;
+    }
+    pci = PCI_DEVICE(n);
+    if (pci_dma_write(pci, cq->dma_addr + off, cqe, 12)) {
         return false;
     }
-    /* The host may poll the phase tag: order it after the rest of the entry */
-    smp_wmb();
-    return !pci_dma_write(pci, addr + 12, (uint8_t *)cqe + 12, 4);
+    smp_wmb();          /* the rest of the entry before its phase tag */
+    return !pci_dma_write(pci, cq->dma_addr + off + 12, (uint8_t *)cqe + 12, 4);
+}
+
+/* Marks what the round wrote through the mapping dirty, and unmaps. */
+static void nvme_cq_writer_end(NvmeCqWriter *w, NvmeCQueue *cq,
+                               uint32_t posted)
+{
+    if (w->direct && posted) {
+        uint32_t first = w->first;
+
+        if (posted >= cq->size) {
+            first = 0;
+            posted = cq->size;
+        } else if (first + posted > cq->size) {
+            address_space_cache_invalidate(&w->cache, 0,
+                (hwaddr)(first + posted - cq->size) * sizeof(NvmeCqe));
+            posted = cq->size - first;
+        }
+        address_space_cache_invalidate(&w->cache,
+                                       (hwaddr)first * sizeof(NvmeCqe),
+                                       (hwaddr)posted * sizeof(NvmeCqe));
+    }
+    address_space_cache_destroy(&w->cache);
 }
 
 static void nvme_post_cqes(void *opaque)
@@ -523,13 +578,15 @@ static void nvme_post_cqes(void *opaque)
     NvmeCQueue *cq = opaque;
     NvmeCtrl *n = cq->ctrl;
     NvmeRequest *req, *next;
+    NvmeCqWriter writer;
     uint32_t posted = 0;
 
-    if (!nvme_ctrl_ready(n)) {
+    if (!nvme_ctrl_ready(n) || QTAILQ_EMPTY(&cq->req_list)) {
         /* Being reset: what completes now is dropped with its queue. */
         return;
     }
 
+    nvme_cq_writer_begin(&writer, n, cq);
     QTAILQ_FOREACH_SAFE(req, &cq->req_list, entry, next) {
         NvmeSQueue *sq = req->sq;
         NvmeCqe *cqe = &req->cqe;
@@ -541,7 +598,7 @@ static void nvme_post_cqes(void *opaque)
         cqe->sq_id = cpu_to_le16(sq->sqid);
         cqe->cid = req->cmd.cid;
         cqe->status = cpu_to_le16((req->status << 1) | cq->phase);
-        if (!nvme_cq_write_entry(n, cq, cqe)) {
+        if (!nvme_cq_write_entry(n, cq, &writer, cqe)) {
             nvme_set_fatal(n, "completion queue write failed");
             break;
         }
@@ -556,6 +613,7 @@ static void nvme_post_cqes(void *opaque)
         QTAILQ_INSERT_TAIL(&sq->req_list, req, entry);
         posted++;
     }
+    nvme_cq_writer_end(&writer, cq, posted);
     if (posted) {
         NvmeSQueue *sq;
 
@@ -616,7 +674,9 @@ void nvme_req_complete(NvmeRequest *req)
     req->aiocb = NULL;
     QTAILQ_REMOVE(&sq->out_req_list, req, entry);
     QTAILQ_INSERT_TAIL(&cq->req_list, req, entry);
-    qemu_bh_schedule(cq->bh);
+    if (!cq->rounds) {
+        qemu_bh_schedule(cq->bh);
+    }
 }
 
 /* Submission path */
@@ -652,33 +712,49 @@ static uint16_t nvme_dispatch(NvmeCtrl *n, NvmeRequest *req)
     return desc->handler(n, req);
 }
 
-static void nvme_process_sq(void *opaque)
+/* Fetches up to this many SQEs with one DMA read. */
+#define NVME_SQ_FETCH_BATCH     16
+
+/*
+ * One processing round of an SQ: fetch, dispatch, until the queue is empty
+ * or its arbitration burst is used. For I/O queues the round runs in a
+ * coroutine (self), so that reads and writes the backend finishes at once
+ * cost no coroutine of their own (see nvme_io_rw). Should one of them
+ * yield, nvme_process_sq hands the round to a new coroutine and the old one
+ * only finishes its request: false tells it to stop.
+ */
+static bool nvme_sq_round(NvmeSQueue *sq, Coroutine *self)
 {
-    NvmeSQueue *sq = opaque;
     NvmeCtrl *n = sq->ctrl;
-    uint32_t ab = n->features.arbitration & NVME_ARB_BURST_UNLIMITED;
-    /* Round robin: at most 2^AB commands, then the other queues' turn. */
-    uint32_t burst = ab == NVME_ARB_BURST_UNLIMITED ? UINT32_MAX : 1u << ab;
+    NvmeCmd batch[NVME_SQ_FETCH_BATCH];
+    uint32_t fetched, used;
     NvmeRequest *req;
     uint16_t status;
 
-    if (qatomic_read(&sq->deleting)) {
-        return;
-    }
-    nvme_sq_refresh_tail(sq);
 again:
-    while (burst && sq->head != qatomic_read(&sq->tail) &&
+    fetched = used = 0;
+    while (sq->burst_left && sq->head != qatomic_read(&sq->tail) &&
            nvme_ctrl_ready(n) &&
            !(n->csts & NVME_CSTS_CFS_BIT) && !QTAILQ_EMPTY(&sq->req_list)) {
-        hwaddr addr = sq->dma_addr + (hwaddr)sq->head * sizeof(NvmeCmd);
+        if (used == fetched) {
+            /* Entries up to the tail or the end of the ring, whichever first */
+            uint32_t tail = qatomic_read(&sq->tail);
+            uint32_t avail = (tail > sq->head ? tail : sq->size) - sq->head;
+            hwaddr addr = sq->dma_addr + (hwaddr)sq->head * sizeof(NvmeCmd);
 
-        req = QTAILQ_FIRST(&sq->req_list);
-        if (pci_dma_read(PCI_DEVICE(n), addr, &req->cmd, sizeof(req->cmd))) {
-            nvme_set_fatal(n, "submission queue read failed");
-            break;
+            fetched = MIN(MIN(avail, sq->burst_left), NVME_SQ_FETCH_BATCH);
+            used = 0;
+            if (dma_memory_read(n->dma_as, addr, batch,
+                                fetched * sizeof(NvmeCmd),
+                                MEMTXATTRS_UNSPECIFIED)) {
+                nvme_set_fatal(n, "submission queue read failed");
+                break;
+            }
         }
+        req = QTAILQ_FIRST(&sq->req_list);
+        req->cmd = batch[used++];
         sq->head = (sq->head + 1) % sq->size;
-        burst--;
+        sq->burst_left--;
         QTAILQ_REMOVE(&sq->req_list, req, entry);
         QTAILQ_INSERT_TAIL(&sq->out_req_list, req, entry);
         req->ns = NULL;
@@ -690,17 +766,65 @@ again:
                        le32_to_cpu(req->cmd.nsid));
 
         status = nvme_dispatch(n, req);
+        if (self && sq->runner != self) {
+            /* We yielded in the handler and the round went on without us. */
+            return false;
+        }
         if (status != NVME_NO_COMPLETE) {
             req->status = status;
             nvme_req_complete(req);
         }
     }
-    if (!burst && sq->head != sq->tail) {
+    if (!sq->burst_left && sq->head != sq->tail) {
         qemu_bh_schedule(sq->bh);
+    } else if (nvme_sq_publish_event(sq)) {
+        goto again;
+    }
+    return true;
+}
+
+static void coroutine_fn nvme_sq_round_co(void *opaque)
+{
+    NvmeSQueue *sq = opaque;
+
+    if (nvme_sq_round(sq, qemu_coroutine_self())) {
+        sq->runner = NULL;
+    }
+}
+
+static void nvme_process_sq(void *opaque)
+{
+    NvmeSQueue *sq = opaque;
+    NvmeCtrl *n = sq->ctrl;
+    NvmeCQueue *cq = n->cq[sq->cqid];
+    uint32_t ab = n->features.arbitration & NVME_ARB_BURST_UNLIMITED;
+
+    if (qatomic_read(&sq->deleting)) {
         return;
     }
-    if (nvme_sq_publish_event(sq)) {
-        goto again;
+    /* Round robin: at most 2^AB commands, then the other queues' turn. */
+    sq->burst_left = ab == NVME_ARB_BURST_UNLIMITED ? UINT32_MAX : 1u << ab;
+    nvme_sq_refresh_tail(sq);
+    /* What completes meanwhile is posted below, not from cq->bh. */
+    cq->rounds++;
+    if (!sq->sqid) {
+        nvme_sq_round(sq, NULL);
+    } else {
+        for (;;) {
+            sq->runner = qemu_coroutine_create(nvme_sq_round_co, sq);
+            qemu_coroutine_enter(sq->runner);
+            if (!sq->runner) {
+                break;      /* the round is over */
+            }
+            /* It yielded in a handler and now belongs to that request. */
+            sq->runner = NULL;
+        }
+    }
+    cq->rounds--;
+    /* Completions and the interrupt of this round go out together, now. */
+    if (!QTAILQ_EMPTY(&cq->req_list)) {
+        qemu_bh_cancel(cq->bh);
+        nvme_post_cqes(cq);
     }
 }
 
@@ -1112,6 +1236,7 @@ static bool nvme_init_pci(NvmeCtrl *n, Error **errp)
         return false;
     }
 
+    n->dma_as = pci_get_address_space(pci);
     n->reg_size = NVME_REG_SIZE + NVME_DB_STRIDE * n->num_queues;
     msix_table_off = QEMU_ALIGN_UP(n->reg_size, NVME_MSIX_BAR_ALIGN);
     msix_pba_off = QEMU_ALIGN_UP(msix_table_off +

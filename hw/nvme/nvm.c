@@ -371,13 +371,6 @@ static void nvme_rw_cb(void *opaque, int ret)
     nvme_rw_done(opaque, ret);
 }
 
-static BlockAIOCB *nvme_write_fua_io(int64_t offset, QEMUIOVector *iov,
-                                     BlockCompletionFunc *cb, void *cb_opaque,
-                                     void *opaque)
-{
-    return blk_aio_pwritev(opaque, offset, iov, BDRV_REQ_FUA, cb, cb_opaque);
-}
-
 static uint16_t nvme_rw(NvmeCtrl *n, NvmeRequest *req, bool is_write)
 {
     NvmeNamespace *ns = req->ns;
@@ -410,22 +403,17 @@ static uint16_t nvme_rw(NvmeCtrl *n, NvmeRequest *req, bool is_write)
     if (is_write) {
         n->host_write_commands++;
         n->data_units_written += rw.len;
-        if (le32_to_cpu(req->cmd.cdw12) & NVME_RW_FUA) {
-            req->aiocb = dma_blk_io(&req->sg, rw.offset, BDRV_SECTOR_SIZE,
-                                    nvme_write_fua_io, blk, nvme_rw_cb, req,
-                                    DMA_DIRECTION_TO_DEVICE);
-        } else {
-            req->aiocb = dma_blk_write(blk, &req->sg, rw.offset,
-                                       BDRV_SECTOR_SIZE, nvme_rw_cb, req);
-        }
+        nvme_io_rw(req, blk, rw.offset, DMA_DIRECTION_TO_DEVICE,
+                   le32_to_cpu(req->cmd.cdw12) & NVME_RW_FUA ? BDRV_REQ_FUA : 0,
+                   nvme_rw_done);
     } else {
         n->host_read_commands++;
         n->data_units_read += rw.len;
         if (req->sg_bit_bucket) {
             nvme_blk_read_bounce(req, blk, rw.offset, nvme_rw_done);
         } else {
-            req->aiocb = dma_blk_read(blk, &req->sg, rw.offset,
-                                      BDRV_SECTOR_SIZE, nvme_rw_cb, req);
+            nvme_io_rw(req, blk, rw.offset, DMA_DIRECTION_FROM_DEVICE, 0,
+                       nvme_rw_done);
         }
     }
     return NVME_NO_COMPLETE;
@@ -441,9 +429,8 @@ static uint16_t nvme_write(NvmeCtrl *n, NvmeRequest *req)
     return nvme_rw(n, req, true);
 }
 
-static void nvme_flush_cb(void *opaque, int ret)
+static void nvme_flush_done(NvmeRequest *req, int ret)
 {
-    NvmeRequest *req = opaque;
     BlockAcctStats *stats = blk_get_stats(req->ns->blk);
 
     if (ret) {
@@ -461,7 +448,7 @@ static uint16_t nvme_flush(NvmeCtrl *n, NvmeRequest *req)
     BlockBackend *blk = req->ns->blk;
 
     block_acct_start(blk_get_stats(blk), &req->acct, 0, BLOCK_ACCT_FLUSH);
-    req->aiocb = blk_aio_flush(blk, nvme_flush_cb, req);
+    nvme_io_flush(req, blk, nvme_flush_done);
     return NVME_NO_COMPLETE;
 }
 

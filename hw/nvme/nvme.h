@@ -132,6 +132,23 @@ typedef struct NvmeNvmOp {
     bool acct;              /* block accounting was started */
 } NvmeNvmOp;
 
+typedef void NvmeIoCompletion(NvmeRequest *req, int ret);
+
+/* Mappings of a request's data for the block layer (io.c). */
+#define NVME_IO_INLINE_IOVS     8
+typedef struct NvmeBlkIo {
+    BlockBackend *blk;
+    int64_t offset;
+    BdrvRequestFlags flags;
+    DMADirection dir;
+    bool flush;
+    NvmeIoCompletion *cb;
+    QEMUIOVector qiov;
+    struct iovec *iov;      /* iov_inline, or grown on the heap */
+    uint32_t iov_cap;
+    struct iovec iov_inline[NVME_IO_INLINE_IOVS];
+} NvmeBlkIo;
+
 /* Submission queue entries become requests; each is on exactly one list. */
 struct NvmeRequest {
     NvmeSQueue *sq;
@@ -144,6 +161,7 @@ struct NvmeRequest {
     QEMUSGList sg;          /* data pointer, kept allocated across reuse */
     bool sg_bit_bucket;     /* sg holds NVME_SG_BIT_BUCKET entries */
     NvmeBounce bounce;
+    NvmeBlkIo io;
     uint32_t aio_pending;   /* commands made of several block requests */
     int aio_ret;
     NvmeNvmOp op;
@@ -163,6 +181,8 @@ struct NvmeSQueue {
     QTAILQ_HEAD(, NvmeRequest) out_req_list; /* submitted to a handler */
     QTAILQ_ENTRY(NvmeSQueue) entry;         /* on its CQ's sq_list */
     QEMUBH *bh;
+    uint32_t burst_left;    /* commands the current round may still fetch */
+    Coroutine *runner;      /* I/O queues: the coroutine running the round */
     uint64_t db_addr;       /* shadow tail doorbell, 0 without dbbuf */
     uint64_t ei_addr;       /* its EventIdx */
     EventNotifier notifier; /* doorbell writes as an ioeventfd */
@@ -184,6 +204,7 @@ struct NvmeCQueue {
     QTAILQ_HEAD(, NvmeSQueue) sq_list;
     QTAILQ_HEAD(, NvmeRequest) req_list;    /* finished, waiting for a slot */
     QEMUBH *bh;
+    uint32_t rounds;        /* SQ rounds under way, which post at their end */
     uint64_t db_addr;       /* shadow head doorbell, 0 without dbbuf */
     uint64_t ei_addr;
     uint32_t coalesced;     /* entries posted since the last interrupt */
@@ -245,6 +266,7 @@ struct NvmeCtrl {
     BlockConf blkconf;          /* drive= gives an implicit namespace 1 */
     IOThread *iothread;
     AioContext *ctx;            /* where I/O queues run: iothread or main */
+    AddressSpace *dma_as;       /* bus master address space, for hot paths */
     NvmeNamespace implicit_ns;
     NvmeSubsystem *subsys;
     uint16_t cntlid;
@@ -356,6 +378,13 @@ uint16_t nvme_dma_to_host(NvmeCtrl *n, NvmeRequest *req, const void *buf,
                           uint64_t len);
 uint16_t nvme_dma_from_host(NvmeCtrl *n, NvmeRequest *req, void *buf,
                             uint64_t len);
+
+/* io.c: a request's data to or from a backend, or a flush; cb when done */
+void nvme_io_rw(NvmeRequest *req, BlockBackend *blk, int64_t offset,
+                DMADirection dir, BdrvRequestFlags flags, NvmeIoCompletion *cb);
+void nvme_io_flush(NvmeRequest *req, BlockBackend *blk, NvmeIoCompletion *cb);
+void nvme_io_init(NvmeBlkIo *io);
+void nvme_io_cleanup(NvmeBlkIo *io);
 
 /* admin.c */
 extern const NvmeOpcodeDesc nvme_admin_opcodes[256];

@@ -790,6 +790,13 @@ static void *slow_namespace_setup(GString *cmd_line, void *arg)
     return arg;
 }
 
+static void *slow_iothread_setup(GString *cmd_line, void *arg)
+{
+    g_string_append(cmd_line, " -object iothread,id=nvme-io"
+                    " -global nvme.iothread=nvme-io");
+    return slow_namespace_setup(cmd_line, arg);
+}
+
 static void submit_reads(QNvme *n, uint16_t qid, int count, uint64_t buf)
 {
     for (int i = 0; i < count; i++) {
@@ -841,6 +848,78 @@ static void test_reset_in_flight(void *obj, void *data, QGuestAllocator *a)
 
         g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_CTRL, 0, 0, id), ==, 0);
     }
+}
+
+/*
+ * Reads that wait in the backend: each one keeps the coroutine it started
+ * in, and the round goes on in a new one. All must complete, once each,
+ * with their data in place.
+ */
+static void test_io_handoff(void *obj, void *data, QGuestAllocator *a)
+{
+    QNvme *n = enabled(obj);
+    QTestState *qts = n->dev.bus->qts;
+    const int count = 12;
+    uint64_t buf = qnvme_alloc(n, count * QNVME_PAGE_SIZE);
+    g_autofree uint8_t *page = g_malloc(QNVME_PAGE_SIZE);
+    g_autofree uint8_t *zero = g_malloc0(QNVME_PAGE_SIZE);
+    uint32_t seen = 0;
+    uint16_t first;
+
+    qnvme_create_io_queue_pair(n, 1, 16);
+    memset(page, 0xa5, QNVME_PAGE_SIZE);
+    for (int i = 0; i < count; i++) {
+        qtest_memwrite(qts, buf + i * QNVME_PAGE_SIZE, page,
+                       QNVME_PAGE_SIZE);
+    }
+    first = n->next_cid + 1;    /* qnvme_submit numbers from next_cid + 1 */
+    for (int i = 0; i < count; i++) {
+        NvmeCmd cmd = {
+            .opcode = NVME_CMD_READ,
+            .nsid = cpu_to_le32(1),
+            .dptr.prp1 = cpu_to_le64(buf + i * QNVME_PAGE_SIZE),
+            .cdw10 = cpu_to_le32(i * 8),
+            .cdw12 = cpu_to_le32(7),
+        };
+
+        qnvme_submit(n, 1, &cmd);
+    }
+    for (int i = 0; i < count; i++) {
+        NvmeCqe cqe;
+        uint16_t bit;
+
+        g_assert_true(qnvme_poll(n, 1, &cqe));
+        g_assert_cmphex(le16_to_cpu(cqe.status) >> 1, ==, 0);
+        bit = (uint16_t)(le16_to_cpu(cqe.cid) - first);
+        g_assert_cmpuint(bit, <, count);
+        g_assert_false(seen & (1u << bit));
+        seen |= 1u << bit;
+    }
+    for (int i = 0; i < count; i++) {
+        qtest_memread(qts, buf + i * QNVME_PAGE_SIZE, page, QNVME_PAGE_SIZE);
+        g_assert_cmpmem(page, QNVME_PAGE_SIZE, zero, QNVME_PAGE_SIZE);
+    }
+}
+
+/*
+ * Data that cannot be mapped in one go (here: no memory behind it, so the
+ * DMA API hands out its one bounce buffer and then nothing) takes the
+ * dma-helpers path; the command completes and the queue goes on.
+ */
+static void test_io_unmappable(void *obj, void *data, QGuestAllocator *a)
+{
+    QNvme *n = enabled(obj);
+    uint64_t buf = qnvme_alloc(n, QNVME_PAGE_SIZE);
+    const uint64_t nowhere = 0x400000000ULL;     /* far above guest RAM */
+
+    qnvme_create_io_queue_pair(n, 1, 16);
+    for (int i = 0; i < 3; i++) {
+        g_assert_cmphex(qnvme_rw(n, 1, NVME_CMD_READ, 1, 0, 16, nowhere,
+                                 nowhere + QNVME_PAGE_SIZE), ==, 0);
+        g_assert_cmphex(qnvme_rw(n, 1, NVME_CMD_WRITE, 1, 0, 16, nowhere,
+                                 nowhere + QNVME_PAGE_SIZE), ==, 0);
+    }
+    g_assert_cmphex(qnvme_rw(n, 1, NVME_CMD_READ, 1, 0, 8, buf, 0), ==, 0);
 }
 
 /* Interrupt coalescing (Base 5.27.1.9, 5.27.1.10) and arbitration burst */
@@ -1161,6 +1240,7 @@ static void register_nvme_ctrl_tests(void)
     QOSGraphTestOptions opts = { .before = qnvme_setup_one_namespace };
     QOSGraphTestOptions slow = { .before = slow_namespace_setup };
     QOSGraphTestOptions io = { .before = iothread_setup };
+    QOSGraphTestOptions slow_io = { .before = slow_iothread_setup };
 
     qos_add_test("reg-defaults", "nvme", test_reg_defaults, &opts);
     qos_add_test("enable-disable", "nvme", test_enable_disable, &opts);
@@ -1180,6 +1260,8 @@ static void register_nvme_ctrl_tests(void)
     qos_add_test("firmware", "nvme", test_firmware, &opts);
     qos_add_test("shadow-doorbells", "nvme", test_shadow_doorbells, &opts);
     qos_add_test("reset-in-flight", "nvme", test_reset_in_flight, &slow);
+    qos_add_test("io-handoff", "nvme", test_io_handoff, &slow);
+    qos_add_test("io-unmappable", "nvme", test_io_unmappable, &opts);
     qos_add_test("coalescing", "nvme", test_coalescing, &opts);
     qos_add_test("ns-hotplug", "nvme", test_ns_hotplug, &opts);
     qos_add_test("fuzz-commands", "nvme", test_fuzz_commands, &opts);
@@ -1189,6 +1271,7 @@ static void register_nvme_ctrl_tests(void)
                  &io);
     qos_add_test("iothread-coalescing", "nvme", test_coalescing, &io);
     qos_add_test("iothread-format", "nvme", test_format, &io);
+    qos_add_test("iothread-io-handoff", "nvme", test_io_handoff, &slow_io);
     qos_add_test("log-pages", "nvme", test_log_pages, &opts);
     qos_add_test("aer", "nvme", test_aer, &opts);
 }

@@ -1,0 +1,193 @@
+/*
+ * NVMe device model: moving a request's data between guest memory and a
+ * namespace's block backend.
+ *
+ * The fast path maps the request's scatter/gather list straight into an
+ * I/O vector kept in the request and runs the block layer request in a
+ * coroutine from the thread's pool: no allocation and no bottom half per
+ * command once a queue has warmed up. The completion callback runs as soon
+ * as the backend has finished, in the namespace's AioContext.
+ *
+ * Memory that cannot be mapped right now (bounce buffers in use, say) takes
+ * the dma-helpers path instead, which waits for mapping resources.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/coroutine.h"
+#include "system/block-backend.h"
+#include "system/dma.h"
+#include "nvme.h"
+#include "trace.h"
+
+static void nvme_io_unmap(NvmeBlkIo *io, AddressSpace *as, int niov)
+{
+    /* What the device wrote must be marked dirty, whatever the outcome. */
+    bool to_host = io->dir == DMA_DIRECTION_FROM_DEVICE;
+
+    for (int i = 0; i < niov; i++) {
+        dma_memory_unmap(as, io->iov[i].iov_base, io->iov[i].iov_len, io->dir,
+                         to_host ? io->iov[i].iov_len : 0);
+    }
+}
+
+/* Room for one more mapping; the array only grows, and lives with the SQ. */
+static void nvme_io_reserve(NvmeBlkIo *io, uint32_t used)
+{
+    uint32_t cap;
+
+    if (used < io->iov_cap) {
+        return;
+    }
+    cap = io->iov_cap * 2;
+    if (io->iov == io->iov_inline) {
+        io->iov = g_new(struct iovec, cap);
+        memcpy(io->iov, io->iov_inline, sizeof(io->iov_inline));
+    } else {
+        io->iov = g_renew(struct iovec, io->iov, cap);
+    }
+    io->iov_cap = cap;
+}
+
+/* Maps every entry of req->sg; false (nothing left mapped) if one fails. */
+static bool nvme_io_map(NvmeRequest *req, NvmeBlkIo *io)
+{
+    QEMUSGList *sg = &req->sg;
+    uint32_t niov = 0;
+
+    for (int i = 0; i < sg->nsg; i++) {
+        dma_addr_t base = sg->sg[i].base;
+        dma_addr_t left = sg->sg[i].len;
+
+        while (left) {
+            dma_addr_t len = left;
+            void *p = dma_memory_map(sg->as, base, &len, io->dir,
+                                     MEMTXATTRS_UNSPECIFIED);
+
+            if (!p) {
+                trace_nvme_io_map_fallback(le16_to_cpu(req->cmd.cid), base);
+                nvme_io_unmap(io, sg->as, niov);
+                return false;
+            }
+            nvme_io_reserve(io, niov);
+            io->iov[niov].iov_base = p;
+            io->iov[niov].iov_len = len;
+            niov++;
+            base += len;
+            left -= len;
+        }
+    }
+    qemu_iovec_init_external(&io->qiov, io->iov, niov);
+    return true;
+}
+
+static void coroutine_fn nvme_io_co(void *opaque)
+{
+    NvmeRequest *req = opaque;
+    NvmeBlkIo *io = &req->io;
+    BlockBackend *blk = io->blk;
+    int ret;
+
+    if (io->flush) {
+        ret = blk_co_flush(io->blk);
+    } else if (io->dir == DMA_DIRECTION_TO_DEVICE) {
+        ret = blk_co_pwritev(io->blk, io->offset, io->qiov.size, &io->qiov,
+                             io->flags);
+    } else {
+        ret = blk_co_preadv(io->blk, io->offset, io->qiov.size, &io->qiov,
+                            io->flags);
+    }
+    if (!io->flush) {
+        nvme_io_unmap(io, req->sg.as, io->qiov.niov);
+    }
+    io->cb(req, ret);
+    /*
+     * Only now may a drain finish (and free the queue); req may already be
+     * on its way to a new command, so do not look at it again.
+     */
+    blk_dec_in_flight(blk);
+}
+
+static void coroutine_mixed_fn nvme_io_start(NvmeRequest *req)
+{
+    NvmeBlkIo *io = &req->io;
+    Coroutine *co;
+
+    /* Drains must see the request before its coroutine first runs. */
+    blk_inc_in_flight(io->blk);
+    /* The runner runs in the controller's context; so must the backend. */
+    if (req->sq->runner && req->sq->runner == qemu_coroutine_self() &&
+        blk_get_aio_context(io->blk) == nvme_req_ctrl(req)->ctx) {
+        /* In the SQ's round: run here; a yield hands the round on. */
+        nvme_io_co(req);
+        return;
+    }
+    co = qemu_coroutine_create(nvme_io_co, req);
+    aio_co_enter(blk_get_aio_context(io->blk), co);
+}
+
+static BlockAIOCB *nvme_io_dma_submit(int64_t offset, QEMUIOVector *iov,
+                                      BlockCompletionFunc *cb,
+                                      void *cb_opaque, void *opaque)
+{
+    NvmeBlkIo *io = opaque;
+
+    if (io->dir == DMA_DIRECTION_TO_DEVICE) {
+        return blk_aio_pwritev(io->blk, offset, iov, io->flags, cb,
+                               cb_opaque);
+    }
+    return blk_aio_preadv(io->blk, offset, iov, io->flags, cb, cb_opaque);
+}
+
+static void nvme_io_dma_done(void *opaque, int ret)
+{
+    NvmeRequest *req = opaque;
+
+    req->aiocb = NULL;
+    req->io.cb(req, ret);
+}
+
+void nvme_io_rw(NvmeRequest *req, BlockBackend *blk, int64_t offset,
+                DMADirection dir, BdrvRequestFlags flags, NvmeIoCompletion *cb)
+{
+    NvmeBlkIo *io = &req->io;
+
+    io->blk = blk;
+    io->offset = offset;
+    io->dir = dir;
+    io->flags = flags;
+    io->flush = false;
+    io->cb = cb;
+    if (nvme_io_map(req, io)) {
+        nvme_io_start(req);
+        return;
+    }
+    req->aiocb = dma_blk_io(&req->sg, offset, BDRV_SECTOR_SIZE,
+                            nvme_io_dma_submit, io, nvme_io_dma_done, req,
+                            dir);
+}
+
+void nvme_io_flush(NvmeRequest *req, BlockBackend *blk, NvmeIoCompletion *cb)
+{
+    NvmeBlkIo *io = &req->io;
+
+    io->blk = blk;
+    io->flush = true;
+    io->cb = cb;
+    nvme_io_start(req);
+}
+
+void nvme_io_init(NvmeBlkIo *io)
+{
+    io->iov = io->iov_inline;
+    io->iov_cap = ARRAY_SIZE(io->iov_inline);
+}
+
+void nvme_io_cleanup(NvmeBlkIo *io)
+{
+    if (io->iov != io->iov_inline) {
+        g_free(io->iov);
+    }
+    nvme_io_init(io);
+}
