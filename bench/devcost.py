@@ -63,6 +63,7 @@ class QTest:
                '-serial', 'none', '-parallel', 'none'] + extra_args
         if callgrind_dir:
             cmd = ['valgrind', '--tool=callgrind', '--dump-instr=no',
+                   '--separate-threads=yes',
                    '--dump-before=' + DUMP_FN,
                    '--callgrind-out-file=' +
                    os.path.join(callgrind_dir, 'callgrind.out.%p')] + cmd
@@ -345,9 +346,59 @@ def cells(quick):
             for qd in (1, 32, 256)]
 
 
-def drive_args():
-    return ['-drive', 'file=null-co://,if=none,id=d0,format=raw,'
-            'file.size=1G', '-device', 'nvme,serial=bench,drive=d0']
+def drive_args(iothread=False):
+    dev = 'nvme,serial=bench,drive=d0'
+    extra = []
+    if iothread:
+        dev += ',iothread=io0'
+        extra = ['-object', 'iothread,id=io0']
+    return extra + ['-drive', 'file=null-co://,if=none,id=d0,format=raw,'
+                    'file.size=1G', '-device', dev]
+
+
+# Functions that run once or more per command; with iothread= the main
+# thread must never call them.
+PER_COMMAND_FNS = ('nvme_sq_round', 'nvme_rw', 'nvme_post_cqes', 'nvme_io_co',
+                   'blk_co_preadv', 'blk_co_pwritev', 'blk_co_flush')
+
+
+def count_calls(text, names):
+    """Calls into functions called names in one callgrind dump."""
+    ids, n, callee = {}, 0, None
+    for line in text.splitlines():
+        if line.startswith('cfn='):
+            m = re.match(r'cfn=(?:\((\d+)\))? ?(.*)', line)
+            name = m.group(2)
+            if m.group(1):
+                name = ids.setdefault(m.group(1), name) if name else \
+                    ids.get(m.group(1), '')
+            callee = name
+        elif line.startswith('fn='):
+            m = re.match(r'fn=(?:\((\d+)\))? ?(.*)', line)
+            if m.group(1) and m.group(2):
+                ids[m.group(1)] = m.group(2)
+        elif line.startswith('calls=') and callee in names:
+            n += int(line[6:].split()[0])
+    return n
+
+
+def dump_costs(cgdir, pid):
+    """{dump number: {thread number: (Ir, per-command calls)}}.
+
+    Dumps triggered by --dump-before only hold the triggering thread (the
+    main loop, thread 1); other threads' costs end up in the final files.
+    """
+    out = {}
+    for p in glob.glob(os.path.join(cgdir, 'callgrind.out.%d.*' % pid)):
+        m = re.search(r'\.(\d+)(?:-(\d+))?$', p)
+        if not m:
+            continue
+        with open(p) as f:
+            text = f.read()
+        c = re.search(r'^(?:summary|totals): (\d+)', text, re.MULTILINE)
+        out.setdefault(int(m.group(1)), {})[int(m.group(2) or 1)] = (
+            int(c.group(1)) if c else 0, count_calls(text, PER_COMMAND_FNS))
+    return out
 
 
 def main():
@@ -362,6 +413,9 @@ def main():
     ap.add_argument('--keep-callgrind', metavar='DIR',
                     help='write the callgrind dumps to DIR and keep them '
                     '(for callgrind_annotate)')
+    ap.add_argument('--iothread', action='store_true',
+                    help='run the controller with iothread= (callgrind '
+                    'then also reports the main thread on its own)')
     ap.add_argument('--cells', help='only these cells, e.g. read:32:1,'
                     'write:256:4 (op:qd:queues)')
     args = ap.parse_args()
@@ -374,14 +428,14 @@ def main():
     if args.cells:
         todo = [(op, int(qd), int(nq)) for op, qd, nq in
                 (c.split(':') for c in args.cells.split(','))]
-    qt = QTest(args.qemu, drive_args(), cgdir, args.log)
+    qt = QTest(args.qemu, drive_args(args.iothread), cgdir, args.log)
     ctrl = Nvme(qt)
     nq_max = max(c[2] for c in todo)
     qsize = ctrl.enable(nq_max)
     bench = Bench(qt, ctrl, qsize)
     segments = []     # what each callgrind dump holds, in order
     results = []
-    reps = 1 if args.callgrind else args.reps
+    reps = args.reps
     t0 = time.time()
     for rep in range(reps):
         for op, qd, nq in todo:
@@ -399,12 +453,12 @@ def main():
             c1, s1, w1 = qt.cpu_ns(), qt.stat_ticks(), time.time()
             if args.callgrind:
                 qt.cmd('clock_step 1')
-                segments.append(('dev', op, qd, nq))
+                segments.append(('dev', op, qd, nq, rep))
             bench.run_calib(op, qd, nq, polls)
             c2, s2, w2 = qt.cpu_ns(), qt.stat_ticks(), time.time()
             if args.callgrind:
                 qt.cmd('clock_step 1')
-                segments.append(('cal', op, qd, nq))
+                segments.append(('cal', op, qd, nq, rep))
             results.append(dict(
                 op=op, qd=qd, nq=nq, n=n, rep=rep,
                 polls_per_batch=sum(polls) / len(polls),
@@ -421,28 +475,21 @@ def main():
                mode='callgrind' if args.callgrind else 'cpu',
                elapsed=time.time() - t0, results=results)
     if args.callgrind:
-        dumps = sorted(glob.glob(os.path.join(cgdir,
-                                              'callgrind.out.%d.*' % pid)),
-                       key=lambda p: int(p.rsplit('.', 1)[1]))
-        irs = []
-        for p in dumps:
-            with open(p) as f:
-                m = re.search(r'^(?:summary|totals): (\d+)', f.read(),
-                              re.MULTILINE)
-            irs.append(int(m.group(1)) if m else 0)
-        by = {}
-        for seg, ir in zip(segments, irs):
-            if isinstance(seg, tuple):
-                by[seg] = ir
+        # Dump k (1's based) holds segment k-1; thread 1 is the main loop.
+        costs = dump_costs(cgdir, pid)
+        seg_cost = {seg: costs.get(k, {}).get(1, (0, 0))
+                    for k, seg in enumerate(segments, 1)
+                    if isinstance(seg, tuple)}
         for r in results:
-            r['dev_ir'] = by.get(('dev', r['op'], r['qd'], r['nq']))
-            r['cal_ir'] = by.get(('cal', r['op'], r['qd'], r['nq']))
-        out['callgrind_dumps'] = len(dumps)
+            key = (r['op'], r['qd'], r['nq'], r['rep'])
+            r['dev_ir'], r['dev_main_calls'] = seg_cost.get(('dev',) + key,
+                                                            (None, None))
+            r['cal_ir'], _ = seg_cost.get(('cal',) + key, (None, None))
+        out['iothread'] = args.iothread
+        out['callgrind_dumps'] = len(costs)
         out['callgrind_segments'] = len(segments)
         if args.keep_callgrind:
-            out['callgrind_files'] = dict(
-                ('%s-%s-qd%d-nq%d' % seg, p) for seg, p in
-                zip(segments, dumps) if isinstance(seg, tuple))
+            out['callgrind_dir'] = cgdir
         else:
             for p in glob.glob(os.path.join(cgdir, '*')):
                 os.unlink(p)

@@ -73,23 +73,51 @@ def cpu_table(ours, up):
     return lines
 
 
+def net_ir(r):
+    return (r['dev_ir'] - r['cal_ir']) / r['n']
+
+
 def ir_table(ours, up):
     lines = ['| queues | op | QD | N | ours raw Ir/cmd | ours net Ir/cmd '
              '| upstream raw Ir/cmd | upstream net Ir/cmd | net ours/up '
              '| raw ours/up |',
              '|---|---|---|---|---|---|---|---|---|---|']
-    go = {cell_key(r): r for r in ours['results']}
-    gu = {cell_key(r): r for r in up['results']}
+    go = group([r for r in ours['results'] if r.get('dev_ir') is not None],
+               cell_key)
+    gu = group([r for r in up['results'] if r.get('dev_ir') is not None],
+               cell_key)
     for k, o in go.items():
         u = gu.get(k)
-        if not u or o.get('dev_ir') is None or u.get('dev_ir') is None:
+        if not u:
             continue
-        oraw, uraw = o['dev_ir'] / o['n'], u['dev_ir'] / u['n']
-        onet = (o['dev_ir'] - o['cal_ir']) / o['n']
-        unet = (u['dev_ir'] - u['cal_ir']) / u['n']
-        lines.append('| %d | %s | %d | %d | %.0f | %.0f | %.0f | %.0f | %s '
-                     '| %s |' % (k[0], k[1], k[2], o['n'], oraw, onet, uraw,
-                                 unet, ratio(onet, unet), ratio(oraw, uraw)))
+        oraw = [r['dev_ir'] / r['n'] for r in o]
+        uraw = [r['dev_ir'] / r['n'] for r in u]
+        onet = [net_ir(r) for r in o]
+        unet = [net_ir(r) for r in u]
+        lines.append('| %d | %s | %d | %d | %s | %s | %s | %s | %s | %s |' % (
+            k[0], k[1], k[2], o[0]['n'], spread(oraw, '%.0f'),
+            spread(onet, '%.0f'), spread(uraw, '%.0f'), spread(unet, '%.0f'),
+            ratio(statistics.median(onet), statistics.median(unet)),
+            ratio(statistics.median(oraw), statistics.median(uraw))))
+    return lines
+
+
+def iothread_table(io, ours):
+    lines = ['| queues | op | QD | main thread net Ir/cmd, iothread= '
+             '| main thread net Ir/cmd, no iothread | main-thread calls of '
+             'per-command functions, iothread= / none |',
+             '|---|---|---|---|---|---|']
+    gi = group([r for r in io['results'] if r.get('dev_ir') is not None],
+               cell_key)
+    go = group([r for r in ours['results'] if r.get('dev_ir') is not None],
+               cell_key)
+    for k, i in gi.items():
+        o = go.get(k, [])
+        lines.append('| %d | %s | %d | %s | %s | %d / %s |' % (
+            k[0], k[1], k[2], spread([net_ir(r) for r in i], '%.0f'),
+            spread([net_ir(r) for r in o], '%.0f') if o else 'n/a',
+            max(r['dev_main_calls'] for r in i),
+            min(r['dev_main_calls'] for r in o) if o else 'n/a'))
     return lines
 
 
@@ -152,6 +180,7 @@ def main():
                     for w in ('ours', 'upstream'))
     cg_o, cg_u = (load(os.path.join(d, 'devcost-cg-%s.json' % w))
                   for w in ('ours', 'upstream'))
+    cg_io = load(os.path.join(d, 'devcost-cg-ours-iothread.json'))
     fio = load(os.path.join(d, 'fio.json'))
 
     L = ['# NVMe device model benchmark results', '']
@@ -192,9 +221,27 @@ def main():
               ' all threads), one segment per cell delimited by callgrind '
               'dumps (`--dump-before=qemu_clock_advance_virtual_time`, '
               'triggered by a `clock_step 1` qtest command between '
-              'segments). One repetition (instruction counts are nearly '
-              'deterministic).', '']
+              'segments). Median (min..max) over the repetitions: the '
+              'counts are deterministic except for how many main-loop '
+              'iterations the qtest traffic takes, which varies from run to '
+              'run and matters most at QD1.', '']
         L += ir_table(cg_o, cg_u)
+        L += ['']
+    if cg_io and cg_o:
+        L += ['### Main-loop thread with `iothread=` (ours)', '',
+              'The same callgrind measurement with `-object iothread,id=io0 '
+              '-device nvme,...,iothread=io0`, counting only the main-loop '
+              'thread (callgrind `--separate-threads=yes`). What remains '
+              'there is the doorbell MMIO writes, which the qtest protocol '
+              'performs in the main loop as a vCPU would in its own thread, '
+              'plus the noise of main-loop iterations. The last column '
+              'counts main-thread calls of functions that run for every '
+              'command (%s) in the measured segment: with `iothread=` it '
+              'must be 0.' % ', '.join('`%s`' % f for f in (
+                  'nvme_sq_round', 'nvme_rw', 'nvme_post_cqes',
+                  'nvme_io_co', 'blk_co_preadv', 'blk_co_pwritev',
+                  'blk_co_flush')), '']
+        L += iothread_table(cg_io, cg_o)
         L += ['']
     if fio:
         L += ['## (b) fio in the guest', '',

@@ -16,11 +16,12 @@ QUICK=${BENCH_QUICK:-0}
 SKIP=" ${BENCH_SKIP:-} "
 [ "$QUICK" = 0 ] && QUICK=
 if [ -n "$QUICK" ]; then
-    N=${BENCH_N:-400} REPS=${BENCH_REPS:-1} CG_N=${BENCH_CG_N:-100}
+    N=${BENCH_N:-400} REPS=${BENCH_REPS:-1} CG_N=${BENCH_CG_N:-100} CG_REPS=1
     FIO_RT=${BENCH_FIO_RUNTIME:-3} FIO_REPS=${BENCH_FIO_REPS:-1}
     qflag=--quick mode=quick
 else
     N=${BENCH_N:-10000} REPS=${BENCH_REPS:-3} CG_N=${BENCH_CG_N:-1000}
+    CG_REPS=${BENCH_CG_REPS:-3}
     FIO_RT=${BENCH_FIO_RUNTIME:-10} FIO_REPS=${BENCH_FIO_REPS:-1}
     qflag= mode=full
 fi
@@ -48,16 +49,25 @@ fi
 
 if [[ $SKIP != *" callgrind "* ]]; then
     # Instruction counts do not depend on scheduling: run both at once.
-    log "device cost, callgrind: ours and upstream in parallel (N=$CG_N)"
+    log "device cost, callgrind: ours and upstream in parallel (N=$CG_N, reps $CG_REPS)"
     pids=()
     for w in ours upstream; do
         bin=$OURS; [ $w = upstream ] && bin=$UPSTREAM
         python3 "$BENCH_DIR/devcost.py" --qemu "$bin" --n "$CG_N" --callgrind \
-            $qflag --out "$RAW/devcost-cg-$w.json" --log "$RAW/devcost-cg-$w.log" \
-            2>"$RAW/devcost-cg-$w.progress" &
+            --reps "$CG_REPS" $qflag --out "$RAW/devcost-cg-$w.json" \
+            --log "$RAW/devcost-cg-$w.log" 2>"$RAW/devcost-cg-$w.progress" &
         pids+=($!)
     done
     for p in "${pids[@]}"; do wait "$p" || die "callgrind run failed (see $RAW)"; done
+    # Upstream has no iothread= property: ours only.
+    log "device cost, callgrind: ours with iothread= (main-loop thread)"
+    python3 "$BENCH_DIR/devcost.py" --qemu "$OURS" --n "$CG_N" --callgrind \
+        --reps "$CG_REPS" --iothread $qflag \
+        --out "$RAW/devcost-cg-ours-iothread.json" \
+        --log "$RAW/devcost-cg-ours-iothread.log" \
+        2>"$RAW/devcost-cg-ours-iothread.progress" ||
+        die "callgrind iothread run failed (see $RAW)"
+
 fi
 
 if [[ $SKIP != *" fio "* ]]; then

@@ -660,7 +660,8 @@ void nvme_req_complete(NvmeRequest *req)
     NvmeCQueue *cq = sq->ctrl->cq[sq->cqid];
     AioContext *ctx = nvme_queue_context(sq->ctrl, sq->sqid);
 
-    if (qemu_get_current_aio_context() != ctx) {
+    /* I/O queues complete in n->ctx, where their namespaces' requests do. */
+    if (!sq->sqid && qemu_get_current_aio_context() != ctx) {
         /* An admin command's block request completed in the iothread. */
         aio_bh_schedule_oneshot(ctx, nvme_req_complete_bh, req);
         return;

@@ -142,7 +142,9 @@ typedef struct NvmeBlkIo {
     BdrvRequestFlags flags;
     DMADirection dir;
     bool flush;
+    bool cached;            /* iov[0] is cache.ptr */
     NvmeIoCompletion *cb;
+    MemoryRegionCache cache;
     QEMUIOVector qiov;
     struct iovec *iov;      /* iov_inline, or grown on the heap */
     uint32_t iov_cap;
