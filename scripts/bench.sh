@@ -2,7 +2,8 @@
 # make bench: compares our NVMe device model with upstream QEMU's.  A
 # benchmark, not a test: CI never runs it.  See bench/README.md.
 #   BENCH_QUICK=1   smoke mode (tiny N, one fio cell, about 5 minutes)
-#   BENCH_N, BENCH_REPS, BENCH_CG_N, BENCH_FIO_RUNTIME, BENCH_FIO_REPS
+#   BENCH_N, BENCH_REPS, BENCH_CG_N, BENCH_CG_REPS, BENCH_FIO_RUNTIME,
+#   BENCH_FIO_REPS
 #   BENCH_SKIP="cpu callgrind fio"   skip parts (space separated)
 set -euo pipefail
 . "$(dirname "$0")/common.sh"

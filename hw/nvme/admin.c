@@ -2,7 +2,7 @@
  * NVMe device model: admin command set.
  *
  * Identify, queue management, features, log pages, asynchronous events,
- * Abort and Keep Alive. Each handler decodes and validates its fields
+ * Keep Alive. Each handler decodes and validates its fields
  * before it changes state, and returns an NVMe status (or NVME_NO_COMPLETE
  * when the request completes later).
  *
@@ -997,14 +997,7 @@ static uint16_t nvme_dbbuf_config(NvmeCtrl *n, NvmeRequest *req)
     return NVME_SC_SUCCESS;
 }
 
-/* Abort (Base 5.1) and Keep Alive (Base 5.25) */
-
-static uint16_t nvme_abort(NvmeCtrl *n, NvmeRequest *req)
-{
-    /* Commands are not aborted: DW0 bit 0 set says so. */
-    req->cqe.result = cpu_to_le32(1);
-    return NVME_SC_SUCCESS;
-}
+/* Keep Alive (Base 5.25); Abort is in abort.c */
 
 static uint16_t nvme_keep_alive(NvmeCtrl *n, NvmeRequest *req)
 {
@@ -1089,7 +1082,7 @@ void nvme_admin_init_id_ctrl(NvmeCtrl *n)
     id->oaes = cpu_to_le32(NVME_OAES_NS_ATTR);
     id->cntrltype = NVME_CNTRLTYPE_IO;
     id->oacs = cpu_to_le16(nvme_admin_oacs());
-    id->acl = 3;
+    id->acl = NVME_ACL;
     id->aerl = NVME_AERL;
     id->fna = 0;                    /* Format and erase per namespace */
     id->lpa = NVME_LPA_CSE_LOG | NVME_LPA_EXTENDED;

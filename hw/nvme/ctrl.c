@@ -415,8 +415,8 @@ uint16_t nvme_cq_create(NvmeCtrl *n, uint16_t cqid, uint64_t dma_addr,
 }
 
 /* Runs fn in the context of queue qid and waits for it. */
-static void nvme_run_in_queue_context(NvmeCtrl *n, uint16_t qid,
-                                      void (*fn)(void *), void *opaque)
+void nvme_run_in_queue_context(NvmeCtrl *n, uint16_t qid,
+                               void (*fn)(void *), void *opaque)
 {
     AioContext *ctx = nvme_queue_context(n, qid);
 
@@ -667,6 +667,9 @@ void nvme_req_complete(NvmeRequest *req)
         return;
     }
 
+    if (req->abort_requested) {
+        req->status = NVME_SC_ABORT_REQUESTED;
+    }
     if (req->status != NVME_SC_SUCCESS) {
         nvme_record_error(sq->ctrl, req);
         trace_nvme_err_req_status(le16_to_cpu(req->cmd.cid), sq->sqid,
@@ -760,12 +763,19 @@ again:
         QTAILQ_INSERT_TAIL(&sq->out_req_list, req, entry);
         req->ns = NULL;
         req->aiocb = NULL;
+        req->abort_requested = false;
         req->sg.nsg = 0;
         req->sg.size = 0;
         memset(&req->cqe, 0, sizeof(req->cqe));
         trace_nvme_sqe(sq->sqid, le16_to_cpu(req->cmd.cid), req->cmd.opcode,
                        le32_to_cpu(req->cmd.nsid));
 
+        if (unlikely(sq->nr_abort_cids) &&
+            nvme_abort_take_pending(sq, req->cmd.cid)) {
+            req->abort_requested = true;
+            nvme_req_complete(req);
+            continue;
+        }
         status = nvme_dispatch(n, req);
         if (self && sq->runner != self) {
             /* We yielded in the handler and the round went on without us. */

@@ -24,6 +24,7 @@
 #define NVME_MAX_QUEUE_ENTRIES  4096    /* CAP.MQES + 1 */
 #define NVME_ADMIN_QUEUE_MAX    4096
 #define NVME_AERL               3       /* 0's based: four outstanding AERs */
+#define NVME_ACL                3       /* 0's based: Abort Command Limit */
 #define NVME_MAX_PENDING_EVENTS 64
 #define NVME_ERROR_LOG_ENTRIES  16      /* ELPE + 1 */
 #define NVME_CHANGED_NSID_MAX   1024    /* Changed Namespace List entries */
@@ -157,6 +158,7 @@ struct NvmeRequest {
     NvmeNamespace *ns;
     BlockAIOCB *aiocb;
     uint16_t status;
+    bool abort_requested;   /* completes with Command Abort Requested */
     NvmeCmd cmd;
     NvmeCqe cqe;
     BlockAcctCookie acct;
@@ -184,6 +186,8 @@ struct NvmeSQueue {
     QTAILQ_ENTRY(NvmeSQueue) entry;         /* on its CQ's sq_list */
     QEMUBH *bh;
     uint32_t burst_left;    /* commands the current round may still fetch */
+    uint16_t abort_cids[NVME_ACL + 1];  /* aborted before being fetched */
+    uint8_t nr_abort_cids;
     Coroutine *runner;      /* I/O queues: the coroutine running the round */
     uint64_t db_addr;       /* shadow tail doorbell, 0 without dbbuf */
     uint64_t ei_addr;       /* its EventIdx */
@@ -367,6 +371,13 @@ void nvme_cq_free(NvmeCtrl *n, NvmeCQueue *cq);
 bool nvme_ctrl_msix_enabled(NvmeCtrl *n);
 void nvme_dbbuf_attach(NvmeCtrl *n, uint16_t qid);
 void nvme_ctrl_ns_changed(NvmeCtrl *n, uint32_t nsid);
+void nvme_run_in_queue_context(NvmeCtrl *n, uint16_t qid,
+                               void (*fn)(void *), void *opaque);
+
+/* abort.c */
+uint16_t nvme_abort(NvmeCtrl *n, NvmeRequest *req);
+/* True (and forgotten) if cid was aborted while still in the SQ. */
+bool nvme_abort_take_pending(NvmeSQueue *sq, uint16_t cid);
 
 /* dma.c: an SGL Bit Bucket in a request's sg (never a valid address) */
 #define NVME_SG_BIT_BUCKET      ((dma_addr_t)-1)

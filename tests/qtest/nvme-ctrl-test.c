@@ -922,6 +922,79 @@ static void test_io_unmappable(void *obj, void *data, QGuestAllocator *a)
     g_assert_cmphex(qnvme_rw(n, 1, NVME_CMD_READ, 1, 0, 8, buf, 0), ==, 0);
 }
 
+/* Abort (Base 5.1) */
+
+static uint16_t submit_abort(QNvme *n, uint16_t sqid, uint16_t cid)
+{
+    NvmeCmd cmd = {
+        .opcode = NVME_ADM_CMD_ABORT,
+        .cdw10 = cpu_to_le32(sqid | (uint32_t)cid << 16),
+    };
+
+    return qnvme_submit(n, 0, &cmd);
+}
+
+/* Aborts, and returns DW0 bit 0: 1 when the command was not aborted. */
+static uint32_t abort_cmd(QNvme *n, uint16_t sqid, uint16_t cid)
+{
+    NvmeCqe cqe;
+    uint16_t abort_cid = submit_abort(n, sqid, cid);
+
+    g_assert_true(qnvme_poll(n, 0, &cqe));
+    g_assert_cmpuint(le16_to_cpu(cqe.cid), ==, abort_cid);
+    g_assert_cmphex(le16_to_cpu(cqe.status) >> 1, ==, 0);
+    return le32_to_cpu(cqe.result) & 1;
+}
+
+static void test_abort(void *obj, void *data, QGuestAllocator *a)
+{
+    QNvme *n = enabled(obj);
+    uint64_t buf = qnvme_alloc(n, QNVME_PAGE_SIZE);
+    NvmeCmd aer = { .opcode = NVME_ADM_CMD_ASYNC_EV_REQ };
+    uint16_t victim, aer_cid, abort_cid;
+    bool saw_victim = false, saw_other = false;
+    NvmeCqe cqe;
+
+    qnvme_create_io_queue_pair(n, 1, 16);
+    /* Two reads wait in the backend; the second one is aborted. */
+    submit_reads(n, 1, 2, buf);
+    victim = n->next_cid;
+    g_assert_cmpuint(abort_cmd(n, 1, victim), ==, 0);
+    /* Not again, nor a command nobody submitted, nor on a missing SQ. */
+    g_assert_cmpuint(abort_cmd(n, 1, victim), ==, 1);
+    g_assert_cmpuint(abort_cmd(n, 1, 0xbeef), ==, 1);
+    g_assert_cmpuint(abort_cmd(n, 5, victim), ==, 1);
+    for (int i = 0; i < 2; i++) {
+        uint16_t sc;
+
+        g_assert_true(qnvme_poll(n, 1, &cqe));
+        sc = le16_to_cpu(cqe.status) >> 1;
+        if (le16_to_cpu(cqe.cid) == victim) {
+            g_assert_cmphex(sc, ==, NVME_SC_ABORT_REQUESTED);
+            saw_victim = true;
+        } else {
+            g_assert_cmphex(sc, ==, 0);
+            saw_other = true;
+        }
+    }
+    g_assert_true(saw_victim && saw_other);
+
+    /* An outstanding AER completes first, then the Abort. */
+    aer_cid = qnvme_submit(n, 0, &aer);
+    abort_cid = submit_abort(n, 0, aer_cid);
+    g_assert_true(qnvme_poll(n, 0, &cqe));
+    g_assert_cmpuint(le16_to_cpu(cqe.cid), ==, aer_cid);
+    g_assert_cmphex(le16_to_cpu(cqe.status) >> 1, ==, NVME_SC_ABORT_REQUESTED);
+    g_assert_true(qnvme_poll(n, 0, &cqe));
+    g_assert_cmpuint(le16_to_cpu(cqe.cid), ==, abort_cid);
+    g_assert_cmphex(le32_to_cpu(cqe.result) & 1, ==, 0);
+    /* A finished command is not aborted; the queue still works. */
+    g_assert_cmpuint(abort_cmd(n, 1, victim), ==, 1);
+    submit_reads(n, 1, 1, buf);
+    g_assert_true(qnvme_poll(n, 1, &cqe));
+    g_assert_cmphex(le16_to_cpu(cqe.status) >> 1, ==, 0);
+}
+
 /* Interrupt coalescing (Base 5.27.1.9, 5.27.1.10) and arbitration burst */
 
 static void flushes(QNvme *n, uint16_t qid, int count)
@@ -1261,6 +1334,7 @@ static void register_nvme_ctrl_tests(void)
     qos_add_test("shadow-doorbells", "nvme", test_shadow_doorbells, &opts);
     qos_add_test("reset-in-flight", "nvme", test_reset_in_flight, &slow);
     qos_add_test("io-handoff", "nvme", test_io_handoff, &slow);
+    qos_add_test("abort", "nvme", test_abort, &slow);
     qos_add_test("io-unmappable", "nvme", test_io_unmappable, &opts);
     qos_add_test("coalescing", "nvme", test_coalescing, &opts);
     qos_add_test("ns-hotplug", "nvme", test_ns_hotplug, &opts);
@@ -1272,6 +1346,7 @@ static void register_nvme_ctrl_tests(void)
     qos_add_test("iothread-coalescing", "nvme", test_coalescing, &io);
     qos_add_test("iothread-format", "nvme", test_format, &io);
     qos_add_test("iothread-io-handoff", "nvme", test_io_handoff, &slow_io);
+    qos_add_test("iothread-abort", "nvme", test_abort, &slow_io);
     qos_add_test("log-pages", "nvme", test_log_pages, &opts);
     qos_add_test("aer", "nvme", test_aer, &opts);
 }
