@@ -382,8 +382,13 @@ def count_calls(text, names):
     return n
 
 
+# Heap allocation entry points (glibc); calls of them are counted too.
+ALLOC_FNS = ('malloc', 'calloc', 'realloc', 'posix_memalign',
+             'aligned_alloc', 'memalign')
+
+
 def dump_costs(cgdir, pid):
-    """{dump number: {thread number: (Ir, per-command calls)}}.
+    """{dump number: {thread number: (Ir, per-command calls, allocs)}}.
 
     Dumps triggered by --dump-before only hold the triggering thread (the
     main loop, thread 1); other threads' costs end up in the final files.
@@ -397,7 +402,8 @@ def dump_costs(cgdir, pid):
             text = f.read()
         c = re.search(r'^(?:summary|totals): (\d+)', text, re.MULTILINE)
         out.setdefault(int(m.group(1)), {})[int(m.group(2) or 1)] = (
-            int(c.group(1)) if c else 0, count_calls(text, PER_COMMAND_FNS))
+            int(c.group(1)) if c else 0, count_calls(text, PER_COMMAND_FNS),
+            count_calls(text, ALLOC_FNS))
     return out
 
 
@@ -477,14 +483,15 @@ def main():
     if args.callgrind:
         # Dump k (1's based) holds segment k-1; thread 1 is the main loop.
         costs = dump_costs(cgdir, pid)
-        seg_cost = {seg: costs.get(k, {}).get(1, (0, 0))
+        seg_cost = {seg: costs.get(k, {}).get(1, (0, 0, 0))
                     for k, seg in enumerate(segments, 1)
                     if isinstance(seg, tuple)}
         for r in results:
             key = (r['op'], r['qd'], r['nq'], r['rep'])
-            r['dev_ir'], r['dev_main_calls'] = seg_cost.get(('dev',) + key,
-                                                            (None, None))
-            r['cal_ir'], _ = seg_cost.get(('cal',) + key, (None, None))
+            r['dev_ir'], r['dev_main_calls'], r['dev_allocs'] = seg_cost.get(
+                ('dev',) + key, (None, None, None))
+            r['cal_ir'], _, r['cal_allocs'] = seg_cost.get(
+                ('cal',) + key, (None, None, None))
         out['iothread'] = args.iothread
         out['callgrind_dumps'] = len(costs)
         out['callgrind_segments'] = len(segments)

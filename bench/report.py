@@ -77,11 +77,17 @@ def net_ir(r):
     return (r['dev_ir'] - r['cal_ir']) / r['n']
 
 
+def net_allocs(rs):
+    vals = [(r['dev_allocs'] - r['cal_allocs']) / r['n'] for r in rs
+            if r.get('dev_allocs') is not None]
+    return '%.2f' % statistics.median(vals) if vals else 'n/a'
+
+
 def ir_table(ours, up):
     lines = ['| queues | op | QD | N | ours raw Ir/cmd | ours net Ir/cmd '
              '| upstream raw Ir/cmd | upstream net Ir/cmd | net ours/up '
-             '| raw ours/up |',
-             '|---|---|---|---|---|---|---|---|---|---|']
+             '| raw ours/up | net heap allocations/cmd ours / up |',
+             '|---|---|---|---|---|---|---|---|---|---|---|']
     go = group([r for r in ours['results'] if r.get('dev_ir') is not None],
                cell_key)
     gu = group([r for r in up['results'] if r.get('dev_ir') is not None],
@@ -94,11 +100,16 @@ def ir_table(ours, up):
         uraw = [r['dev_ir'] / r['n'] for r in u]
         onet = [net_ir(r) for r in o]
         unet = [net_ir(r) for r in u]
-        lines.append('| %d | %s | %d | %d | %s | %s | %s | %s | %s | %s |' % (
-            k[0], k[1], k[2], o[0]['n'], spread(oraw, '%.0f'),
-            spread(onet, '%.0f'), spread(uraw, '%.0f'), spread(unet, '%.0f'),
-            ratio(statistics.median(onet), statistics.median(unet)),
-            ratio(statistics.median(oraw), statistics.median(uraw))))
+        lines.append('| %d | %s | %d | %d | %s | %s | %s | %s | %s | %s '
+                     '| %s / %s |' % (
+                         k[0], k[1], k[2], o[0]['n'], spread(oraw, '%.0f'),
+                         spread(onet, '%.0f'), spread(uraw, '%.0f'),
+                         spread(unet, '%.0f'),
+                         ratio(statistics.median(onet),
+                               statistics.median(unet)),
+                         ratio(statistics.median(oraw),
+                               statistics.median(uraw)),
+                         net_allocs(o), net_allocs(u)))
     return lines
 
 
@@ -224,7 +235,9 @@ def main():
               'segments). Median (min..max) over the repetitions: the '
               'counts are deterministic except for how many main-loop '
               'iterations the qtest traffic takes, which varies from run to '
-              'run and matters most at QD1.', '']
+              'run and matters most at QD1. The last column counts calls of '
+              'the heap allocator (malloc, calloc, realloc, memalign and '
+              'friends) in the same segments, net of the calibration.', '']
         L += ir_table(cg_o, cg_u)
         L += ['']
     if cg_io and cg_o:
