@@ -37,13 +37,21 @@ static uint16_t nvme_invalid_field(NvmeRequest *req, const char *why)
  * fails; a valid but inactive one returns a zero-filled structure.
  */
 static uint16_t nvme_identify_ns(NvmeCtrl *n, NvmeRequest *req,
-                                 bool cs_specific, uint8_t csi)
+                                 bool cs_specific, uint8_t csi,
+                                 bool allocated)
 {
     uint32_t nsid = le32_to_cpu(req->cmd.nsid);
     NvmeNamespace *ns;
     static const uint8_t zeroes[NVME_IDENTIFY_DATA_SIZE];
 
-    /* No Namespace Management yet, so no common format for FFFFFFFFh. */
+    if (nsid == NVME_NSID_BROADCAST && !cs_specific &&
+        nvme_nsmgmt_supported(n)) {
+        /* What namespaces created with Namespace Management offer */
+        g_autofree NvmeIdNs *common = g_new(NvmeIdNs, 1);
+
+        nvme_nsmgmt_common_id_ns(common);
+        return nvme_dma_to_host(n, req, common, sizeof(*common));
+    }
     if (nsid == 0 || nsid > nvme_ctrl_nsid_max()) {
         trace_nvme_err_invalid_nsid(0, nsid);
         return NVME_SC_INVALID_NAMESPACE | NVME_SC_DNR;
@@ -51,7 +59,7 @@ static uint16_t nvme_identify_ns(NvmeCtrl *n, NvmeRequest *req,
     if (cs_specific && csi != NVME_CSI_NVM) {
         return nvme_invalid_field(req, "unsupported CSI");
     }
-    ns = nvme_ctrl_ns(n, nsid);
+    ns = allocated ? nvme_nsmgmt_allocated(n, nsid) : nvme_ctrl_ns(n, nsid);
     if (!ns) {
         return nvme_dma_to_host(n, req, zeroes, sizeof(zeroes));
     }
@@ -82,9 +90,13 @@ static uint16_t nvme_identify_ns_independent(NvmeCtrl *n, NvmeRequest *req)
     return nvme_dma_to_host(n, req, &ind, sizeof(ind));
 }
 
-/* CNS 02h and 07h: active NSIDs greater than the command's NSID. */
+/*
+ * CNS 02h and 07h: active NSIDs greater than the command's NSID; CNS 10h:
+ * allocated ones, attached to this controller or not.
+ */
 static uint16_t nvme_identify_ns_list(NvmeCtrl *n, NvmeRequest *req,
-                                      bool check_csi, uint8_t csi)
+                                      bool check_csi, uint8_t csi,
+                                      bool allocated)
 {
     uint32_t nsid = le32_to_cpu(req->cmd.nsid);
     uint32_t list[NVME_IDENTIFY_DATA_SIZE / 4] = {};
@@ -98,7 +110,8 @@ static uint16_t nvme_identify_ns_list(NvmeCtrl *n, NvmeRequest *req,
         return nvme_invalid_field(req, "unsupported CSI");
     }
     for (uint32_t i = nsid + 1; i <= nvme_ctrl_nsid_max(); i++) {
-        NvmeNamespace *ns = nvme_ctrl_ns(n, i);
+        NvmeNamespace *ns = allocated ? nvme_nsmgmt_allocated(n, i)
+                                      : nvme_ctrl_ns(n, i);
 
         if (ns && (!check_csi || ns->csi == csi)) {
             list[count++] = cpu_to_le32(i);
@@ -172,6 +185,21 @@ static uint16_t nvme_identify_iocs(NvmeCtrl *n, NvmeRequest *req)
     return nvme_dma_to_host(n, req, &iocs, sizeof(iocs));
 }
 
+/* Capacities change with Namespace Management: filled in when asked. */
+static uint16_t nvme_identify_ctrl(NvmeCtrl *n, NvmeRequest *req)
+{
+    g_autofree NvmeIdCtrl *id = g_memdup2(&n->id_ctrl, sizeof(n->id_ctrl));
+
+    if (nvme_nsmgmt_supported(n)) {
+        uint64_t total = n->subsys->tnvmcap;
+        uint64_t unalloc = total - MIN(n->subsys->pool_used, total);
+
+        stq_le_p(id->tnvmcap, total);
+        stq_le_p(id->unvmcap, unalloc);
+    }
+    return nvme_dma_to_host(n, req, id, sizeof(*id));
+}
+
 static uint16_t nvme_identify(NvmeCtrl *n, NvmeRequest *req)
 {
     uint32_t cdw10 = le32_to_cpu(req->cmd.cdw10);
@@ -181,19 +209,28 @@ static uint16_t nvme_identify(NvmeCtrl *n, NvmeRequest *req)
     trace_nvme_identify(cns, le32_to_cpu(req->cmd.nsid), csi);
     switch (cns) {
     case NVME_ID_CNS_NS:
-        return nvme_identify_ns(n, req, false, 0);
+        return nvme_identify_ns(n, req, false, 0, false);
     case NVME_ID_CNS_CTRL:
-        return nvme_dma_to_host(n, req, &n->id_ctrl, sizeof(n->id_ctrl));
+        return nvme_identify_ctrl(n, req);
     case NVME_ID_CNS_NS_ACTIVE_LIST:
-        return nvme_identify_ns_list(n, req, false, 0);
+        return nvme_identify_ns_list(n, req, false, 0, false);
     case NVME_ID_CNS_NS_DESCR_LIST:
         return nvme_identify_ns_descr_list(n, req);
     case NVME_ID_CNS_CS_NS:
-        return nvme_identify_ns(n, req, true, csi);
+        return nvme_identify_ns(n, req, true, csi, false);
     case NVME_ID_CNS_CS_CTRL:
         return nvme_identify_cs_ctrl(n, req, csi);
     case NVME_ID_CNS_CS_NS_ACTIVE_LIST:
-        return nvme_identify_ns_list(n, req, true, csi);
+        return nvme_identify_ns_list(n, req, true, csi, false);
+    case NVME_ID_CNS_NS_PRESENT_LIST:
+        return nvme_identify_ns_list(n, req, false, 0, true);
+    case NVME_ID_CNS_NS_PRESENT:
+        return nvme_identify_ns(n, req, false, 0, true);
+    case NVME_ID_CNS_NS_ATTACHED_CTRL_LIST:
+        return nvme_nsmgmt_identify_ctrl_list(n, req,
+                                              le32_to_cpu(req->cmd.nsid));
+    case NVME_ID_CNS_CTRL_LIST:
+        return nvme_nsmgmt_identify_ctrl_list(n, req, 0);
     case NVME_ID_CNS_NS_INDEPENDENT:
         return nvme_identify_ns_independent(n, req);
     case NVME_ID_CNS_IO_COMMAND_SET:
@@ -876,7 +913,7 @@ static uint16_t nvme_log_effects(NvmeCtrl *n, NvmeRequest *req,
     NvmeEffectsLog log = {};
 
     for (int i = 0; i < 256; i++) {
-        if (nvme_admin_opcodes[i].handler) {
+        if (nvme_opcode_supported(&nvme_admin_opcodes[i], n)) {
             log.acs[i] = cpu_to_le32(nvme_admin_opcodes[i].effects |
                                      NVME_CMD_EFF_CSUPP);
         }
@@ -1024,10 +1061,16 @@ const NvmeOpcodeDesc nvme_admin_opcodes[256] = {
                                         NVME_CMD_EFF_LBCC | NVME_CMD_EFF_NCC |
                                         NVME_CMD_EFF_CSE(1) },
     [NVME_ADM_CMD_GET_LBA_STATUS]   = { nvme_nvm_get_lba_status },
+    [NVME_ADM_CMD_NS_MANAGEMENT]    = { nvme_ns_management,
+                                        NVME_CMD_EFF_NIC | NVME_CMD_EFF_NCC,
+                                        .supported = nvme_nsmgmt_supported },
+    [NVME_ADM_CMD_NS_ATTACHMENT]    = { nvme_ns_attachment,
+                                        NVME_CMD_EFF_NIC | NVME_CMD_EFF_NCC,
+                                        .supported = nvme_nsmgmt_supported },
 };
 
 /* Optional Admin Command Support follows from the opcode table. */
-static uint16_t nvme_admin_oacs(void)
+static uint16_t nvme_admin_oacs(NvmeCtrl *n)
 {
     static const struct {
         uint8_t opcode;
@@ -1047,7 +1090,8 @@ static uint16_t nvme_admin_oacs(void)
     uint16_t oacs = 0;
 
     for (int i = 0; i < ARRAY_SIZE(optional); i++) {
-        if (nvme_admin_opcodes[optional[i].opcode].handler) {
+        if (nvme_opcode_supported(&nvme_admin_opcodes[optional[i].opcode],
+                                  n)) {
             oacs |= optional[i].bit;
         }
     }
@@ -1081,7 +1125,7 @@ void nvme_admin_init_id_ctrl(NvmeCtrl *n)
     id->ver = cpu_to_le32(n->vs);
     id->oaes = cpu_to_le32(NVME_OAES_NS_ATTR);
     id->cntrltype = NVME_CNTRLTYPE_IO;
-    id->oacs = cpu_to_le16(nvme_admin_oacs());
+    id->oacs = cpu_to_le16(nvme_admin_oacs(n));
     id->acl = NVME_ACL;
     id->aerl = NVME_AERL;
     id->fna = 0;                    /* Format and erase per namespace */

@@ -427,7 +427,7 @@ void nvme_run_in_queue_context(NvmeCtrl *n, uint16_t qid,
     }
 }
 
-static void nvme_nop(void *opaque)
+void nvme_nop(void *opaque)
 {
 }
 
@@ -627,6 +627,15 @@ static void nvme_post_cqes(void *opaque)
     }
 }
 
+/* A guest error in a command: logged, traced, and answered with DNR. */
+uint16_t nvme_cmd_error(NvmeRequest *req, uint16_t status, const char *why)
+{
+    qemu_log_mask(LOG_GUEST_ERROR, "nvme: opcode 0x%x (sq %u): %s\n",
+                  req->cmd.opcode, req->sq->sqid, why);
+    trace_nvme_err_cmd(req->sq->sqid, req->cmd.opcode, status, why);
+    return status | NVME_SC_DNR;
+}
+
 /* Error Information log (Base 5.16.1.2): the last entries, by count. */
 static void nvme_record_error(NvmeCtrl *n, NvmeRequest *req)
 {
@@ -696,7 +705,7 @@ static uint16_t nvme_dispatch(NvmeCtrl *n, NvmeRequest *req)
     }
     if (req->sq->sqid == 0) {
         desc = &nvme_admin_opcodes[req->cmd.opcode];
-        if (!desc->handler) {
+        if (!nvme_opcode_supported(desc, n)) {
             trace_nvme_err_invalid_opcode(0, req->cmd.opcode);
             return NVME_SC_INVALID_OPCODE | NVME_SC_DNR;
         }

@@ -61,6 +61,7 @@ static void nvme_format_one(NvmeRequest *req, NvmeNamespace *ns,
     /* The host must have stopped I/O; finish what is still in flight. */
     nvme_ns_drain(ns);
     nvme_ns_set_format(ns, fp->lbaf);
+    nvme_nsmgmt_ns_changed(ns, nvme_req_ctrl(req)->subsys);
     /* Write Uncorrectable marks name LBAs of the old format. */
     ns->nr_uncor = 0;
     ns->uncor_gen++;

@@ -226,8 +226,13 @@ void nvme_ns_attach(NvmeCtrl *n, NvmeNamespace *ns)
 void nvme_ns_detach(NvmeCtrl *n, NvmeNamespace *ns)
 {
     if (ns->nsid && n->namespaces[ns->nsid] == ns) {
-        nvme_ns_drain(ns);
         n->namespaces[ns->nsid] = NULL;
+        /*
+         * No new command finds it now; wait for a round of the I/O queues
+         * that may have found it already, then for its requests.
+         */
+        nvme_run_in_queue_context(n, 1, nvme_nop, NULL);
+        nvme_ns_drain(ns);
         trace_nvme_ns_detach(n->cntlid, ns->nsid);
         nvme_ctrl_ns_changed(n, ns->nsid);
     }

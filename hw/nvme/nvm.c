@@ -108,15 +108,6 @@ static uint16_t nvme_status_from_errno(int ret, bool is_write)
     }
 }
 
-static uint16_t nvme_nvm_error(NvmeRequest *req, uint16_t status,
-                               const char *why)
-{
-    qemu_log_mask(LOG_GUEST_ERROR, "nvme: opcode 0x%x: %s\n",
-                  req->cmd.opcode, why);
-    trace_nvme_err_nvm(req->cmd.opcode, status, why);
-    return status | NVME_SC_DNR;
-}
-
 /* SLBA in CDW10-11 and NLB (0's based) in CDW12 15:0, range checked. */
 static uint16_t nvme_lba_decode(NvmeRequest *req, uint64_t *slba,
                                 uint32_t *nlb)
@@ -298,7 +289,8 @@ static uint16_t nvme_op_start(NvmeRequest *req, size_t bounce_size,
     if (bounce_size) {
         if (n->nvm_bounce_bytes + bounce_size > NVME_NVM_BOUNCE_BUDGET) {
             /* Too much in flight: the host may retry (no DNR). */
-            trace_nvme_err_nvm(req->cmd.opcode, NVME_SC_COMMAND_INTERRUPTED,
+            trace_nvme_err_cmd(req->sq->sqid, req->cmd.opcode,
+                               NVME_SC_COMMAND_INTERRUPTED,
                                "bounce buffer budget exhausted");
             return NVME_SC_COMMAND_INTERRUPTED;
         }
@@ -503,7 +495,7 @@ static uint16_t nvme_write_uncor(NvmeCtrl *n, NvmeRequest *req)
     }
     trace_nvme_write_uncor(le16_to_cpu(req->cmd.cid), ns->nsid, slba, nlb);
     if (!nvme_uncor_mark(ns, slba, nlb)) {
-        return nvme_nvm_error(req, NVME_SC_INTERNAL_ERROR,
+        return nvme_cmd_error(req, NVME_SC_INTERNAL_ERROR,
                               "too many separate uncorrectable ranges");
     }
     n->host_write_commands++;
@@ -761,7 +753,7 @@ static uint16_t nvme_copy_range(NvmeRequest *req, uint16_t index,
     *slba = le64_to_cpu(range.slba);
     *nlb = le16_to_cpu(range.nlb) + 1;
     if (*nlb > NVME_COPY_MSSRL) {
-        return nvme_nvm_error(req, NVME_SC_COMMAND_SIZE_LIMIT,
+        return nvme_cmd_error(req, NVME_SC_COMMAND_SIZE_LIMIT,
                               "source range longer than MSSRL");
     }
     return nvme_check_lba_range(req->ns, *slba, *nlb);
@@ -826,7 +818,7 @@ static void nvme_copy_step(NvmeRequest *req)
         /* Read and check again: the list is guest memory. */
         status = nvme_copy_range(req, op->range++, &slba, &nlb);
         if (!status && nlb > op->total - op->done) {
-            status = nvme_nvm_error(req, NVME_SC_LBA_OUT_OF_RANGE,
+            status = nvme_cmd_error(req, NVME_SC_LBA_OUT_OF_RANGE,
                                     "source ranges changed during Copy");
         }
         if (!status) {
@@ -855,11 +847,11 @@ static uint16_t nvme_copy(NvmeCtrl *n, NvmeRequest *req)
     uint16_t status;
 
     if (NVME_COPY_DESFMT(cdw12) != 0) {
-        return nvme_nvm_error(req, NVME_SC_INVALID_FIELD,
+        return nvme_cmd_error(req, NVME_SC_INVALID_FIELD,
                               "unsupported Copy descriptor format");
     }
     if (nr > NVME_COPY_MAX_RANGES) {
-        return nvme_nvm_error(req, NVME_SC_COMMAND_SIZE_LIMIT,
+        return nvme_cmd_error(req, NVME_SC_COMMAND_SIZE_LIMIT,
                               "more source ranges than MSRC allows");
     }
     status = nvme_map_dptr(n, req, nr * sizeof(NvmeCopySourceRange));
@@ -877,7 +869,7 @@ static uint16_t nvme_copy(NvmeCtrl *n, NvmeRequest *req)
         total += nlb;
     }
     if (total > NVME_COPY_MCL) {
-        return nvme_nvm_error(req, NVME_SC_COMMAND_SIZE_LIMIT,
+        return nvme_cmd_error(req, NVME_SC_COMMAND_SIZE_LIMIT,
                               "copy longer than MCL");
     }
     status = nvme_check_lba_range(ns, sdlba, total);
@@ -985,7 +977,7 @@ uint16_t nvme_nvm_get_lba_status(NvmeCtrl *n, NvmeRequest *req)
     req->ns = ns;
     if (atype != NVME_LBAS_ATYPE_TRACKED &&
         atype != NVME_LBAS_ATYPE_UNTRACKED) {
-        return nvme_nvm_error(req, NVME_SC_INVALID_FIELD,
+        return nvme_cmd_error(req, NVME_SC_INVALID_FIELD,
                               "unsupported Get LBA Status action type");
     }
     status = nvme_check_mdts(n, len);

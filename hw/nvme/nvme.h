@@ -28,6 +28,7 @@
 #define NVME_MAX_PENDING_EVENTS 64
 #define NVME_ERROR_LOG_ENTRIES  16      /* ELPE + 1 */
 #define NVME_CHANGED_NSID_MAX   1024    /* Changed Namespace List entries */
+#define NVME_CTRL_LIST_MAX      2047    /* IDs in a Controller List */
 #define NVME_SQES               6       /* 64-byte submission entries */
 #define NVME_CQES               4       /* 16-byte completion entries */
 #define NVME_PCI_VENDOR_ID      0x1b36  /* Red Hat, Inc. (QEMU devices) */
@@ -90,6 +91,8 @@ struct NvmeNamespace {
     NvmeIdNs id_ns;
     NvmeIdNsNvm id_ns_nvm;
     NvmeCtrl *owner;        /* the only controller of a private namespace */
+    uint32_t attached;      /* controller IDs it is (to be) attached to */
+    bool managed;           /* created by Namespace Management (nsmgmt.c) */
     /* LBAs marked by Write Uncorrectable; reads of them fail. */
     uint32_t nr_uncor;
     uint16_t uncor_gen;         /* bumped on each change (LBA Status log) */
@@ -343,6 +346,9 @@ struct NvmeSubsystem {
     DeviceState parent_obj;
     NvmeBus bus;
     char *nqn;
+    char *pool_dir;             /* ns-pool: where created namespaces live */
+    uint64_t tnvmcap;           /* bytes hosts may allocate in the pool */
+    uint64_t pool_used;
     NvmeCtrl *ctrls[NVME_MAX_CONTROLLERS];
     NvmeNamespace *namespaces[NVME_MAX_NAMESPACES + 1];
 };
@@ -354,7 +360,14 @@ typedef struct NvmeOpcodeDesc {
     NvmeCommandHandler handler;
     uint32_t effects;
     bool needs_ns;              /* NSID must name an active namespace */
+    bool (*supported)(NvmeCtrl *n);     /* NULL: always */
 } NvmeOpcodeDesc;
+
+static inline bool nvme_opcode_supported(const NvmeOpcodeDesc *desc,
+                                         NvmeCtrl *n)
+{
+    return desc->handler && (!desc->supported || desc->supported(n));
+}
 
 /* ctrl.c */
 void nvme_req_complete(NvmeRequest *req);
@@ -373,6 +386,8 @@ void nvme_dbbuf_attach(NvmeCtrl *n, uint16_t qid);
 void nvme_ctrl_ns_changed(NvmeCtrl *n, uint32_t nsid);
 void nvme_run_in_queue_context(NvmeCtrl *n, uint16_t qid,
                                void (*fn)(void *), void *opaque);
+void nvme_nop(void *opaque);
+uint16_t nvme_cmd_error(NvmeRequest *req, uint16_t status, const char *why);
 
 /* abort.c */
 uint16_t nvme_abort(NvmeCtrl *n, NvmeRequest *req);
@@ -424,6 +439,19 @@ void nvme_ns_detach(NvmeCtrl *n, NvmeNamespace *ns);
 void nvme_ns_add_bootindex(Object *obj, BlockConf *conf, uint32_t nsid);
 void nvme_ns_set_format(NvmeNamespace *ns, uint8_t lbaf_index);
 bool nvme_ns_set_context(NvmeNamespace *ns, AioContext *ctx, Error **errp);
+
+/* nsmgmt.c */
+bool nvme_nsmgmt_supported(NvmeCtrl *n);
+uint16_t nvme_ns_management(NvmeCtrl *n, NvmeRequest *req);
+uint16_t nvme_ns_attachment(NvmeCtrl *n, NvmeRequest *req);
+NvmeNamespace *nvme_nsmgmt_allocated(NvmeCtrl *n, uint32_t nsid);
+void nvme_nsmgmt_common_id_ns(NvmeIdNs *id);
+/* CNS 12h (nsid != 0) and 13h (nsid == 0) */
+uint16_t nvme_nsmgmt_identify_ctrl_list(NvmeCtrl *n, NvmeRequest *req,
+                                        uint32_t nsid);
+/* Saves the pool's list after a change to one of its namespaces. */
+void nvme_nsmgmt_ns_changed(NvmeNamespace *ns, NvmeSubsystem *subsys);
+bool nvme_pool_load(NvmeSubsystem *subsys, Error **errp);
 
 /* firmware.c */
 uint16_t nvme_fw_download(NvmeCtrl *n, NvmeRequest *req);

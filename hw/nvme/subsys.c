@@ -64,7 +64,7 @@ bool nvme_subsys_register_ctrl(NvmeSubsystem *subsys, NvmeCtrl *n,
             for (uint32_t nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
                 NvmeNamespace *ns = subsys->namespaces[nsid];
 
-                if (ns && !ns->owner && !ns->params.detached) {
+                if (ns && (ns->attached & BIT(i))) {
                     nvme_ns_attach(n, ns);
                 }
             }
@@ -78,8 +78,9 @@ bool nvme_subsys_register_ctrl(NvmeSubsystem *subsys, NvmeCtrl *n,
 
 /*
  * Registers ns in the subsystem (NSIDs are unique across it) and attaches
- * it: a shared namespace to every controller, a private one to its own
- * controller n; none of them when it is created detached.
+ * it: a shared nvme-ns namespace to every controller, present or to come,
+ * a private one to its own controller owner, none when it is created
+ * detached; a namespace of the pool to those ns->attached names.
  */
 bool nvme_subsys_add_ns(NvmeSubsystem *subsys, NvmeNamespace *ns,
                         NvmeCtrl *owner, Error **errp)
@@ -88,13 +89,17 @@ bool nvme_subsys_add_ns(NvmeSubsystem *subsys, NvmeNamespace *ns,
         return false;
     }
     ns->owner = ns->params.shared ? NULL : owner;
-    if (ns->params.detached) {
-        return true;
+    if (ns->managed) {
+        /* ns->attached came from the pool */
+    } else if (ns->params.detached) {
+        ns->attached = 0;
+    } else {
+        ns->attached = ns->owner ? BIT(ns->owner->cntlid) : UINT32_MAX;
     }
     for (int i = 0; i < NVME_MAX_CONTROLLERS; i++) {
         NvmeCtrl *n = subsys->ctrls[i];
 
-        if (n && (!ns->owner || ns->owner == n)) {
+        if (n && (ns->attached & BIT(i))) {
             nvme_ns_attach(n, ns);
         }
     }
@@ -133,6 +138,9 @@ static void nvme_subsys_realize(DeviceState *dev, Error **errp)
                    sizeof(((NvmeIdCtrl *)0)->subnqn));
         return;
     }
+    if (!nvme_pool_load(subsys, errp)) {
+        return;
+    }
     /* Shared namespaces live on this bus, independent of controllers. */
     qbus_init(&subsys->bus, sizeof(NvmeBus), TYPE_NVME_BUS, dev, dev->id);
     qbus_set_hotplug_handler(BUS(&subsys->bus), OBJECT(subsys));
@@ -140,6 +148,8 @@ static void nvme_subsys_realize(DeviceState *dev, Error **errp)
 
 static const Property nvme_subsys_props[] = {
     DEFINE_PROP_STRING("nqn", NvmeSubsystem, nqn),
+    DEFINE_PROP_STRING("ns-pool", NvmeSubsystem, pool_dir),
+    DEFINE_PROP_SIZE("tnvmcap", NvmeSubsystem, tnvmcap, 0),
 };
 
 static void nvme_subsys_class_init(ObjectClass *oc, void *data)

@@ -1,0 +1,524 @@
+/*
+ * NVMe device model: Namespace Management and Namespace Attachment (Base
+ * 5.22, 5.23), the Identify lists that go with them (CNS 10h-13h), and the
+ * pool that holds the namespaces hosts create.
+ *
+ * A subsystem with ns-pool=DIR and tnvmcap=SIZE lets hosts create up to
+ * SIZE bytes of namespaces. Each one is a raw image DIR/ns-<nsid>.img; the
+ * file DIR/namespaces lists them, a line each, with size, LBA format,
+ * NMIC, UUID and the controllers they are attached to. The list is
+ * rewritten (atomically and durably) after every change and read back when
+ * the subsystem is created, so a restarted QEMU finds the same namespaces,
+ * formats, attachments and data. Controller IDs follow the order in which
+ * controllers are created, so attachments persist as long as the command
+ * line keeps that order.
+ *
+ * Namespace Attachment also works on the subsystem's nvme-ns namespaces;
+ * their attachments last until QEMU exits.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/error-report.h"
+#include "qapi/error.h"
+#include "qobject/qdict.h"
+#include "system/block-backend.h"
+#include "nvme.h"
+#include "trace.h"
+
+#define NVME_POOL_LIST          "namespaces"
+#define NVME_POOL_NLBAF         2       /* created namespaces: 512 B, 4 KiB */
+
+/* A namespace created by Namespace Management. */
+typedef struct NvmePoolNs {
+    NvmeNamespace ns;
+    BlockConf conf;
+} NvmePoolNs;
+
+bool nvme_nsmgmt_supported(NvmeCtrl *n)
+{
+    return n->subsys && n->subsys->pool_dir;
+}
+
+static char *nvme_pool_path(NvmeSubsystem *subsys, uint32_t nsid)
+{
+    return nsid ? g_strdup_printf("%s/ns-%u.img", subsys->pool_dir, nsid)
+                : g_strdup_printf("%s/" NVME_POOL_LIST, subsys->pool_dir);
+}
+
+/* The pool's namespace list: written whole, synced, renamed into place. */
+static bool nvme_pool_save(NvmeSubsystem *subsys, Error **errp)
+{
+    g_autoptr(GString) s = g_string_new(NULL);
+    g_autofree char *path = nvme_pool_path(subsys, 0);
+    g_autoptr(GError) gerr = NULL;
+
+    g_string_append_printf(s, "# namespaces of nvme-subsys %s, written by "
+                           "QEMU: do not edit while it runs\n", subsys->nqn);
+    for (uint32_t nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
+        NvmeNamespace *ns = subsys->namespaces[nsid];
+        char uuid[UUID_STR_LEN];
+
+        if (!ns || !ns->managed) {
+            continue;
+        }
+        qemu_uuid_unparse(&ns->params.uuid, uuid);
+        g_string_append_printf(s, "ns nsid=%u nsze=%" PRIu64 " lbaf=%u "
+                               "nmic=%u attached=0x%08x uuid=%s\n", nsid,
+                               ns->nlbas, ns->lbaf_index,
+                               ns->params.shared ? 1 : 0, ns->attached, uuid);
+    }
+    if (!g_file_set_contents_full(path, s->str, s->len,
+                                  G_FILE_SET_CONTENTS_CONSISTENT |
+                                  G_FILE_SET_CONTENTS_DURABLE, 0644, &gerr)) {
+        error_setg(errp, "nvme-subsys: cannot write %s: %s", path,
+                   gerr->message);
+        return false;
+    }
+    return true;
+}
+
+static void nvme_pool_save_or_report(NvmeSubsystem *subsys)
+{
+    Error *err = NULL;
+
+    if (!nvme_pool_save(subsys, &err)) {
+        error_report_err(err);
+    }
+}
+
+void nvme_nsmgmt_ns_changed(NvmeNamespace *ns, NvmeSubsystem *subsys)
+{
+    if (ns->managed && subsys) {
+        nvme_pool_save_or_report(subsys);
+    }
+}
+
+/* Opens the image of pool namespace nsid as namespace of subsys. */
+static NvmePoolNs *nvme_pool_open(NvmeSubsystem *subsys, uint32_t nsid,
+                                  uint8_t lbaf, bool shared,
+                                  const QemuUUID *uuid, Error **errp)
+{
+    g_autofree char *path = nvme_pool_path(subsys, nsid);
+    QDict *opts = qdict_new();
+    NvmePoolNs *p = g_new0(NvmePoolNs, 1);
+
+    qdict_put_str(opts, "driver", "raw");
+    p->conf.blk = blk_new_open(path, NULL, opts, BDRV_O_RDWR, errp);
+    if (!p->conf.blk) {
+        g_free(p);
+        return NULL;
+    }
+    p->conf.wce = ON_OFF_AUTO_ON;
+    p->conf.rerror = BLOCKDEV_ON_ERROR_AUTO;
+    p->conf.werror = BLOCKDEV_ON_ERROR_AUTO;
+    p->ns.params.nsid = nsid;
+    p->ns.params.shared = shared;
+    p->ns.params.uuid = *uuid;
+    p->ns.managed = true;
+    if (!nvme_ns_setup(&p->ns, &p->conf, errp) ||
+        !nvme_ns_set_context(&p->ns, nvme_subsys_context(subsys), errp)) {
+        blk_unref(p->conf.blk);
+        g_free(p);
+        return NULL;
+    }
+    nvme_ns_set_format(&p->ns, lbaf);
+    return p;
+}
+
+static void nvme_pool_free(NvmeNamespace *ns)
+{
+    NvmePoolNs *p = container_of(ns, NvmePoolNs, ns);
+
+    blk_unref(p->conf.blk);
+    g_free(p);
+}
+
+/* Registers a pool namespace; it is attached to the controllers attached. */
+static bool nvme_pool_add(NvmeSubsystem *subsys, NvmePoolNs *p,
+                          uint32_t attached, Error **errp)
+{
+    p->ns.attached = attached;
+    if (!nvme_subsys_add_ns(subsys, &p->ns, NULL, errp)) {
+        return false;
+    }
+    subsys->pool_used += p->ns.size;
+    return true;
+}
+
+static bool nvme_pool_parse_line(NvmeSubsystem *subsys, const char *line,
+                                 Error **errp)
+{
+    unsigned nsid, lbaf, nmic, attached;
+    uint64_t nsze;
+    char uuid_str[UUID_STR_LEN] = "";
+    QemuUUID uuid;
+    NvmePoolNs *p;
+
+    if (sscanf(line, "ns nsid=%u nsze=%" SCNu64 " lbaf=%u nmic=%u "
+               "attached=%x uuid=%36s", &nsid, &nsze, &lbaf, &nmic,
+               &attached, uuid_str) != 6 ||
+        qemu_uuid_parse(uuid_str, &uuid) < 0) {
+        error_setg(errp, "malformed line '%s'", line);
+        return false;
+    }
+    if (!nsid || nsid > NVME_MAX_NAMESPACES || lbaf >= NVME_POOL_NLBAF ||
+        nmic > 1) {
+        error_setg(errp, "invalid values in '%s'", line);
+        return false;
+    }
+    p = nvme_pool_open(subsys, nsid, lbaf, nmic, &uuid, errp);
+    if (!p) {
+        return false;
+    }
+    if (p->ns.nlbas != nsze) {
+        error_setg(errp, "ns-%u.img holds %" PRIu64 " blocks, the list says "
+                   "%" PRIu64, nsid, p->ns.nlbas, nsze);
+        nvme_pool_free(&p->ns);
+        return false;
+    }
+    if (!nvme_pool_add(subsys, p, attached, errp)) {
+        nvme_pool_free(&p->ns);
+        return false;
+    }
+    return true;
+}
+
+/* Realize: opens the pool directory and the namespaces it lists. */
+bool nvme_pool_load(NvmeSubsystem *subsys, Error **errp)
+{
+    g_autofree char *path = NULL;
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+    g_autoptr(GError) gerr = NULL;
+
+    if (!subsys->pool_dir) {
+        return true;
+    }
+    if (!subsys->tnvmcap) {
+        error_setg(errp, "nvme-subsys: ns-pool needs tnvmcap, the capacity "
+                   "hosts may allocate");
+        return false;
+    }
+    if (g_mkdir_with_parents(subsys->pool_dir, 0755) < 0) {
+        error_setg_errno(errp, errno, "nvme-subsys: cannot create ns-pool "
+                         "directory %s", subsys->pool_dir);
+        return false;
+    }
+    path = nvme_pool_path(subsys, 0);
+    if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+        return nvme_pool_save(subsys, errp);
+    }
+    if (!g_file_get_contents(path, &text, NULL, &gerr)) {
+        error_setg(errp, "nvme-subsys: cannot read %s: %s", path,
+                   gerr->message);
+        return false;
+    }
+    lines = g_strsplit(text, "\n", -1);
+    for (int i = 0; lines[i]; i++) {
+        Error *local_err = NULL;
+
+        if (!lines[i][0] || lines[i][0] == '#') {
+            continue;
+        }
+        if (!nvme_pool_parse_line(subsys, lines[i], &local_err)) {
+            error_propagate_prepend(errp, local_err, "nvme-subsys: %s "
+                                    "line %d: ", path, i + 1);
+            return false;
+        }
+    }
+    if (subsys->pool_used > subsys->tnvmcap) {
+        warn_report("nvme-subsys: the namespaces in %s use %" PRIu64
+                    " bytes, more than tnvmcap", subsys->pool_dir,
+                    subsys->pool_used);
+    }
+    return true;
+}
+
+/* Namespace Management (Base 5.22) */
+
+static uint16_t nvme_ns_create(NvmeCtrl *n, NvmeRequest *req)
+{
+    NvmeSubsystem *subsys = n->subsys;
+    g_autofree NvmeIdNs *id = g_new0(NvmeIdNs, 1);
+    g_autofree char *path = NULL;
+    uint8_t csi = le32_to_cpu(req->cmd.cdw11) >> 24;
+    uint64_t nsze, ncap, bytes;
+    uint8_t lbaf, bits;
+    uint32_t nsid;
+    QemuUUID uuid;
+    NvmePoolNs *p;
+    Error *err = NULL;
+    uint16_t status;
+    int fd;
+
+    status = nvme_dma_from_host(n, req, id, sizeof(*id));
+    if (status) {
+        return status;
+    }
+    nsze = le64_to_cpu(id->nsze);
+    ncap = le64_to_cpu(id->ncap);
+    lbaf = (id->flbas & 0xf) | ((id->flbas >> 5) & 0x3) << 4;
+    if (csi != NVME_CSI_NVM) {
+        return nvme_cmd_error(req, NVME_SC_INVALID_FIELD,
+                              "unsupported command set");
+    }
+    if (!nsze || ncap > nsze) {
+        return nvme_cmd_error(req, NVME_SC_INVALID_FIELD,
+                              "NSZE is zero or below NCAP");
+    }
+    if (ncap < nsze) {
+        return nvme_cmd_error(req, NVME_SC_THIN_PROVISIONING_UNSUPPORTED,
+                              "NCAP below NSZE");
+    }
+    if (lbaf >= NVME_POOL_NLBAF) {
+        return nvme_cmd_error(req, NVME_SC_INVALID_FORMAT,
+                              "no such LBA format");
+    }
+    if (id->dps || (id->nmic & ~1) || id->anagrpid) {
+        return nvme_cmd_error(req, NVME_SC_INVALID_FIELD,
+                              "DPS, ANAGRPID or NMIC not supported");
+    }
+    bits = lbaf ? 12 : 9;
+    if (nsze > (subsys->tnvmcap - MIN(subsys->pool_used, subsys->tnvmcap))
+               >> bits) {
+        return nvme_cmd_error(req, NVME_SC_NS_INSUFFICIENT_CAPACITY,
+                              "not enough unallocated capacity");
+    }
+    bytes = nsze << bits;
+    for (nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
+        if (!subsys->namespaces[nsid]) {
+            break;
+        }
+    }
+    if (nsid > NVME_MAX_NAMESPACES) {
+        return nvme_cmd_error(req, NVME_SC_NS_ID_UNAVAILABLE,
+                              "no free namespace identifier");
+    }
+
+    path = nvme_pool_path(subsys, nsid);
+    fd = qemu_create(path, O_WRONLY | O_TRUNC, 0644, &err);
+    if (fd < 0 || ftruncate(fd, bytes) < 0) {
+        if (fd >= 0) {
+            error_setg_errno(&err, errno, "cannot size %s", path);
+            qemu_close(fd);
+        }
+        goto fail;
+    }
+    qemu_close(fd);
+    qemu_uuid_generate(&uuid);
+    p = nvme_pool_open(subsys, nsid, lbaf, id->nmic & 1, &uuid, &err);
+    if (!p) {
+        goto fail;
+    }
+    if (!nvme_pool_add(subsys, p, 0, &err)) {
+        nvme_pool_free(&p->ns);
+        goto fail;
+    }
+    if (!nvme_pool_save(subsys, &err)) {
+        error_report_err(err);
+    }
+    trace_nvme_ns_create(n->cntlid, nsid, nsze, lbaf);
+    req->cqe.result = cpu_to_le32(nsid);
+    return NVME_SC_SUCCESS;
+
+fail:
+    error_report_err(err);
+    unlink(path);
+    return NVME_SC_INTERNAL_ERROR;
+}
+
+static void nvme_ns_delete_one(NvmeCtrl *n, NvmeNamespace *ns)
+{
+    NvmeSubsystem *subsys = n->subsys;
+    g_autofree char *path = nvme_pool_path(subsys, ns->nsid);
+
+    trace_nvme_ns_delete(n->cntlid, ns->nsid);
+    /* Detaches it from every controller, which tells them. */
+    nvme_subsys_remove_ns(subsys, ns);
+    subsys->pool_used -= ns->size;
+    nvme_pool_free(ns);
+    if (unlink(path) < 0) {
+        warn_report("nvme-subsys: cannot remove %s: %s", path,
+                    strerror(errno));
+    }
+}
+
+static uint16_t nvme_ns_delete(NvmeCtrl *n, NvmeRequest *req)
+{
+    NvmeSubsystem *subsys = n->subsys;
+    uint32_t nsid = le32_to_cpu(req->cmd.nsid);
+    NvmeNamespace *ns;
+
+    if (nsid == NVME_NSID_BROADCAST) {
+        for (nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
+            ns = subsys->namespaces[nsid];
+            if (ns && ns->managed) {
+                nvme_ns_delete_one(n, ns);
+            }
+        }
+    } else {
+        ns = nsid && nsid <= NVME_MAX_NAMESPACES ? subsys->namespaces[nsid]
+                                                 : NULL;
+        if (!ns) {
+            return nvme_cmd_error(req, NVME_SC_INVALID_NAMESPACE,
+                                  "no such namespace");
+        }
+        if (!ns->managed) {
+            return nvme_cmd_error(req, NVME_SC_INVALID_FIELD,
+                                  "namespace comes from the command "
+                                  "line, not from Namespace Management");
+        }
+        nvme_ns_delete_one(n, ns);
+    }
+    nvme_pool_save_or_report(subsys);
+    return NVME_SC_SUCCESS;
+}
+
+uint16_t nvme_ns_management(NvmeCtrl *n, NvmeRequest *req)
+{
+    switch (le32_to_cpu(req->cmd.cdw10) & 0xf) {
+    case 0:
+        return nvme_ns_create(n, req);
+    case 1:
+        return nvme_ns_delete(n, req);
+    default:
+        return nvme_cmd_error(req, NVME_SC_INVALID_FIELD, "reserved SEL");
+    }
+}
+
+/* Namespace Attachment (Base 5.23) */
+
+/* The controllers of the list in the command's data, as a bit mask. */
+static uint16_t nvme_ctrl_list_read(NvmeCtrl *n, NvmeRequest *req,
+                                    uint32_t *mask)
+{
+    g_autofree uint16_t *list = g_new0(uint16_t, NVME_CTRL_LIST_MAX + 1);
+    uint16_t count;
+    uint16_t status;
+
+    status = nvme_dma_from_host(n, req, list,
+                                (NVME_CTRL_LIST_MAX + 1) * sizeof(*list));
+    if (status) {
+        return status;
+    }
+    count = le16_to_cpu(list[0]);
+    if (!count || count > NVME_CTRL_LIST_MAX) {
+        return nvme_cmd_error(req, NVME_SC_CONTROLLER_LIST_INVALID,
+                              "empty or oversized controller list");
+    }
+    *mask = 0;
+    for (uint16_t i = 1; i <= count; i++) {
+        uint16_t id = le16_to_cpu(list[i]);
+
+        if (id >= NVME_MAX_CONTROLLERS || !n->subsys->ctrls[id] ||
+            (*mask & BIT(id))) {
+            return nvme_cmd_error(req, NVME_SC_CONTROLLER_LIST_INVALID,
+                                  "unknown or repeated controller");
+        }
+        *mask |= BIT(id);
+    }
+    return NVME_SC_SUCCESS;
+}
+
+uint16_t nvme_ns_attachment(NvmeCtrl *n, NvmeRequest *req)
+{
+    NvmeSubsystem *subsys = n->subsys;
+    uint32_t nsid = le32_to_cpu(req->cmd.nsid);
+    uint8_t sel = le32_to_cpu(req->cmd.cdw10) & 0xf;
+    NvmeNamespace *ns;
+    uint32_t mask = 0;
+    uint16_t status;
+
+    if (sel > 1) {
+        return nvme_cmd_error(req, NVME_SC_INVALID_FIELD, "reserved SEL");
+    }
+    ns = nsid && nsid <= NVME_MAX_NAMESPACES ? subsys->namespaces[nsid]
+                                             : NULL;
+    if (!ns) {
+        return nvme_cmd_error(req, NVME_SC_INVALID_NAMESPACE,
+                              "no such namespace");
+    }
+    status = nvme_ctrl_list_read(n, req, &mask);
+    if (status) {
+        return status;
+    }
+    if (sel == 0) {
+        if (ns->attached & mask) {
+            return nvme_cmd_error(req, NVME_SC_NS_ALREADY_ATTACHED,
+                                  "already attached");
+        }
+        if (!ns->params.shared && (ctpop32(mask) > 1 || ns->attached)) {
+            return nvme_cmd_error(req, NVME_SC_NS_IS_PRIVATE,
+                                  "private namespace");
+        }
+        ns->attached |= mask;
+    } else {
+        if ((ns->attached & mask) != mask) {
+            return nvme_cmd_error(req, NVME_SC_NS_NOT_ATTACHED,
+                                  "not attached");
+        }
+        ns->attached &= ~mask;
+    }
+    trace_nvme_ns_attachment(n->cntlid, nsid, sel, mask);
+    for (int i = 0; i < NVME_MAX_CONTROLLERS; i++) {
+        if (mask & BIT(i)) {
+            if (sel == 0) {
+                nvme_ns_attach(subsys->ctrls[i], ns);
+            } else {
+                nvme_ns_detach(subsys->ctrls[i], ns);
+            }
+        }
+    }
+    nvme_nsmgmt_ns_changed(ns, subsys);
+    return NVME_SC_SUCCESS;
+}
+
+/* Identify CNS 10h-13h and the NSID FFFFFFFFh form of CNS 00h */
+
+/* Namespaces that exist in the subsystem, attached or not. */
+NvmeNamespace *nvme_nsmgmt_allocated(NvmeCtrl *n, uint32_t nsid)
+{
+    if (!nsid || nsid > NVME_MAX_NAMESPACES) {
+        return NULL;
+    }
+    return n->subsys ? n->subsys->namespaces[nsid] : n->namespaces[nsid];
+}
+
+/* What every namespace created here offers (Identify NSID FFFFFFFFh). */
+void nvme_nsmgmt_common_id_ns(NvmeIdNs *id)
+{
+    memset(id, 0, sizeof(*id));
+    id->nlbaf = NVME_POOL_NLBAF - 1;
+    id->lbaf[0].ds = 9;
+    id->lbaf[1].ds = 12;
+}
+
+uint16_t nvme_nsmgmt_identify_ctrl_list(NvmeCtrl *n, NvmeRequest *req,
+                                        uint32_t nsid)
+{
+    uint16_t first = le32_to_cpu(req->cmd.cdw10) >> 16;
+    uint16_t list[NVME_CTRL_LIST_MAX + 1] = {};
+    uint16_t count = 0;
+    NvmeNamespace *ns = NULL;
+
+    if (nsid) {
+        ns = nvme_nsmgmt_allocated(n, nsid);
+        if (!ns) {
+            return nvme_cmd_error(req, NVME_SC_INVALID_NAMESPACE,
+                                  "no such namespace");
+        }
+    }
+    for (uint16_t id = first; id < NVME_MAX_CONTROLLERS; id++) {
+        NvmeCtrl *c = n->subsys ? n->subsys->ctrls[id]
+                                : (id == n->cntlid ? n : NULL);
+
+        if (c && (!ns || c->namespaces[ns->nsid] == ns)) {
+            list[++count] = cpu_to_le16(id);
+        }
+    }
+    list[0] = cpu_to_le16(count);
+    return nvme_dma_to_host(n, req, list, sizeof(list));
+}

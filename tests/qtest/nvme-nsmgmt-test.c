@@ -1,0 +1,412 @@
+/*
+ * qtests for Namespace Management and Namespace Attachment: a subsystem
+ * with a namespace pool (ns-pool, tnvmcap) and two controllers, the
+ * Identify lists and capacities that follow the changes, and every error
+ * status of both commands.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "libqtest.h"
+#include "libqos/qgraph.h"
+#include "libqos/nvme.h"
+
+#define TNVMCAP         (64 * 1024 * 1024)
+#define DNR             NVME_SC_DNR
+#define INVALID         (NVME_SC_INVALID_FIELD | DNR)
+#define INVALID_NS      (NVME_SC_INVALID_NAMESPACE | DNR)
+#define CMD_SPECIFIC(sc) ((sc) | DNR)     /* NVME_SC_* carry their type */
+
+typedef struct Ctx {
+    QNvme *n;
+    QTestState *qts;
+    uint64_t buf;           /* one page of guest memory for data */
+} Ctx;
+
+static void remove_pool(gpointer dir)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *name;
+
+    while (d && (name = g_dir_read_name(d))) {
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+
+        unlink(path);
+    }
+    rmdir(dir);
+    g_free(dir);
+}
+
+/*
+ * The qos node adds "-device nvme,...": put a subsystem with a pool in
+ * front of it, link it, and add a second controller (CNTLID 1).
+ */
+static void *pool_setup(GString *cmd_line, void *arg)
+{
+    char *dir = g_dir_make_tmp("nvme-pool-XXXXXX", NULL);
+    const char *dev = strstr(cmd_line->str, "-device nvme,");
+    g_autofree char *subsys = g_strdup_printf(
+        "-device nvme-subsys,id=pool0,nqn=nqn.2026-11.org.qemu:pool,"
+        "ns-pool=%s,tnvmcap=%d ", dir, TNVMCAP);
+
+    g_assert(dir && dev);
+    g_string_insert(cmd_line, dev - cmd_line->str + strlen("-device nvme,"),
+                    "subsys=pool0,");
+    g_string_insert(cmd_line, dev - cmd_line->str, subsys);
+    g_string_append(cmd_line, " -device nvme,subsys=pool0,serial=second");
+    g_test_queue_destroy(remove_pool, dir);
+    return arg;
+}
+
+static Ctx setup(void *obj)
+{
+    QNvme *n = obj;
+    Ctx c = { .n = n, .qts = n->dev.bus->qts };
+
+    g_assert_true(qnvme_enable(n, 32, 0x6));
+    qnvme_create_io_queue_pair(n, 1, 16);
+    c.buf = qnvme_alloc(n, QNVME_PAGE_SIZE);
+    return c;
+}
+
+static uint16_t ns_create(Ctx *c, uint64_t nsze, uint64_t ncap, uint8_t flbas,
+                          uint8_t dps, uint8_t nmic, uint8_t csi,
+                          uint32_t *nsid)
+{
+    NvmeIdNs id = {
+        .nsze = cpu_to_le64(nsze), .ncap = cpu_to_le64(ncap),
+        .flbas = flbas, .dps = dps, .nmic = nmic,
+    };
+    NvmeCmd cmd = {
+        .opcode = NVME_ADM_CMD_NS_MANAGEMENT,
+        .dptr.prp1 = cpu_to_le64(c->buf),
+        .cdw11 = cpu_to_le32((uint32_t)csi << 24),
+    };
+    NvmeCqe cqe;
+    uint16_t status;
+
+    qtest_memwrite(c->qts, c->buf, &id, sizeof(id));
+    status = qnvme_cmd(c->n, 0, &cmd, &cqe);
+    if (nsid) {
+        *nsid = le32_to_cpu(cqe.result);
+    }
+    return status;
+}
+
+static uint16_t ns_mgmt_sel(Ctx *c, uint32_t sel, uint32_t nsid)
+{
+    NvmeCmd cmd = {
+        .opcode = NVME_ADM_CMD_NS_MANAGEMENT,
+        .nsid = cpu_to_le32(nsid),
+        .cdw10 = cpu_to_le32(sel),
+    };
+
+    return qnvme_cmd(c->n, 0, &cmd, NULL);
+}
+
+static uint16_t ns_delete(Ctx *c, uint32_t nsid)
+{
+    return ns_mgmt_sel(c, 1, nsid);
+}
+
+/* Namespace Attachment with a controller list of count IDs. */
+static uint16_t ns_attach(Ctx *c, uint32_t sel, uint32_t nsid, int count,
+                          const uint16_t *ids)
+{
+    uint16_t list[2048] = { cpu_to_le16(count) };
+    NvmeCmd cmd = {
+        .opcode = NVME_ADM_CMD_NS_ATTACHMENT,
+        .nsid = cpu_to_le32(nsid),
+        .dptr.prp1 = cpu_to_le64(c->buf),
+        .cdw10 = cpu_to_le32(sel),
+    };
+
+    for (int i = 0; i < count; i++) {
+        list[i + 1] = cpu_to_le16(ids[i]);
+    }
+    qtest_memwrite(c->qts, c->buf, list, sizeof(list));
+    return qnvme_cmd(c->n, 0, &cmd, NULL);
+}
+
+/* Identify with CNTID in CDW10 bits 31:16; returns the status. */
+static uint16_t identify(Ctx *c, uint8_t cns, uint32_t nsid, uint16_t cntid,
+                         void *out)
+{
+    NvmeCmd cmd = {
+        .opcode = NVME_ADM_CMD_IDENTIFY,
+        .nsid = cpu_to_le32(nsid),
+        .dptr.prp1 = cpu_to_le64(c->buf),
+        .cdw10 = cpu_to_le32(cns | (uint32_t)cntid << 16),
+    };
+    uint16_t status = qnvme_cmd(c->n, 0, &cmd, NULL);
+
+    qtest_memread(c->qts, c->buf, out, NVME_IDENTIFY_DATA_SIZE);
+    return status;
+}
+
+static uint64_t unvmcap(Ctx *c)
+{
+    g_autofree NvmeIdCtrl *id = g_new0(NvmeIdCtrl, 1);
+
+    g_assert_cmphex(identify(c, NVME_ID_CNS_CTRL, 0, 0, id), ==, 0);
+    g_assert_cmpuint(ldq_le_p(id->tnvmcap), ==, TNVMCAP);
+    g_assert_cmpuint(ldq_le_p(id->tnvmcap + 8), ==, 0);
+    return ldq_le_p(id->unvmcap);
+}
+
+/* The NSIDs of an Identify namespace list, up to 8 */
+static int ns_list(Ctx *c, uint8_t cns, uint32_t *out)
+{
+    uint32_t list[1024];
+    int i;
+
+    g_assert_cmphex(identify(c, cns, 0, 0, list), ==, 0);
+    for (i = 0; i < 8 && list[i]; i++) {
+        out[i] = le32_to_cpu(list[i]);
+    }
+    return i;
+}
+
+/* The controller IDs of CNS 12h (nsid) or 13h, from cntid on */
+static int ctrl_list(Ctx *c, uint32_t nsid, uint16_t cntid, uint16_t *out)
+{
+    uint16_t list[2048];
+    int count;
+
+    g_assert_cmphex(identify(c, nsid ? NVME_ID_CNS_NS_ATTACHED_CTRL_LIST
+                                     : NVME_ID_CNS_CTRL_LIST,
+                             nsid, cntid, list), ==, 0);
+    count = le16_to_cpu(list[0]);
+    for (int i = 0; i < count && i < 8; i++) {
+        out[i] = le16_to_cpu(list[i + 1]);
+    }
+    return count;
+}
+
+static uint16_t rw(Ctx *c, uint8_t opcode, uint32_t nsid, uint64_t slba)
+{
+    return qnvme_rw(c->n, 1, opcode, nsid, slba, 8, c->buf, 0);
+}
+
+static void test_capabilities(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = setup(obj);
+    g_autofree NvmeIdCtrl *id = g_new0(NvmeIdCtrl, 1);
+    g_autofree NvmeIdNs *ns = g_new0(NvmeIdNs, 1);
+    g_autofree NvmeEffectsLog *eff = g_new0(NvmeEffectsLog, 1);
+    uint16_t ids[8];
+    uint32_t nsids[8];
+
+    g_assert_cmphex(identify(&c, NVME_ID_CNS_CTRL, 0, 0, id), ==, 0);
+    g_assert_cmphex(le16_to_cpu(id->oacs) & NVME_OACS_NS_MGMT, ==,
+                    NVME_OACS_NS_MGMT);
+    g_assert_cmpuint(unvmcap(&c), ==, TNVMCAP);
+    /* Both controllers, and from CNTID 1 on, only the second */
+    g_assert_cmpint(ctrl_list(&c, 0, 0, ids), ==, 2);
+    g_assert_cmpuint(ids[0], ==, 0);
+    g_assert_cmpuint(ids[1], ==, 1);
+    g_assert_cmpint(ctrl_list(&c, 0, 1, ids), ==, 1);
+    g_assert_cmpuint(ids[0], ==, 1);
+    /* What created namespaces offer: 512 B and 4 KiB */
+    g_assert_cmphex(identify(&c, NVME_ID_CNS_NS, NVME_NSID_BROADCAST, 0, ns),
+                    ==, 0);
+    g_assert_cmpuint(ns->nlbaf, ==, 1);
+    g_assert_cmpuint(ns->lbaf[0].ds, ==, 9);
+    g_assert_cmpuint(ns->lbaf[1].ds, ==, 12);
+    g_assert_cmpint(ns_list(&c, NVME_ID_CNS_NS_PRESENT_LIST, nsids), ==, 0);
+    g_assert_cmphex(qnvme_get_log(c.n, NVME_LOG_CMD_EFFECTS, 0, eff,
+                                  sizeof(*eff)), ==, 0);
+    g_assert_true(le32_to_cpu(eff->acs[NVME_ADM_CMD_NS_MANAGEMENT]) &
+                  NVME_CMD_EFF_CSUPP);
+    g_assert_true(le32_to_cpu(eff->acs[NVME_ADM_CMD_NS_ATTACHMENT]) &
+                  NVME_CMD_EFF_NIC);
+}
+
+static void test_create_attach_delete(void *obj, void *data,
+                                      QGuestAllocator *a)
+{
+    Ctx c = setup(obj);
+    g_autofree NvmeIdNs *id = g_new0(NvmeIdNs, 1);
+    uint8_t pattern[4096], back[4096];
+    uint16_t ids[8];
+    uint32_t nsid, nsids[8], changed[1024];
+    const uint16_t c0 = 0, both[] = { 0, 1 };
+
+    /* 1 MiB in 4 KiB blocks, shared */
+    g_assert_cmphex(ns_create(&c, 256, 256, 1, 0, 1, 0, &nsid), ==, 0);
+    g_assert_cmpuint(nsid, ==, 1);
+    g_assert_cmpuint(unvmcap(&c), ==, TNVMCAP - 1024 * 1024);
+    /* Allocated, not attached */
+    g_assert_cmpint(ns_list(&c, NVME_ID_CNS_NS_PRESENT_LIST, nsids), ==, 1);
+    g_assert_cmpuint(nsids[0], ==, 1);
+    g_assert_cmpint(ns_list(&c, NVME_ID_CNS_NS_ACTIVE_LIST, nsids), ==, 0);
+    g_assert_cmphex(identify(&c, NVME_ID_CNS_NS_PRESENT, 1, 0, id), ==, 0);
+    g_assert_cmpuint(le64_to_cpu(id->nsze), ==, 256);
+    g_assert_cmpuint(id->flbas & 0xf, ==, 1);
+    g_assert_cmpuint(id->nmic, ==, 1);
+    g_assert_cmphex(identify(&c, NVME_ID_CNS_NS, 1, 0, id), ==, 0);
+    g_assert_cmpuint(le64_to_cpu(id->nsze), ==, 0);
+    g_assert_cmpint(ctrl_list(&c, 1, 0, ids), ==, 0);
+    g_assert_cmphex(rw(&c, NVME_CMD_READ, 1, 0), ==, INVALID_NS);
+
+    /* Attached to this controller: I/O works */
+    g_assert_cmphex(ns_attach(&c, 0, 1, 1, &c0), ==, 0);
+    g_assert_cmphex(qnvme_get_log(c.n, NVME_LOG_CHANGED_NSLIST, 0, changed,
+                                  sizeof(changed)), ==, 0);
+    g_assert_cmpuint(le32_to_cpu(changed[0]), ==, 1);
+    g_assert_cmpuint(changed[1], ==, 0);
+    g_assert_cmpint(ns_list(&c, NVME_ID_CNS_NS_ACTIVE_LIST, nsids), ==, 1);
+    g_assert_cmpint(ctrl_list(&c, 1, 0, ids), ==, 1);
+    g_assert_cmpuint(ids[0], ==, 0);
+    memset(pattern, 0x5a, sizeof(pattern));
+    qtest_memwrite(c.qts, c.buf, pattern, sizeof(pattern));
+    g_assert_cmphex(qnvme_rw(c.n, 1, NVME_CMD_WRITE, 1, 255, 1, c.buf, 0),
+                    ==, 0);
+    qtest_memset(c.qts, c.buf, 0, sizeof(back));
+    g_assert_cmphex(qnvme_rw(c.n, 1, NVME_CMD_READ, 1, 255, 1, c.buf, 0),
+                    ==, 0);
+    qtest_memread(c.qts, c.buf, back, sizeof(back));
+    g_assert_cmpmem(back, sizeof(back), pattern, sizeof(pattern));
+    g_assert_cmphex(qnvme_rw(c.n, 1, NVME_CMD_READ, 1, 256, 1, c.buf, 0),
+                    ==, NVME_SC_LBA_OUT_OF_RANGE | DNR);
+    g_assert_cmphex(ns_attach(&c, 0, 1, 1, &c0), ==,
+                    CMD_SPECIFIC(NVME_SC_NS_ALREADY_ATTACHED));
+    /* The other controller too; a shared namespace may have both */
+    g_assert_cmphex(ns_attach(&c, 0, 1, 1, &both[1]), ==, 0);
+    g_assert_cmpint(ctrl_list(&c, 1, 0, ids), ==, 2);
+    g_assert_cmpint(ctrl_list(&c, 1, 1, ids), ==, 1);
+
+    /* Detached from both: gone from the active list, I/O fails */
+    g_assert_cmphex(ns_attach(&c, 1, 1, 2, both), ==, 0);
+    g_assert_cmphex(ns_attach(&c, 1, 1, 1, &c0), ==,
+                    CMD_SPECIFIC(NVME_SC_NS_NOT_ATTACHED));
+    g_assert_cmpint(ns_list(&c, NVME_ID_CNS_NS_ACTIVE_LIST, nsids), ==, 0);
+    g_assert_cmphex(rw(&c, NVME_CMD_READ, 1, 0), ==, INVALID_NS);
+
+    /* Deleted: capacity comes back, the NSID is free again */
+    g_assert_cmphex(ns_delete(&c, 1), ==, 0);
+    g_assert_cmpint(ns_list(&c, NVME_ID_CNS_NS_PRESENT_LIST, nsids), ==, 0);
+    g_assert_cmpuint(unvmcap(&c), ==, TNVMCAP);
+    g_assert_cmphex(ns_delete(&c, 1), ==, INVALID_NS);
+    g_assert_cmphex(ns_create(&c, 8, 8, 0, 0, 1, 0, &nsid), ==, 0);
+    g_assert_cmpuint(nsid, ==, 1);
+}
+
+static void test_private(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = setup(obj);
+    uint32_t nsid;
+    const uint16_t c0 = 0, c1 = 1, both[] = { 0, 1 };
+
+    g_assert_cmphex(ns_create(&c, 64, 64, 0, 0, 0, 0, &nsid), ==, 0);
+    g_assert_cmphex(ns_attach(&c, 0, nsid, 2, both), ==,
+                    CMD_SPECIFIC(NVME_SC_NS_IS_PRIVATE));
+    g_assert_cmphex(ns_attach(&c, 0, nsid, 1, &c1), ==, 0);
+    g_assert_cmphex(ns_attach(&c, 0, nsid, 1, &c0), ==,
+                    CMD_SPECIFIC(NVME_SC_NS_IS_PRIVATE));
+    g_assert_cmphex(ns_attach(&c, 1, nsid, 1, &c1), ==, 0);
+    g_assert_cmphex(ns_attach(&c, 0, nsid, 1, &c0), ==, 0);
+    g_assert_cmphex(rw(&c, NVME_CMD_WRITE, nsid, 0), ==, 0);
+}
+
+static void test_errors(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = setup(obj);
+    uint32_t nsid;
+    const uint16_t c0 = 0, absent = 5, twice[] = { 0, 0 };
+
+    /* Namespace Management */
+    g_assert_cmphex(ns_create(&c, 0, 0, 0, 0, 1, 0, NULL), ==, INVALID);
+    g_assert_cmphex(ns_create(&c, 8, 16, 0, 0, 1, 0, NULL), ==, INVALID);
+    g_assert_cmphex(ns_create(&c, 16, 8, 0, 0, 1, 0, NULL), ==,
+                    CMD_SPECIFIC(NVME_SC_THIN_PROVISIONING_UNSUPPORTED));
+    g_assert_cmphex(ns_create(&c, 8, 8, 2, 0, 1, 0, NULL), ==,
+                    CMD_SPECIFIC(NVME_SC_INVALID_FORMAT));
+    g_assert_cmphex(ns_create(&c, 8, 8, 0, 1, 1, 0, NULL), ==, INVALID);
+    g_assert_cmphex(ns_create(&c, 8, 8, 0, 0, 2, 0, NULL), ==, INVALID);
+    g_assert_cmphex(ns_create(&c, 8, 8, 0, 0, 1, NVME_CSI_ZONED, NULL), ==,
+                    INVALID);
+    g_assert_cmphex(ns_create(&c, TNVMCAP / 512 + 1, TNVMCAP / 512 + 1, 0,
+                              0, 1, 0, NULL), ==,
+                    CMD_SPECIFIC(NVME_SC_NS_INSUFFICIENT_CAPACITY));
+    g_assert_cmphex(ns_create(&c, UINT64_MAX, UINT64_MAX, 1, 0, 1, 0, NULL),
+                    ==, CMD_SPECIFIC(NVME_SC_NS_INSUFFICIENT_CAPACITY));
+    g_assert_cmphex(ns_mgmt_sel(&c, 2, 0), ==, INVALID);
+    g_assert_cmphex(ns_delete(&c, 7), ==, INVALID_NS);
+    g_assert_cmphex(ns_delete(&c, 0), ==, INVALID_NS);
+    g_assert_cmpuint(unvmcap(&c), ==, TNVMCAP);
+
+    /* Namespace Attachment */
+    g_assert_cmphex(ns_create(&c, 8, 8, 0, 0, 1, 0, &nsid), ==, 0);
+    g_assert_cmphex(ns_attach(&c, 0, 0, 1, &c0), ==, INVALID_NS);
+    g_assert_cmphex(ns_attach(&c, 0, 9, 1, &c0), ==, INVALID_NS);
+    g_assert_cmphex(ns_attach(&c, 0, NVME_NSID_BROADCAST, 1, &c0), ==,
+                    INVALID_NS);
+    g_assert_cmphex(ns_attach(&c, 2, nsid, 1, &c0), ==, INVALID);
+    g_assert_cmphex(ns_attach(&c, 0, nsid, 0, NULL), ==,
+                    CMD_SPECIFIC(NVME_SC_CONTROLLER_LIST_INVALID));
+    g_assert_cmphex(ns_attach(&c, 0, nsid, 1, &absent), ==,
+                    CMD_SPECIFIC(NVME_SC_CONTROLLER_LIST_INVALID));
+    g_assert_cmphex(ns_attach(&c, 0, nsid, 2, twice), ==,
+                    CMD_SPECIFIC(NVME_SC_CONTROLLER_LIST_INVALID));
+    g_assert_cmphex(ns_attach(&c, 1, nsid, 1, &c0), ==,
+                    CMD_SPECIFIC(NVME_SC_NS_NOT_ATTACHED));
+    {
+        uint16_t ids[8], list[2048];
+
+        g_assert_cmpint(ctrl_list(&c, nsid, 0, ids), ==, 0);
+        g_assert_cmphex(identify(&c, NVME_ID_CNS_NS_ATTACHED_CTRL_LIST, 77, 0,
+                                 list), ==, INVALID_NS);
+    }
+}
+
+/* Every NSID taken: Namespace Identifier Unavailable; delete them all. */
+static void test_nsid_exhaustion(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = setup(obj);
+    uint32_t nsid, nsids[8];
+
+    for (uint32_t i = 1; i <= 256; i++) {
+        g_assert_cmphex(ns_create(&c, 8, 8, 0, 0, 1, 0, &nsid), ==, 0);
+        g_assert_cmpuint(nsid, ==, i);
+    }
+    g_assert_cmphex(ns_create(&c, 8, 8, 0, 0, 1, 0, NULL), ==,
+                    CMD_SPECIFIC(NVME_SC_NS_ID_UNAVAILABLE));
+    g_assert_cmpuint(unvmcap(&c), ==, TNVMCAP - 256 * 8 * 512);
+    g_assert_cmphex(ns_delete(&c, NVME_NSID_BROADCAST), ==, 0);
+    g_assert_cmpint(ns_list(&c, NVME_ID_CNS_NS_PRESENT_LIST, nsids), ==, 0);
+    g_assert_cmpuint(unvmcap(&c), ==, TNVMCAP);
+}
+
+/* Without a pool there is no Namespace Management. */
+static void test_no_pool(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = setup(obj);
+    g_autofree NvmeIdCtrl *id = g_new0(NvmeIdCtrl, 1);
+    const uint16_t c0 = 0;
+
+    g_assert_cmphex(identify(&c, NVME_ID_CNS_CTRL, 0, 0, id), ==, 0);
+    g_assert_cmphex(le16_to_cpu(id->oacs) & NVME_OACS_NS_MGMT, ==, 0);
+    g_assert_cmphex(ns_create(&c, 8, 8, 0, 0, 1, 0, NULL), ==,
+                    NVME_SC_INVALID_OPCODE | DNR);
+    g_assert_cmphex(ns_attach(&c, 0, 1, 1, &c0), ==,
+                    NVME_SC_INVALID_OPCODE | DNR);
+}
+
+static void register_nvme_nsmgmt_tests(void)
+{
+    QOSGraphTestOptions pool = { .before = pool_setup };
+    QOSGraphTestOptions plain = { .before = qnvme_setup_one_namespace };
+
+    qos_add_test("nsmgmt-capabilities", "nvme", test_capabilities, &pool);
+    qos_add_test("nsmgmt-create-attach-delete", "nvme",
+                 test_create_attach_delete, &pool);
+    qos_add_test("nsmgmt-private", "nvme", test_private, &pool);
+    qos_add_test("nsmgmt-errors", "nvme", test_errors, &pool);
+    qos_add_test("nsmgmt-nsid-exhaustion", "nvme", test_nsid_exhaustion,
+                 &pool);
+    qos_add_test("nsmgmt-no-pool", "nvme", test_no_pool, &plain);
+}
+
+libqos_init(register_nvme_nsmgmt_tests);
