@@ -181,7 +181,9 @@ static uint16_t nvme_identify_iocs(NvmeCtrl *n, NvmeRequest *req)
 {
     NvmeIdIocs iocs = {};
 
-    iocs.iocsc[0] = cpu_to_le64(NVME_IOCS_NVM);
+    if (!n->admin_only) {
+        iocs.iocsc[0] = cpu_to_le64(NVME_IOCS_NVM);
+    }
     return nvme_dma_to_host(n, req, &iocs, sizeof(iocs));
 }
 
@@ -472,6 +474,10 @@ static uint32_t nvme_num_queues_result(NvmeCtrl *n)
 static uint16_t nvme_feat_num_queues_get(NvmeCtrl *n, NvmeRequest *req,
                                          uint32_t *dw0)
 {
+    if (n->admin_only) {
+        return nvme_invalid_field(req, "no I/O queues on an administrative "
+                                  "controller");
+    }
     *dw0 = nvme_num_queues_result(n);
     return NVME_SC_SUCCESS;
 }
@@ -482,6 +488,10 @@ static uint16_t nvme_feat_num_queues_set(NvmeCtrl *n, NvmeRequest *req,
     uint32_t nsqr = (dw11 & 0xffff) + 1;
     uint32_t ncqr = (dw11 >> 16) + 1;
 
+    if (n->admin_only) {
+        return nvme_invalid_field(req, "no I/O queues on an administrative "
+                                  "controller");
+    }
     if (nsqr == 0x10000 || ncqr == 0x10000) {
         return nvme_invalid_field(req, "65536 queues requested");
     }
@@ -1042,11 +1052,15 @@ static uint16_t nvme_keep_alive(NvmeCtrl *n, NvmeRequest *req)
 }
 
 const NvmeOpcodeDesc nvme_admin_opcodes[256] = {
-    [NVME_ADM_CMD_DELETE_SQ]        = { nvme_delete_sq },
-    [NVME_ADM_CMD_CREATE_SQ]        = { nvme_create_sq },
+    [NVME_ADM_CMD_DELETE_SQ]        = { nvme_delete_sq,
+                                        .supported = nvme_ctrl_has_io_queues },
+    [NVME_ADM_CMD_CREATE_SQ]        = { nvme_create_sq,
+                                        .supported = nvme_ctrl_has_io_queues },
     [NVME_ADM_CMD_GET_LOG_PAGE]     = { nvme_get_log_page },
-    [NVME_ADM_CMD_DELETE_CQ]        = { nvme_delete_cq },
-    [NVME_ADM_CMD_CREATE_CQ]        = { nvme_create_cq },
+    [NVME_ADM_CMD_DELETE_CQ]        = { nvme_delete_cq,
+                                        .supported = nvme_ctrl_has_io_queues },
+    [NVME_ADM_CMD_CREATE_CQ]        = { nvme_create_cq,
+                                        .supported = nvme_ctrl_has_io_queues },
     [NVME_ADM_CMD_IDENTIFY]         = { nvme_identify },
     [NVME_ADM_CMD_ABORT]            = { nvme_abort },
     [NVME_ADM_CMD_SET_FEATURES]     = { nvme_set_features,
@@ -1124,7 +1138,7 @@ void nvme_admin_init_id_ctrl(NvmeCtrl *n)
     id->cntlid = cpu_to_le16(n->cntlid);
     id->ver = cpu_to_le32(n->vs);
     id->oaes = cpu_to_le32(NVME_OAES_NS_ATTR);
-    id->cntrltype = NVME_CNTRLTYPE_IO;
+    id->cntrltype = n->admin_only ? NVME_CNTRLTYPE_ADMIN : NVME_CNTRLTYPE_IO;
     id->oacs = cpu_to_le16(nvme_admin_oacs(n));
     id->acl = NVME_ACL;
     id->aerl = NVME_AERL;

@@ -61,6 +61,11 @@ static inline void nvme_reg_set64(NvmeBar *bar, hwaddr off, uint64_t val)
     stq_le_p((uint8_t *)bar + off, val);
 }
 
+bool nvme_ctrl_has_io_queues(NvmeCtrl *n)
+{
+    return !n->admin_only;
+}
+
 bool nvme_ctrl_msix_enabled(NvmeCtrl *n)
 {
     return msix_enabled(PCI_DEVICE(n));
@@ -975,9 +980,11 @@ static bool nvme_ctrl_css_ok(NvmeCtrl *n, uint32_t css)
 {
     switch (css) {
     case NVME_CC_CSS_NVM:
-        return true;
+        return NVME_CAP_CSS(n->cap) & NVME_CAP_CSS_NVM;
     case NVME_CC_CSS_ALL:
         return NVME_CAP_CSS(n->cap) & NVME_CAP_CSS_IOCS;
+    case NVME_CC_CSS_ADMIN_ONLY:
+        return NVME_CAP_CSS(n->cap) & NVME_CAP_CSS_ADMIN_ONLY;
     default:
         return false;
     }
@@ -1205,6 +1212,19 @@ static bool nvme_check_params(NvmeCtrl *n, Error **errp)
         error_setg(errp, "nvme: mqes must be at least 1");
         return false;
     }
+    if (!p->cntrltype || !strcmp(p->cntrltype, "io")) {
+        n->admin_only = false;
+    } else if (!strcmp(p->cntrltype, "admin")) {
+        n->admin_only = true;
+        if (n->blkconf.blk) {
+            error_setg(errp, "nvme: an administrative controller "
+                       "(cntrltype=admin) has no namespaces: drop drive=");
+            return false;
+        }
+    } else {
+        error_setg(errp, "nvme: cntrltype must be 'io' or 'admin'");
+        return false;
+    }
     return true;
 }
 
@@ -1216,7 +1236,15 @@ static void nvme_init_regs(NvmeCtrl *n)
     cap |= 1ULL << NVME_CAP_CQR_SHIFT;
     cap |= 0xfULL << NVME_CAP_TO_SHIFT;             /* 7.5 s */
     cap |= 1ULL << NVME_CAP_NSSRS_SHIFT;
-    cap |= (uint64_t)(NVME_CAP_CSS_NVM | NVME_CAP_CSS_IOCS)
+    /*
+     * An administrative controller has no I/O command set; it keeps IOCS
+     * (an empty Identify I/O Command Set vector), so that hosts which do
+     * not know CSS bit 7, Linux among them, select "all supported sets"
+     * (none) rather than NVM.
+     */
+    cap |= (uint64_t)(n->admin_only ? NVME_CAP_CSS_ADMIN_ONLY |
+                                      NVME_CAP_CSS_IOCS
+                                    : NVME_CAP_CSS_NVM | NVME_CAP_CSS_IOCS)
            << NVME_CAP_CSS_SHIFT;
     cap |= 0ULL << NVME_CAP_MPSMIN_SHIFT;           /* 4 KiB */
     cap |= 4ULL << NVME_CAP_MPSMAX_SHIFT;           /* 64 KiB */
@@ -1378,6 +1406,7 @@ static const VMStateDescription nvme_vmstate = {
 static const Property nvme_props[] = {
     DEFINE_BLOCK_PROPERTIES(NvmeCtrl, blkconf),
     DEFINE_PROP_STRING("serial", NvmeCtrl, params.serial),
+    DEFINE_PROP_STRING("cntrltype", NvmeCtrl, params.cntrltype),
     DEFINE_PROP_LINK("subsys", NvmeCtrl, subsys, TYPE_NVME_SUBSYS,
                      NvmeSubsystem *),
     DEFINE_PROP_LINK("iothread", NvmeCtrl, iothread, TYPE_IOTHREAD,

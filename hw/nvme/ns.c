@@ -218,6 +218,9 @@ bool nvme_ns_register(NvmeNamespace **table, NvmeNamespace *ns,
 /* Makes a registered namespace active on controller n. */
 void nvme_ns_attach(NvmeCtrl *n, NvmeNamespace *ns)
 {
+    if (n->admin_only) {
+        return;     /* administrative controllers have no namespaces */
+    }
     n->namespaces[ns->nsid] = ns;
     trace_nvme_ns_attach(n->cntlid, ns->nsid);
     nvme_ctrl_ns_changed(n, ns->nsid);
@@ -275,6 +278,11 @@ static void nvme_ns_device_realize(DeviceState *dev, Error **errp)
     if (object_dynamic_cast(parent, TYPE_NVME)) {
         n = NVME(parent);
         nsdev->subsys = n->subsys;
+        if (n->admin_only && !(n->subsys && ns->params.shared)) {
+            error_setg(errp, "nvme-ns: an administrative controller has no "
+                       "namespaces of its own");
+            return;
+        }
     } else {
         nsdev->subsys = NVME_SUBSYS(parent);
         if (!ns->params.shared) {

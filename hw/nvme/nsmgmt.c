@@ -414,9 +414,10 @@ static uint16_t nvme_ctrl_list_read(NvmeCtrl *n, NvmeRequest *req,
         uint16_t id = le16_to_cpu(list[i]);
 
         if (id >= NVME_MAX_CONTROLLERS || !n->subsys->ctrls[id] ||
-            (*mask & BIT(id))) {
+            n->subsys->ctrls[id]->admin_only || (*mask & BIT(id))) {
             return nvme_cmd_error(req, NVME_SC_CONTROLLER_LIST_INVALID,
-                                  "unknown or repeated controller");
+                                  "unknown, administrative or repeated "
+                                  "controller");
         }
         *mask |= BIT(id);
     }

@@ -223,6 +223,7 @@ struct NvmeCQueue {
 
 typedef struct NvmeParams {
     char *serial;
+    char *cntrltype;        /* "io" (default) or "admin" */
     uint32_t max_ioqpairs;
     uint16_t msix_qsize;
     uint16_t mqes;
@@ -279,6 +280,7 @@ struct NvmeCtrl {
     NvmeNamespace implicit_ns;
     NvmeSubsystem *subsys;
     uint16_t cntlid;
+    bool admin_only;            /* administrative controller: no I/O */
 
     /* Register state (Base 3.1.4) */
     uint64_t cap;
@@ -382,6 +384,8 @@ uint16_t nvme_cq_create(NvmeCtrl *n, uint16_t cqid, uint64_t dma_addr,
 void nvme_sq_free(NvmeCtrl *n, NvmeSQueue *sq);
 void nvme_cq_free(NvmeCtrl *n, NvmeCQueue *cq);
 bool nvme_ctrl_msix_enabled(NvmeCtrl *n);
+/* False for administrative controllers, which have no I/O queues. */
+bool nvme_ctrl_has_io_queues(NvmeCtrl *n);
 void nvme_dbbuf_attach(NvmeCtrl *n, uint16_t qid);
 void nvme_ctrl_ns_changed(NvmeCtrl *n, uint32_t nsid);
 void nvme_run_in_queue_context(NvmeCtrl *n, uint16_t qid,

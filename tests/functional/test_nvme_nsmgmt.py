@@ -2,7 +2,8 @@
 # Namespace Management and Attachment from the guest with nvme-cli, on a
 # subsystem of two controllers whose namespaces live in a pool directory,
 # and the same pool across QEMU restarts: the namespaces, their data, LBA
-# formats and attachments are found again.
+# formats and attachments are found again. An administrative controller
+# managing the pool for an I/O controller.
 #
 # SPDX-License-Identifier: GPL-2.0-or-later
 
@@ -112,3 +113,42 @@ def test_nsmgmt_and_restart(g):
     r = g.boot(SECOND_RESTART, topology(pool))
     r.assert_ok()
     assert len(r.checks) == 5, r.checks
+
+
+# An administrative controller (cntrltype=admin) manages the pool for an
+# I/O controller: Linux keeps it live with its admin queue only.
+ADMIN = r'''
+ctrl_of() {
+    for c in /sys/class/nvme/nvme*; do
+        [ "$(cat $c/cntlid)" = "$1" ] && echo ${c##*/}
+    done
+}
+IO=$(ctrl_of 0)
+ADM=$(ctrl_of 1)
+check admin-cntrltype 'nvme id-ctrl /dev/$ADM | grep -E "^cntrltype +: 3$"'
+check io-cntrltype 'nvme id-ctrl /dev/$IO | grep -E "^cntrltype +: 1$"'
+check admin-no-io-queues '[ "$(cat /sys/class/nvme/$ADM/queue_count)" = 1 ]'
+check admin-live '[ "$(cat /sys/class/nvme/$ADM/state)" = live ]'
+check create-via-admin 'nvme create-ns /dev/$ADM --nsze=8192 --ncap=8192 \
+    --flbas=0 --nmic=1 | grep -i "success.*nsid:1"'
+check_fails attach-to-admin 'nvme attach-ns /dev/$ADM -n 1 -c 1'
+check attach-to-io 'nvme attach-ns /dev/$ADM -n 1 -c 0'
+for i in $(seq 50); do ls /sys/block | grep -q "^nvme.*n1$" && break; sleep 0.2; done
+check io-sees-it 'nvme list-ns /dev/$IO | grep -q ":0x1$"'
+check admin-sees-none '[ -z "$(nvme list-ns /dev/$ADM)" ]'
+check io-write 'd=/dev/$(ls /sys/block | grep "^nvme[0-9]*n1$" | head -1) &&
+    dd if=/dev/urandom of=/tmp/a bs=4k count=8 2>/dev/null &&
+    dd if=/tmp/a of=$d bs=4k oflag=direct 2>/dev/null &&
+    dd if=$d of=/tmp/b bs=4k count=8 iflag=direct 2>/dev/null && cmp /tmp/a /tmp/b'
+'''
+
+
+def test_admin_controller(g):
+    r = g.boot(ADMIN, [
+        '-device', 'nvme-subsys,id=ss,nqn=nqn.2026-11.org.qemu:adm,'
+                   'ns-pool=%s/pool,tnvmcap=%d' % (g.scratch, TNVMCAP),
+        '-device', 'nvme,id=c0,serial=IO0,subsys=ss',
+        '-device', 'nvme,id=c1,serial=ADM1,subsys=ss,cntrltype=admin',
+    ])
+    r.assert_ok()
+    assert len(r.checks) == 10, r.checks

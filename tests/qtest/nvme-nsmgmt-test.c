@@ -1,8 +1,9 @@
 /*
  * qtests for Namespace Management and Namespace Attachment: a subsystem
- * with a namespace pool (ns-pool, tnvmcap) and two controllers, the
- * Identify lists and capacities that follow the changes, and every error
- * status of both commands.
+ * with a namespace pool (ns-pool, tnvmcap), two I/O controllers and an
+ * administrative one, the Identify lists and capacities that follow the
+ * changes, and every error status of both commands; and what an
+ * administrative controller (cntrltype=admin) refuses.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -54,7 +55,8 @@ static void *pool_setup(GString *cmd_line, void *arg)
     g_string_insert(cmd_line, dev - cmd_line->str + strlen("-device nvme,"),
                     "subsys=pool0,");
     g_string_insert(cmd_line, dev - cmd_line->str, subsys);
-    g_string_append(cmd_line, " -device nvme,subsys=pool0,serial=second");
+    g_string_append(cmd_line, " -device nvme,subsys=pool0,serial=second"
+                    " -device nvme,subsys=pool0,serial=admin,cntrltype=admin");
     g_test_queue_destroy(remove_pool, dir);
     return arg;
 }
@@ -202,11 +204,12 @@ static void test_capabilities(void *obj, void *data, QGuestAllocator *a)
     g_assert_cmphex(le16_to_cpu(id->oacs) & NVME_OACS_NS_MGMT, ==,
                     NVME_OACS_NS_MGMT);
     g_assert_cmpuint(unvmcap(&c), ==, TNVMCAP);
-    /* Both controllers, and from CNTID 1 on, only the second */
-    g_assert_cmpint(ctrl_list(&c, 0, 0, ids), ==, 2);
+    /* All three controllers, and from CNTID 1 on, the other two */
+    g_assert_cmpint(ctrl_list(&c, 0, 0, ids), ==, 3);
     g_assert_cmpuint(ids[0], ==, 0);
     g_assert_cmpuint(ids[1], ==, 1);
-    g_assert_cmpint(ctrl_list(&c, 0, 1, ids), ==, 1);
+    g_assert_cmpuint(ids[2], ==, 2);
+    g_assert_cmpint(ctrl_list(&c, 0, 1, ids), ==, 2);
     g_assert_cmpuint(ids[0], ==, 1);
     /* What created namespaces offer: 512 B and 4 KiB */
     g_assert_cmphex(identify(&c, NVME_ID_CNS_NS, NVME_NSID_BROADCAST, 0, ns),
@@ -314,7 +317,7 @@ static void test_errors(void *obj, void *data, QGuestAllocator *a)
 {
     Ctx c = setup(obj);
     uint32_t nsid;
-    const uint16_t c0 = 0, absent = 5, twice[] = { 0, 0 };
+    const uint16_t c0 = 0, absent = 5, admin = 2, twice[] = { 0, 0 };
 
     /* Namespace Management */
     g_assert_cmphex(ns_create(&c, 0, 0, 0, 0, 1, 0, NULL), ==, INVALID);
@@ -350,6 +353,9 @@ static void test_errors(void *obj, void *data, QGuestAllocator *a)
                     CMD_SPECIFIC(NVME_SC_CONTROLLER_LIST_INVALID));
     g_assert_cmphex(ns_attach(&c, 0, nsid, 2, twice), ==,
                     CMD_SPECIFIC(NVME_SC_CONTROLLER_LIST_INVALID));
+    /* An administrative controller has no namespaces */
+    g_assert_cmphex(ns_attach(&c, 0, nsid, 1, &admin), ==,
+                    CMD_SPECIFIC(NVME_SC_CONTROLLER_LIST_INVALID));
     g_assert_cmphex(ns_attach(&c, 1, nsid, 1, &c0), ==,
                     CMD_SPECIFIC(NVME_SC_NS_NOT_ATTACHED));
     {
@@ -379,6 +385,66 @@ static void test_nsid_exhaustion(void *obj, void *data, QGuestAllocator *a)
     g_assert_cmpuint(unvmcap(&c), ==, TNVMCAP);
 }
 
+/* The qos node's controller as an administrative controller. */
+static void *admin_setup(GString *cmd_line, void *arg)
+{
+    const char *dev = strstr(cmd_line->str, "-device nvme,");
+
+    g_assert(dev);
+    g_string_insert(cmd_line, dev - cmd_line->str + strlen("-device nvme,"),
+                    "cntrltype=admin,");
+    return arg;
+}
+
+static void test_admin_controller(void *obj, void *data, QGuestAllocator *a)
+{
+    QNvme *n = obj;
+    Ctx c = { .n = n, .qts = n->dev.bus->qts };
+    g_autofree NvmeIdCtrl *id = g_new0(NvmeIdCtrl, 1);
+    g_autofree NvmeEffectsLog *eff = g_new0(NvmeEffectsLog, 1);
+    uint64_t iocs[512];
+    uint32_t nsids[8];
+    uint64_t cap = qnvme_readq(n, NVME_REG_CAP);
+    NvmeCmd cmd = {};
+
+    /* No I/O command set: NVM cannot be selected; "all" and "admin" can */
+    g_assert_cmphex(NVME_CAP_CSS(cap), ==,
+                    NVME_CAP_CSS_ADMIN_ONLY | NVME_CAP_CSS_IOCS);
+    g_assert_false(qnvme_enable(n, 32, NVME_CC_CSS_NVM));
+    g_assert_true(qnvme_enable(n, 32, NVME_CC_CSS_ADMIN_ONLY));
+    g_assert_true(qnvme_enable(n, 32, NVME_CC_CSS_ALL));
+    c.buf = qnvme_alloc(n, QNVME_PAGE_SIZE);
+
+    g_assert_cmphex(identify(&c, NVME_ID_CNS_CTRL, 0, 0, id), ==, 0);
+    g_assert_cmpuint(id->cntrltype, ==, NVME_CNTRLTYPE_ADMIN);
+    g_assert_cmphex(identify(&c, NVME_ID_CNS_IO_COMMAND_SET, 0, 0, iocs),
+                    ==, 0);
+    g_assert_cmphex(iocs[0], ==, 0);
+    g_assert_cmpint(ns_list(&c, NVME_ID_CNS_NS_ACTIVE_LIST, nsids), ==, 0);
+
+    /* No I/O queues, and no Number of Queues feature */
+    cmd = (NvmeCmd) {
+        .opcode = NVME_ADM_CMD_CREATE_CQ,
+        .dptr.prp1 = cpu_to_le64(c.buf),
+        .cdw10 = cpu_to_le32(1 | 15 << 16),
+        .cdw11 = cpu_to_le32(1),
+    };
+    g_assert_cmphex(qnvme_cmd(n, 0, &cmd, NULL), ==,
+                    NVME_SC_INVALID_OPCODE | DNR);
+    cmd = (NvmeCmd) { .opcode = NVME_ADM_CMD_DELETE_SQ,
+                      .cdw10 = cpu_to_le32(1) };
+    g_assert_cmphex(qnvme_cmd(n, 0, &cmd, NULL), ==,
+                    NVME_SC_INVALID_OPCODE | DNR);
+    cmd = (NvmeCmd) { .opcode = NVME_ADM_CMD_SET_FEATURES,
+                      .cdw10 = cpu_to_le32(NVME_FEAT_NUMBER_OF_QUEUES) };
+    g_assert_cmphex(qnvme_cmd(n, 0, &cmd, NULL), ==, INVALID);
+    g_assert_cmphex(qnvme_get_log(n, NVME_LOG_CMD_EFFECTS, 0, eff,
+                                  sizeof(*eff)), ==, 0);
+    g_assert_cmphex(le32_to_cpu(eff->acs[NVME_ADM_CMD_CREATE_SQ]), ==, 0);
+    g_assert_cmphex(le32_to_cpu(eff->acs[NVME_ADM_CMD_IDENTIFY]) &
+                    NVME_CMD_EFF_CSUPP, ==, NVME_CMD_EFF_CSUPP);
+}
+
 /* Without a pool there is no Namespace Management. */
 static void test_no_pool(void *obj, void *data, QGuestAllocator *a)
 {
@@ -398,6 +464,7 @@ static void register_nvme_nsmgmt_tests(void)
 {
     QOSGraphTestOptions pool = { .before = pool_setup };
     QOSGraphTestOptions plain = { .before = qnvme_setup_one_namespace };
+    QOSGraphTestOptions admin = { .before = admin_setup };
 
     qos_add_test("nsmgmt-capabilities", "nvme", test_capabilities, &pool);
     qos_add_test("nsmgmt-create-attach-delete", "nvme",
@@ -407,6 +474,7 @@ static void register_nvme_nsmgmt_tests(void)
     qos_add_test("nsmgmt-nsid-exhaustion", "nvme", test_nsid_exhaustion,
                  &pool);
     qos_add_test("nsmgmt-no-pool", "nvme", test_no_pool, &plain);
+    qos_add_test("admin-controller", "nvme", test_admin_controller, &admin);
 }
 
 libqos_init(register_nvme_nsmgmt_tests);
