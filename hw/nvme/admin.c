@@ -187,7 +187,7 @@ static uint16_t nvme_identify_iocs(NvmeCtrl *n, NvmeRequest *req)
     return nvme_dma_to_host(n, req, &iocs, sizeof(iocs));
 }
 
-/* Capacities change with Namespace Management: filled in when asked. */
+/* Capacities and NWPC depend on the subsystem: filled in when asked. */
 static uint16_t nvme_identify_ctrl(NvmeCtrl *n, NvmeRequest *req)
 {
     g_autofree NvmeIdCtrl *id = g_memdup2(&n->id_ctrl, sizeof(n->id_ctrl));
@@ -199,6 +199,7 @@ static uint16_t nvme_identify_ctrl(NvmeCtrl *n, NvmeRequest *req)
         stq_le_p(id->tnvmcap, total);
         stq_le_p(id->unvmcap, unalloc);
     }
+    id->nwpc = nvme_wp_nwpc(n);
     return nvme_dma_to_host(n, req, id, sizeof(*id));
 }
 
@@ -377,6 +378,7 @@ typedef struct NvmeFeatureDesc {
     uint32_t default_value;
     uint32_t *(*field)(NvmeCtrl *n);    /* plain 32-bit features */
     uint32_t writable_mask;
+    bool ns_specific;
 } NvmeFeatureDesc;
 
 static uint32_t *feat_arbitration(NvmeCtrl *n)
@@ -691,6 +693,10 @@ static const NvmeFeatureDesc nvme_features[NVME_FEAT_FID_MAX] = {
     [NVME_FEAT_HOST_IDENTIFIER] = {
         .get = nvme_feat_host_id_get, .set = nvme_feat_host_id_set,
     },
+    [NVME_FEAT_NS_WRITE_PROTECT_CONFIG] = {
+        .get = nvme_wp_feature_get, .set = nvme_wp_feature_set,
+        .ns_specific = true,
+    },
 };
 
 static bool nvme_feature_supported(uint8_t fid)
@@ -733,7 +739,7 @@ static uint16_t nvme_get_features(NvmeCtrl *n, NvmeRequest *req)
         }
         break;
     case NVME_GETFEAT_SELECT_CAP:
-        dw0 = NVME_FEAT_CAP_CHANGE;
+        dw0 = NVME_FEAT_CAP_CHANGE | (f->ns_specific ? NVME_FEAT_CAP_NS : 0);
         break;
     default:
         return nvme_invalid_field(req, "reserved SEL");

@@ -727,6 +727,13 @@ static uint16_t nvme_dispatch(NvmeCtrl *n, NvmeRequest *req)
         trace_nvme_err_invalid_opcode(req->sq->sqid, req->cmd.opcode);
         return NVME_SC_INVALID_OPCODE | NVME_SC_DNR;
     }
+    if (unlikely(req->ns->wp_state)) {
+        uint16_t status = nvme_wp_check_io(req);
+
+        if (status) {
+            return status;
+        }
+    }
     return desc->handler(n, req);
 }
 

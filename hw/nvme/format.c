@@ -39,6 +39,11 @@ static uint16_t nvme_format_check(NvmeNamespace *ns,
         /* No format with metadata yet: protection needs metadata. */
         return NVME_SC_INVALID_FORMAT | NVME_SC_DNR;
     }
+    if (ns->wp_state) {
+        qemu_log_mask(LOG_GUEST_ERROR, "nvme: namespace %u is write "
+                      "protected\n", ns->nsid);
+        return NVME_SC_NS_WRITE_PROTECTED | NVME_SC_DNR;
+    }
     return NVME_SC_SUCCESS;
 }
 

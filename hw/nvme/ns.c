@@ -67,6 +67,9 @@ static void nvme_ns_init_identify(NvmeNamespace *ns, BlockConf *conf)
         id->lbaf[i].ds = ns->lbaf_bits[i];
     }
     id->nmic = ns->params.shared ? 1 : 0;
+    if (ns->wp_state) {
+        id->nsattr |= NVME_NSATTR_WRITE_PROTECTED;
+    }
     if (pbs_ratio > 1) {
         /* NPWG, NPWA, NPDG, NPDA and NOWS are valid (0's based). */
         id->nsfeat |= NVME_NSFEAT_OPTPERF;

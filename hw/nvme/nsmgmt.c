@@ -60,15 +60,25 @@ static bool nvme_pool_save(NvmeSubsystem *subsys, Error **errp)
     for (uint32_t nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
         NvmeNamespace *ns = subsys->namespaces[nsid];
         char uuid[UUID_STR_LEN];
+        bool permanent;
 
         if (!ns || !ns->managed) {
             continue;
         }
         qemu_uuid_unparse(&ns->params.uuid, uuid);
+        permanent = ns->wp_state == NVME_WP_PERMANENT;
         g_string_append_printf(s, "ns nsid=%u nsze=%" PRIu64 " lbaf=%u "
-                               "nmic=%u attached=0x%08x uuid=%s\n", nsid,
+                               "nmic=%u attached=0x%08x uuid=%s%s\n", nsid,
                                ns->nlbas, ns->lbaf_index,
-                               ns->params.shared ? 1 : 0, ns->attached, uuid);
+                               ns->params.shared ? 1 : 0, ns->attached, uuid,
+                               permanent ? " wp=3" : "");
+    }
+    for (guint i = 0; subsys->pool_wp && i < subsys->pool_wp->len; i++) {
+        NvmePoolWp *r = &g_array_index(subsys->pool_wp, NvmePoolWp, i);
+        char uuid[UUID_STR_LEN];
+
+        qemu_uuid_unparse(&r->uuid, uuid);
+        g_string_append_printf(s, "wp nsid=%u uuid=%s\n", r->nsid, uuid);
     }
     if (!g_file_set_contents_full(path, s->str, s->len,
                                   G_FILE_SET_CONTENTS_CONSISTENT |
@@ -93,6 +103,52 @@ void nvme_nsmgmt_ns_changed(NvmeNamespace *ns, NvmeSubsystem *subsys)
 {
     if (ns->managed && subsys) {
         nvme_pool_save_or_report(subsys);
+    }
+}
+
+/*
+ * Permanent write protection of nvme-ns namespaces is recorded by NSID and
+ * UUID, so that it returns with the same namespace and no other.
+ */
+static NvmePoolWp *nvme_pool_find_wp(NvmeSubsystem *subsys, uint32_t nsid,
+                                     const QemuUUID *uuid)
+{
+    for (guint i = 0; subsys->pool_wp && i < subsys->pool_wp->len; i++) {
+        NvmePoolWp *r = &g_array_index(subsys->pool_wp, NvmePoolWp, i);
+
+        if (r->nsid == nsid && qemu_uuid_is_equal(&r->uuid, uuid)) {
+            return r;
+        }
+    }
+    return NULL;
+}
+
+static void nvme_pool_add_wp(NvmeSubsystem *subsys, uint32_t nsid,
+                             const QemuUUID *uuid)
+{
+    NvmePoolWp r = { .nsid = nsid, .uuid = *uuid };
+
+    if (!subsys->pool_wp) {
+        subsys->pool_wp = g_array_new(false, false, sizeof(NvmePoolWp));
+    }
+    if (!nvme_pool_find_wp(subsys, nsid, uuid)) {
+        g_array_append_val(subsys->pool_wp, r);
+    }
+}
+
+void nvme_pool_record_wp(NvmeSubsystem *subsys, NvmeNamespace *ns)
+{
+    if (!ns->managed) {
+        nvme_pool_add_wp(subsys, ns->nsid, &ns->params.uuid);
+    }
+    nvme_pool_save_or_report(subsys);
+}
+
+void nvme_pool_restore_wp(NvmeSubsystem *subsys, NvmeNamespace *ns)
+{
+    if (!ns->managed &&
+        nvme_pool_find_wp(subsys, ns->nsid, &ns->params.uuid)) {
+        nvme_wp_apply(ns, NVME_WP_PERMANENT);
     }
 }
 
@@ -157,6 +213,15 @@ static bool nvme_pool_parse_line(NvmeSubsystem *subsys, const char *line,
     QemuUUID uuid;
     NvmePoolNs *p;
 
+    if (g_str_has_prefix(line, "wp ")) {
+        if (sscanf(line, "wp nsid=%u uuid=%36s", &nsid, uuid_str) != 2 ||
+            qemu_uuid_parse(uuid_str, &uuid) < 0) {
+            error_setg(errp, "malformed line '%s'", line);
+            return false;
+        }
+        nvme_pool_add_wp(subsys, nsid, &uuid);
+        return true;
+    }
     if (sscanf(line, "ns nsid=%u nsze=%" SCNu64 " lbaf=%u nmic=%u "
                "attached=%x uuid=%36s", &nsid, &nsze, &lbaf, &nmic,
                &attached, uuid_str) != 6 ||
@@ -178,6 +243,9 @@ static bool nvme_pool_parse_line(NvmeSubsystem *subsys, const char *line,
                    "%" PRIu64, nsid, p->ns.nlbas, nsze);
         nvme_pool_free(&p->ns);
         return false;
+    }
+    if (g_str_has_suffix(line, " wp=3")) {
+        nvme_wp_apply(&p->ns, NVME_WP_PERMANENT);
     }
     if (!nvme_pool_add(subsys, p, attached, errp)) {
         nvme_pool_free(&p->ns);
@@ -355,6 +423,13 @@ static uint16_t nvme_ns_delete(NvmeCtrl *n, NvmeRequest *req)
     if (nsid == NVME_NSID_BROADCAST) {
         for (nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
             ns = subsys->namespaces[nsid];
+            if (ns && ns->managed && ns->wp_state) {
+                return nvme_cmd_error(req, NVME_SC_NS_WRITE_PROTECTED,
+                                      "a namespace is write protected");
+            }
+        }
+        for (nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
+            ns = subsys->namespaces[nsid];
             if (ns && ns->managed) {
                 nvme_ns_delete_one(n, ns);
             }
@@ -370,6 +445,10 @@ static uint16_t nvme_ns_delete(NvmeCtrl *n, NvmeRequest *req)
             return nvme_cmd_error(req, NVME_SC_INVALID_FIELD,
                                   "namespace comes from the command "
                                   "line, not from Namespace Management");
+        }
+        if (ns->wp_state) {
+            return nvme_cmd_error(req, NVME_SC_NS_WRITE_PROTECTED,
+                                  "namespace is write protected");
         }
         nvme_ns_delete_one(n, ns);
     }

@@ -64,6 +64,13 @@ typedef struct NvmeNamespaceParams {
     bool detached;
 } NvmeNamespaceParams;
 
+/* Namespace Write Protection Config states 0-3, CDW11 bits 2:0 (wp.c) */
+enum NvmeWriteProtectState {
+    NVME_WP_NONE, NVME_WP_PROTECTED, NVME_WP_UNTIL_POWER_CYCLE,
+    NVME_WP_PERMANENT,
+};
+#define NVME_NSATTR_WRITE_PROTECTED     (1u << 0)
+
 /* Write Uncorrectable marks kept per namespace (nvm.c); see nvme_uncor_* */
 #define NVME_UNCOR_MAX_RANGES   256
 
@@ -92,6 +99,7 @@ struct NvmeNamespace {
     NvmeIdNsNvm id_ns_nvm;
     NvmeCtrl *owner;        /* the only controller of a private namespace */
     uint32_t attached;      /* controller IDs it is (to be) attached to */
+    uint8_t wp_state;       /* enum NvmeWriteProtectState */
     bool managed;           /* created by Namespace Management (nsmgmt.c) */
     /* LBAs marked by Write Uncorrectable; reads of them fail. */
     uint32_t nr_uncor;
@@ -343,6 +351,12 @@ struct NvmeCtrl {
     size_t nvm_bounce_bytes;    /* nvm.c: bounce buffers in use */
 };
 
+/* A permanently write protected nvme-ns namespace, as the pool lists it */
+typedef struct NvmePoolWp {
+    uint32_t nsid;
+    QemuUUID uuid;
+} NvmePoolWp;
+
 /* The subsystem: controllers and the namespaces they may share. */
 struct NvmeSubsystem {
     DeviceState parent_obj;
@@ -351,6 +365,7 @@ struct NvmeSubsystem {
     char *pool_dir;             /* ns-pool: where created namespaces live */
     uint64_t tnvmcap;           /* bytes hosts may allocate in the pool */
     uint64_t pool_used;
+    GArray *pool_wp;            /* NvmePoolWp: nvme-ns permanently protected */
     NvmeCtrl *ctrls[NVME_MAX_CONTROLLERS];
     NvmeNamespace *namespaces[NVME_MAX_NAMESPACES + 1];
 };
@@ -456,6 +471,17 @@ uint16_t nvme_nsmgmt_identify_ctrl_list(NvmeCtrl *n, NvmeRequest *req,
 /* Saves the pool's list after a change to one of its namespaces. */
 void nvme_nsmgmt_ns_changed(NvmeNamespace *ns, NvmeSubsystem *subsys);
 bool nvme_pool_load(NvmeSubsystem *subsys, Error **errp);
+/* Records ns as permanently write protected; re-applies such records. */
+void nvme_pool_record_wp(NvmeSubsystem *subsys, NvmeNamespace *ns);
+void nvme_pool_restore_wp(NvmeSubsystem *subsys, NvmeNamespace *ns);
+
+/* wp.c */
+uint8_t nvme_wp_nwpc(NvmeCtrl *n);
+/* Namespace is Write Protected for commands that would write, else 0 */
+uint16_t nvme_wp_check_io(NvmeRequest *req);
+void nvme_wp_apply(NvmeNamespace *ns, uint8_t state);
+uint16_t nvme_wp_feature_get(NvmeCtrl *n, NvmeRequest *req, uint32_t *dw0);
+uint16_t nvme_wp_feature_set(NvmeCtrl *n, NvmeRequest *req, uint32_t dw11);
 
 /* firmware.c */
 uint16_t nvme_fw_download(NvmeCtrl *n, NvmeRequest *req);

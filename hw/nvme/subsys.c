@@ -89,6 +89,7 @@ bool nvme_subsys_add_ns(NvmeSubsystem *subsys, NvmeNamespace *ns,
         return false;
     }
     ns->owner = ns->params.shared ? NULL : owner;
+    nvme_pool_restore_wp(subsys, ns);
     if (ns->managed) {
         /* ns->attached came from the pool */
     } else if (ns->params.detached) {

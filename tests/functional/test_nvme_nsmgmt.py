@@ -152,3 +152,79 @@ def test_admin_controller(g):
     ])
     r.assert_ok()
     assert len(r.checks) == 10, r.checks
+
+
+# Namespace Write Protection with nvme set-feature (FID 84h): Linux turns
+# the disk read-only on the Namespace Attribute Changed event; "until power
+# cycle" ends with QEMU, "permanent" survives restarts (recorded in the
+# pool, for pool and nvme-ns namespaces alike).
+WP_COMMON = r'''
+C=/dev/nvme0
+# Block device names follow Linux's (asynchronous) scan: go by NSID.
+blk_of() {
+    for n in /sys/block/nvme*n*; do
+        case ${n##*/} in *c*) continue ;; esac
+        [ "$(cat $n/nsid 2>/dev/null)" = "$1" ] && echo ${n##*/}
+    done | head -1
+}
+wait_ns() {
+    for i in $(seq 50); do [ -n "$(blk_of $1)" ] && return 0; sleep 0.2; done
+    return 1
+}
+ro_of() { cat /sys/block/$(blk_of $1)/ro; }
+wait_ro() {
+    for i in $(seq 50); do [ "$(ro_of $1)" = "$2" ] && return 0; sleep 0.2; done
+    return 1
+}
+wps() {
+    v=$(nvme get-feature $C -n $1 -f 0x84 | sed -n 's/.*Current value: *//p')
+    echo $((0x${v#0x}))
+}
+try_write() {
+    dd if=/dev/zero of=/dev/$(blk_of $1) bs=4k count=1 oflag=direct 2>/dev/null
+}
+'''
+
+WP_FIRST = WP_COMMON + r'''
+check protect 'nvme set-feature $C -n 1 -f 0x84 -v 1'
+check linux-ro 'wait_ro 1 1'
+check state-1 '[ "$(wps 1)" = 1 ]'
+check_fails write-refused 'try_write 1'
+check unprotect 'nvme set-feature $C -n 1 -f 0x84 -v 0 && wait_ro 1 0'
+check write-again 'try_write 1'
+check until-power-cycle 'nvme set-feature $C -n 1 -f 0x84 -v 2 && wait_ro 1 1'
+check_fails upc-stays 'nvme set-feature $C -n 1 -f 0x84 -v 0'
+check create 'nvme create-ns $C --nsze=4096 --ncap=4096 --flbas=0 --nmic=1 &&
+    nvme attach-ns $C -n 2 -c 0'
+check seen 'wait_ns 2'
+check permanent 'nvme set-feature $C -n 2 -f 0x84 -v 3 && wait_ro 2 1'
+check_fails delete-protected 'nvme delete-ns $C -n 2'
+'''
+
+WP_SECOND = WP_COMMON + r'''
+wait_ns 1; wait_ns 2
+check upc-gone '[ "$(ro_of 1)" = 0 ] && [ "$(wps 1)" = 0 ] && try_write 1'
+check permanent-kept '[ "$(ro_of 2)" = 1 ] && [ "$(wps 2)" = 3 ]'
+check_fails permanent-stays 'nvme set-feature $C -n 2 -f 0x84 -v 0'
+check permanent-nvme-ns 'nvme set-feature $C -n 1 -f 0x84 -v 3 && wait_ro 1 1'
+'''
+
+WP_THIRD = WP_COMMON + r'''
+wait_ns 1; wait_ns 2
+check nvme-ns-kept '[ "$(ro_of 1)" = 1 ] && [ "$(wps 1)" = 3 ]'
+check pool-ns-kept '[ "$(ro_of 2)" = 1 ]'
+'''
+
+
+def test_write_protection(g):
+    disk = g.disk('32M')
+    args = g.drive(disk, 'd1') + [
+        '-device', 'nvme-subsys,id=ss,nqn=nqn.2026-11.org.qemu:wp,'
+                   'ns-pool=%s/pool,tnvmcap=%d' % (g.scratch, TNVMCAP),
+        '-device', 'nvme,id=c0,serial=WP0,subsys=ss',
+        '-device', 'nvme-ns,bus=c0,drive=d1,nsid=1',
+    ]
+    for script, checks in ((WP_FIRST, 12), (WP_SECOND, 4), (WP_THIRD, 2)):
+        r = g.boot(script, args)
+        r.assert_ok()
+        assert len(r.checks) == checks, r.checks

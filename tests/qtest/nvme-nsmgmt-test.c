@@ -25,6 +25,9 @@ typedef struct Ctx {
     uint64_t buf;           /* one page of guest memory for data */
 } Ctx;
 
+/* The pool directory of the running test */
+static char *pool_dir;
+
 static void remove_pool(gpointer dir)
 {
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
@@ -58,6 +61,7 @@ static void *pool_setup(GString *cmd_line, void *arg)
     g_string_append(cmd_line, " -device nvme,subsys=pool0,serial=second"
                     " -device nvme,subsys=pool0,serial=admin,cntrltype=admin");
     g_test_queue_destroy(remove_pool, dir);
+    pool_dir = dir;
     return arg;
 }
 
@@ -385,6 +389,156 @@ static void test_nsid_exhaustion(void *obj, void *data, QGuestAllocator *a)
     g_assert_cmpuint(unvmcap(&c), ==, TNVMCAP);
 }
 
+/* Namespace Write Protection Config (FID 84h) */
+
+static uint16_t wp_set(Ctx *c, uint32_t nsid, uint32_t state)
+{
+    NvmeCmd cmd = {
+        .opcode = NVME_ADM_CMD_SET_FEATURES,
+        .nsid = cpu_to_le32(nsid),
+        .cdw10 = cpu_to_le32(NVME_FEAT_NS_WRITE_PROTECT_CONFIG),
+        .cdw11 = cpu_to_le32(state),
+    };
+
+    return qnvme_cmd(c->n, 0, &cmd, NULL);
+}
+
+static uint32_t wp_get(Ctx *c, uint32_t nsid, uint8_t sel)
+{
+    NvmeCmd cmd = {
+        .opcode = NVME_ADM_CMD_GET_FEATURES,
+        .nsid = cpu_to_le32(nsid),
+        .cdw10 = cpu_to_le32(NVME_FEAT_NS_WRITE_PROTECT_CONFIG | sel << 8),
+    };
+    NvmeCqe cqe;
+
+    g_assert_cmphex(qnvme_cmd(c->n, 0, &cmd, &cqe), ==, 0);
+    return le32_to_cpu(cqe.result);
+}
+
+static uint8_t nsattr(Ctx *c, uint32_t nsid)
+{
+    g_autofree NvmeIdNs *id = g_new0(NvmeIdNs, 1);
+
+    g_assert_cmphex(identify(c, NVME_ID_CNS_NS, nsid, 0, id), ==, 0);
+    return id->nsattr;
+}
+
+static uint16_t dsm(Ctx *c, uint32_t nsid, uint32_t attr)
+{
+    uint64_t range[2] = { 0, cpu_to_le64(8ULL << 32) };
+    NvmeCmd cmd = {
+        .opcode = NVME_CMD_DSM, .nsid = cpu_to_le32(nsid),
+        .dptr.prp1 = cpu_to_le64(c->buf), .cdw11 = cpu_to_le32(attr),
+    };
+
+    qtest_memwrite(c->qts, c->buf, range, sizeof(range));
+    return qnvme_cmd(c->n, 1, &cmd, NULL);
+}
+
+static uint16_t simple_io(Ctx *c, uint8_t opcode, uint32_t nsid)
+{
+    NvmeCmd cmd = { .opcode = opcode, .nsid = cpu_to_le32(nsid) };
+
+    return qnvme_cmd(c->n, 1, &cmd, NULL);
+}
+
+static uint16_t format(Ctx *c, uint32_t nsid)
+{
+    NvmeCmd cmd = { .opcode = NVME_ADM_CMD_FORMAT_NVM,
+                    .nsid = cpu_to_le32(nsid) };
+
+    return qnvme_cmd(c->n, 0, &cmd, NULL);
+}
+
+#define WP_ERR          (NVME_SC_NS_WRITE_PROTECTED | DNR)
+#define NOT_CHANGEABLE  CMD_SPECIFIC(NVME_SC_FEATURE_NOT_CHANGEABLE)
+
+static void test_write_protect(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = setup(obj);
+    g_autofree NvmeIdCtrl *id = g_new0(NvmeIdCtrl, 1);
+    g_autofree char *list_path = g_build_filename(pool_dir, "namespaces",
+                                                  NULL);
+    g_autofree char *list = NULL;
+    uint32_t nsid, changed[1024];
+    const uint16_t c0 = 0;
+
+    g_assert_cmphex(identify(&c, NVME_ID_CNS_CTRL, 0, 0, id), ==, 0);
+    g_assert_cmphex(id->nwpc, ==, 0x7);
+    g_assert_cmphex(ns_create(&c, 64, 64, 0, 0, 1, 0, &nsid), ==, 0);
+    g_assert_cmphex(ns_attach(&c, 0, nsid, 1, &c0), ==, 0);
+    g_assert_cmphex(wp_get(&c, nsid, 0), ==, 0);
+    g_assert_cmphex(wp_get(&c, nsid, 3), ==,
+                    NVME_FEAT_CAP_NS | NVME_FEAT_CAP_CHANGE);
+    g_assert_cmphex(qnvme_get_log(c.n, NVME_LOG_CHANGED_NSLIST, 0, changed,
+                                  sizeof(changed)), ==, 0);
+
+    /* Write protected: no command that writes, reads still work */
+    g_assert_cmphex(wp_set(&c, nsid, 1), ==, 0);
+    g_assert_cmphex(wp_get(&c, nsid, 0), ==, 1);
+    g_assert_cmphex(nsattr(&c, nsid) & 1, ==, 1);
+    g_assert_cmphex(qnvme_get_log(c.n, NVME_LOG_CHANGED_NSLIST, 0, changed,
+                                  sizeof(changed)), ==, 0);
+    g_assert_cmpuint(le32_to_cpu(changed[0]), ==, nsid);
+    g_assert_cmphex(rw(&c, NVME_CMD_WRITE, nsid, 0), ==, WP_ERR);
+    g_assert_cmphex(rw(&c, NVME_CMD_READ, nsid, 0), ==, 0);
+    g_assert_cmphex(qnvme_rw(c.n, 1, NVME_CMD_WRITE_ZEROES, nsid, 0, 8, 0, 0),
+                    ==, WP_ERR);
+    g_assert_cmphex(qnvme_rw(c.n, 1, NVME_CMD_WRITE_UNCOR, nsid, 0, 8, 0, 0),
+                    ==, WP_ERR);
+    g_assert_cmphex(dsm(&c, nsid, NVME_DSMGMT_AD), ==, WP_ERR);
+    g_assert_cmphex(dsm(&c, nsid, 0), ==, 0);
+    g_assert_cmphex(simple_io(&c, NVME_CMD_FLUSH, nsid), ==, 0);
+    g_assert_cmphex(format(&c, nsid), ==, WP_ERR);
+    g_assert_cmphex(ns_delete(&c, nsid), ==, WP_ERR);
+    g_assert_cmphex(ns_delete(&c, NVME_NSID_BROADCAST), ==, WP_ERR);
+
+    /* and back */
+    g_assert_cmphex(wp_set(&c, nsid, 0), ==, 0);
+    g_assert_cmphex(nsattr(&c, nsid) & 1, ==, 0);
+    g_assert_cmphex(rw(&c, NVME_CMD_WRITE, nsid, 0), ==, 0);
+
+    /* Bad requests */
+    g_assert_cmphex(wp_set(&c, nsid, 4), ==, INVALID);
+    g_assert_cmphex(wp_set(&c, nsid, 1 | 8), ==, INVALID);
+    g_assert_cmphex(wp_set(&c, 0, 1), ==, INVALID_NS);
+    g_assert_cmphex(wp_set(&c, 99, 1), ==, INVALID_NS);
+    g_assert_cmphex(wp_set(&c, NVME_NSID_BROADCAST, 1), ==, INVALID_NS);
+
+    /* Until power cycle: stays, whatever is asked */
+    g_assert_cmphex(wp_set(&c, nsid, 2), ==, 0);
+    g_assert_cmphex(wp_set(&c, nsid, 0), ==, NOT_CHANGEABLE);
+    g_assert_cmphex(wp_set(&c, nsid, 1), ==, NOT_CHANGEABLE);
+    g_assert_cmphex(wp_set(&c, nsid, 2), ==, 0);
+    g_assert_cmphex(rw(&c, NVME_CMD_WRITE, nsid, 0), ==, WP_ERR);
+
+    /* Permanent: recorded in the pool */
+    g_assert_cmphex(ns_create(&c, 64, 64, 0, 0, 1, 0, &nsid), ==, 0);
+    g_assert_cmphex(ns_attach(&c, 0, nsid, 1, &c0), ==, 0);
+    g_assert_cmphex(wp_set(&c, nsid, 3), ==, 0);
+    g_assert_cmphex(wp_set(&c, nsid, 0), ==, NOT_CHANGEABLE);
+    g_assert_cmphex(rw(&c, NVME_CMD_WRITE, nsid, 0), ==, WP_ERR);
+    g_assert_true(g_file_get_contents(list_path, &list, NULL, NULL));
+    g_assert_nonnull(strstr(list, " wp=3\n"));
+}
+
+/* Without a pool: no permanent write protection */
+static void test_write_protect_no_pool(void *obj, void *data,
+                                       QGuestAllocator *a)
+{
+    Ctx c = setup(obj);
+    g_autofree NvmeIdCtrl *id = g_new0(NvmeIdCtrl, 1);
+
+    g_assert_cmphex(identify(&c, NVME_ID_CNS_CTRL, 0, 0, id), ==, 0);
+    g_assert_cmphex(id->nwpc, ==, 0x3);
+    g_assert_cmphex(wp_set(&c, 1, 3), ==, INVALID);
+    g_assert_cmphex(wp_set(&c, 1, 1), ==, 0);
+    g_assert_cmphex(rw(&c, NVME_CMD_WRITE, 1, 0), ==, WP_ERR);
+    g_assert_cmphex(wp_set(&c, 1, 0), ==, 0);
+    g_assert_cmphex(rw(&c, NVME_CMD_WRITE, 1, 0), ==, 0);
+}
+
 /* The qos node's controller as an administrative controller. */
 static void *admin_setup(GString *cmd_line, void *arg)
 {
@@ -475,6 +629,9 @@ static void register_nvme_nsmgmt_tests(void)
                  &pool);
     qos_add_test("nsmgmt-no-pool", "nvme", test_no_pool, &plain);
     qos_add_test("admin-controller", "nvme", test_admin_controller, &admin);
+    qos_add_test("write-protect", "nvme", test_write_protect, &pool);
+    qos_add_test("write-protect-no-pool", "nvme", test_write_protect_no_pool,
+                 &plain);
 }
 
 libqos_init(register_nvme_nsmgmt_tests);
