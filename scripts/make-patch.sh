@@ -44,14 +44,21 @@ copy_paths include/block/nvme.h
 commit "include/block/nvme.h: NVMe definitions from the specifications" \
        "Registers, queue entries, Identify, log pages and features."
 
-copy_paths $(overlay_paths '^hw/')
+apply_patches() {
+    for patch in "$REPO"/patches/*.patch; do
+        case $(basename "$patch") in $1) ;; *) continue ;; esac
+        patch -d "$work" -p1 -s <"$patch"
+    done
+}
+
+copy_paths $(overlay_paths '^hw/') $(overlay_paths '^qapi/')
+apply_patches '*qapi*'
+find "$work" -name '*.orig' -delete
 commit "hw/nvme: new NVMe controller, namespace and subsystem devices" \
-       "See docs/system/devices/nvme.rst."
+       "With their QMP commands (qapi/nvme.json). See docs/system/devices/nvme.rst."
 
 copy_paths $(overlay_paths '^tests/')
-for patch in "$REPO"/patches/*.patch; do
-    [ -e "$patch" ] && patch -d "$work" -p1 -s <"$patch"
-done
+apply_patches '*tests*'
 find "$work" -name '*.orig' -delete
 commit "tests/qtest: libqos driver and qtests for the NVMe device" \
        "Run them with: meson test --suite nvme"

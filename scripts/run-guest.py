@@ -19,6 +19,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -38,8 +39,9 @@ KERNEL_ARGS = 'console=ttyS0 quiet panic=-1'
 
 STATUS_RE = re.compile(r'^GUEST-EXIT-STATUS=(\d+)\s*$', re.MULTILINE)
 # A guest script asks the host to run a monitor command (hot-plug, ...) by
-# printing this, e.g. 'echo "HOST-HMP: device_del nvme1"'.
-HMP_RE = re.compile(rb'HOST-HMP: ([^\r\n]*)[\r\n]')
+# printing this, e.g. 'echo "HOST-HMP: device_del nvme1"', or a QMP command:
+# 'echo "HOST-QMP: {\"execute\": \"nvme-power-cycle\", ...}"'.
+HMP_RE = re.compile(rb'HOST-(HMP|QMP): ([^\r\n]*)[\r\n]')
 BEGIN_MARKER = 'GUEST-SCRIPT-BEGIN'
 # Terminal control sequences SeaBIOS and the shell emit; noise in logs.
 ESCAPE_RE = re.compile(r'\x1b(\[[0-9;?]*[A-Za-z]|[()][A-Z0-9]|[A-Za-z])')
@@ -161,6 +163,40 @@ class _Monitor:
             self.sock.close()
 
 
+class _Qmp:
+    """QMP over a unix socket: 'HOST-QMP: {"execute": ...}' lines."""
+
+    def __init__(self, path):
+        self.path = path
+        self.sock = None
+        self.f = None
+
+    def _reply(self):
+        while True:
+            line = self.f.readline()
+            if not line:
+                return 'QMP connection closed'
+            msg = json.loads(line)
+            if 'return' in msg or 'error' in msg:
+                return json.dumps(msg)
+
+    def run(self, command):
+        if self.sock is None:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(30)
+            self.sock.connect(self.path)
+            self.f = self.sock.makefile('r')
+            self.f.readline()                   # greeting
+            self.sock.sendall(b'{"execute": "qmp_capabilities"}\n')
+            self._reply()
+        self.sock.sendall(command.encode() + b'\n')
+        return self._reply()
+
+    def close(self):
+        if self.sock:
+            self.sock.close()
+
+
 def _clean(raw):
     text = raw.decode('utf-8', errors='replace').replace('\r', '')
     return ESCAPE_RE.sub('', text)
@@ -203,7 +239,9 @@ def run_guest(qemu_args, script, timeout=300, log=None, kernel_args='',
         hmp_path = os.path.join(tmp, 'hmp.sock')
         cmd = qemu_command(qemu_args, initrd, kernel_args)
         cmd += ['-monitor', 'unix:%s,server=on,wait=off' % hmp_path]
-        monitor = _Monitor(hmp_path)
+        qmp_path = os.path.join(tmp, 'qmp.sock')
+        cmd += ['-qmp', 'unix:%s,server=on,wait=off' % qmp_path]
+        monitors = {b'HMP': _Monitor(hmp_path), b'QMP': _Qmp(qmp_path)}
         logf = open(log, 'wb') if log else None
         chunks = []
         try:
@@ -223,14 +261,16 @@ def run_guest(qemu_args, script, timeout=300, log=None, kernel_args='',
                     pending += data
                     done = 0
                     for m in HMP_RE.finditer(pending):
-                        reply = monitor.run(m.group(1).decode())
+                        kind, command = m.group(1), m.group(2).decode()
+                        reply = monitors[kind].run(command)
                         done = m.end()
                         if logf:
                             # The monitor echoes the command line first.
                             reply = ESCAPE_RE.sub('', reply).replace('\r', '')
-                            reply = reply.split('\n', 1)[-1]
-                            logf.write(('\n# HMP %s\n%s\n' % (
-                                m.group(1).decode(), reply)).encode())
+                            if kind == b'HMP':
+                                reply = reply.split('\n', 1)[-1]
+                            logf.write(('\n# %s %s\n%s\n' % (
+                                kind.decode(), command, reply)).encode())
                     pending = pending[max(done,
                                           pending.rfind(b'\n') + 1):]
                     if logf:
@@ -256,7 +296,8 @@ def run_guest(qemu_args, script, timeout=300, log=None, kernel_args='',
                         else '\n# qemu exit code %d\n' % rc)
                 logf.write(note.encode())
         finally:
-            monitor.close()
+            for m in monitors.values():
+                m.close()
             if logf:
                 logf.close()
     if timed_out:

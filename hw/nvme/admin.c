@@ -679,7 +679,8 @@ static const NvmeFeatureDesc nvme_features[NVME_FEAT_FID_MAX] = {
         .field = feat_write_atomicity, .writable_mask = 0x1,
     },
     [NVME_FEAT_ASYNCHRONOUS_EVENT_CONF] = {
-        .field = feat_async_config, .writable_mask = 0x3ff,
+        /* SMART, Namespace Attribute, Firmware, Telemetry, ANA notices */
+        .field = feat_async_config, .writable_mask = 0xbff,
     },
     [NVME_FEAT_TIMESTAMP] = {
         .get = nvme_feat_timestamp_get, .set = nvme_feat_timestamp_set,
@@ -963,6 +964,21 @@ static uint16_t nvme_log_changed_nslist(NvmeCtrl *n, NvmeRequest *req,
     return status;
 }
 
+static uint16_t nvme_log_ana(NvmeCtrl *n, NvmeRequest *req,
+                             const NvmeLogRequest *lr, uint8_t lsp)
+{
+    uint16_t status;
+
+    if (!nvme_ana_reported(n)) {
+        return NVME_SC_INVALID_LOG_PAGE | NVME_SC_DNR;
+    }
+    status = nvme_ana_log(n, req, lsp, lr->offset, lr->len);
+    if (!status && !lr->rae) {
+        nvme_clear_events(n, NVME_AER_TYPE_NOTICE);
+    }
+    return status;
+}
+
 static const uint8_t nvme_supported_lids[] = {
     NVME_LOG_SUPPORTED_LOGS, NVME_LOG_ERROR_INFO, NVME_LOG_SMART_INFO,
     NVME_LOG_FW_SLOT_INFO, NVME_LOG_CHANGED_NSLIST, NVME_LOG_CMD_EFFECTS,
@@ -976,6 +992,9 @@ static uint16_t nvme_log_supported(NvmeCtrl *n, NvmeRequest *req,
 
     for (int i = 0; i < ARRAY_SIZE(nvme_supported_lids); i++) {
         log.lids[nvme_supported_lids[i]] = cpu_to_le32(1);     /* LSUPP */
+    }
+    if (nvme_ana_reported(n)) {
+        log.lids[NVME_LOG_ANA] = cpu_to_le32(1);
     }
     return nvme_log_copy(n, req, lr, &log, sizeof(log));
 }
@@ -1021,6 +1040,8 @@ static uint16_t nvme_get_log_page(NvmeCtrl *n, NvmeRequest *req)
         return nvme_log_changed_nslist(n, req, &lr);
     case NVME_LOG_LBA_STATUS:
         return nvme_nvm_log_lba_status(n, req, lr.offset, lr.len, lr.rae);
+    case NVME_LOG_ANA:
+        return nvme_log_ana(n, req, &lr, (cdw10 >> 8) & 0xf);
     default:
         qemu_log_mask(LOG_GUEST_ERROR, "nvme: unsupported log page 0x%x\n",
                       lid);
@@ -1158,6 +1179,7 @@ void nvme_admin_init_id_ctrl(NvmeCtrl *n)
     id->sqes = (NVME_SQES << 4) | NVME_SQES;
     id->cqes = (NVME_CQES << 4) | NVME_CQES;
     id->nn = cpu_to_le32(NVME_MAX_NAMESPACES);
+    id->mnan = cpu_to_le32(NVME_MAX_NAMESPACES);
     id->oncs = cpu_to_le16(nvme_nvm_oncs() | NVME_ONCS_FEATURES |
                            NVME_ONCS_TIMESTAMP);
     /* Volatile write cache present; Flush to NSID FFFFFFFFh unsupported. */
@@ -1172,6 +1194,7 @@ void nvme_admin_init_id_ctrl(NvmeCtrl *n)
                  "nqn.2019-08.org.qemu:%s", n->params.serial);
     }
     nvme_fw_init(n);
+    nvme_ana_init(n);
     id->psd[0].mp = cpu_to_le16(0x9c4);     /* 25 W */
     id->psd[0].enlat = cpu_to_le32(0x10);
     id->psd[0].exlat = cpu_to_le32(0x4);

@@ -632,6 +632,17 @@ static void nvme_post_cqes(void *opaque)
     }
 }
 
+/* Power cycle of a controller outside a subsystem (QMP nvme-power-cycle) */
+void nvme_ctrl_power_cycle(NvmeCtrl *n)
+{
+    for (uint32_t nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
+        if (n->namespaces[nsid]) {
+            nvme_wp_power_cycle(n->namespaces[nsid], NULL, n);
+        }
+    }
+    nvme_ctrl_nssr(n);
+}
+
 /* A guest error in a command: logged, traced, and answered with DNR. */
 uint16_t nvme_cmd_error(NvmeRequest *req, uint16_t status, const char *why)
 {
@@ -731,6 +742,14 @@ static uint16_t nvme_dispatch(NvmeCtrl *n, NvmeRequest *req)
         uint16_t status = nvme_wp_check_io(req);
 
         if (status) {
+            return status;
+        }
+    }
+    if (unlikely(n->ana_state[req->ns->anagrpid] > NVME_ANA_NON_OPTIMIZED)) {
+        uint16_t status = nvme_ana_check_io(n, req->ns);
+
+        if (status) {
+            trace_nvme_ana_refused(n->cntlid, req->ns->nsid, status);
             return status;
         }
     }
@@ -1055,7 +1074,7 @@ static void nvme_write_cc(NvmeCtrl *n, uint32_t value)
     }
 }
 
-static void nvme_subsystem_reset(NvmeCtrl *n)
+void nvme_ctrl_nssr(NvmeCtrl *n)
 {
     trace_nvme_subsystem_reset();
     nvme_ctrl_reset(n);
@@ -1090,7 +1109,7 @@ static void nvme_write_reg32(NvmeCtrl *n, hwaddr offset, uint32_t value)
         break;
     case NVME_REG_NSSR:
         if (value == NVME_NSSR_RESET_VALUE) {
-            nvme_subsystem_reset(n);
+            nvme_ctrl_nssr(n);
         }
         break;
     case NVME_REG_AQA:

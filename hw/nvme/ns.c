@@ -79,6 +79,7 @@ static void nvme_ns_init_identify(NvmeNamespace *ns, BlockConf *conf)
         id->npda = cpu_to_le16(pbs_ratio - 1);
         id->nows = cpu_to_le16(pbs_ratio - 1);
     }
+    id->anagrpid = cpu_to_le32(ns->anagrpid);
     memcpy(id->nguid, ns->nguid, sizeof(id->nguid));
     id->eui64 = cpu_to_be64(ns->params.eui64);
     memset(&ns->id_ns_nvm, 0, sizeof(ns->id_ns_nvm));
@@ -294,6 +295,11 @@ static void nvme_ns_device_realize(DeviceState *dev, Error **errp)
             return;
         }
     }
+    if (ns->params.anagrpid > NVME_ANA_GROUPS) {
+        error_setg(errp, "nvme-ns: anagrpid must be at most %u",
+                   NVME_ANA_GROUPS);
+        return;
+    }
     if (!nvme_ns_setup(ns, &nsdev->blkconf, errp) ||
         !nvme_ns_set_context(ns, n ? n->ctx
                                    : nvme_subsys_context(nsdev->subsys),
@@ -344,6 +350,7 @@ static const Property nvme_ns_props[] = {
     NVME_NS_PARAM(UINT64, "eui64", eui64, 0),
     DEFINE_PROP_STRING("nguid", NvmeNamespaceDevice, ns.params.nguid_str),
     NVME_NS_PARAM(BOOL, "shared", shared, true),
+    NVME_NS_PARAM(UINT32, "anagrpid", anagrpid, 0),
     NVME_NS_PARAM(BOOL, "detached", detached, false),
 };
 

@@ -68,10 +68,10 @@ static bool nvme_pool_save(NvmeSubsystem *subsys, Error **errp)
         qemu_uuid_unparse(&ns->params.uuid, uuid);
         permanent = ns->wp_state == NVME_WP_PERMANENT;
         g_string_append_printf(s, "ns nsid=%u nsze=%" PRIu64 " lbaf=%u "
-                               "nmic=%u attached=0x%08x uuid=%s%s\n", nsid,
-                               ns->nlbas, ns->lbaf_index,
+                               "nmic=%u attached=0x%08x uuid=%s ana=%u%s\n",
+                               nsid, ns->nlbas, ns->lbaf_index,
                                ns->params.shared ? 1 : 0, ns->attached, uuid,
-                               permanent ? " wp=3" : "");
+                               ns->anagrpid, permanent ? " wp=3" : "");
     }
     for (guint i = 0; subsys->pool_wp && i < subsys->pool_wp->len; i++) {
         NvmePoolWp *r = &g_array_index(subsys->pool_wp, NvmePoolWp, i);
@@ -154,7 +154,7 @@ void nvme_pool_restore_wp(NvmeSubsystem *subsys, NvmeNamespace *ns)
 
 /* Opens the image of pool namespace nsid as namespace of subsys. */
 static NvmePoolNs *nvme_pool_open(NvmeSubsystem *subsys, uint32_t nsid,
-                                  uint8_t lbaf, bool shared,
+                                  uint8_t lbaf, bool shared, uint32_t anagrpid,
                                   const QemuUUID *uuid, Error **errp)
 {
     g_autofree char *path = nvme_pool_path(subsys, nsid);
@@ -173,6 +173,7 @@ static NvmePoolNs *nvme_pool_open(NvmeSubsystem *subsys, uint32_t nsid,
     p->ns.params.nsid = nsid;
     p->ns.params.shared = shared;
     p->ns.params.uuid = *uuid;
+    p->ns.params.anagrpid = anagrpid;
     p->ns.managed = true;
     if (!nvme_ns_setup(&p->ns, &p->conf, errp) ||
         !nvme_ns_set_context(&p->ns, nvme_subsys_context(subsys), errp)) {
@@ -207,9 +208,10 @@ static bool nvme_pool_add(NvmeSubsystem *subsys, NvmePoolNs *p,
 static bool nvme_pool_parse_line(NvmeSubsystem *subsys, const char *line,
                                  Error **errp)
 {
-    unsigned nsid, lbaf, nmic, attached;
+    unsigned nsid, lbaf, nmic, attached, anagrpid = 0;
     uint64_t nsze;
     char uuid_str[UUID_STR_LEN] = "";
+    const char *ana;
     QemuUUID uuid;
     NvmePoolNs *p;
 
@@ -229,12 +231,17 @@ static bool nvme_pool_parse_line(NvmeSubsystem *subsys, const char *line,
         error_setg(errp, "malformed line '%s'", line);
         return false;
     }
+    ana = strstr(line, " ana=");
+    if (ana && sscanf(ana, " ana=%u", &anagrpid) != 1) {
+        error_setg(errp, "malformed line '%s'", line);
+        return false;
+    }
     if (!nsid || nsid > NVME_MAX_NAMESPACES || lbaf >= NVME_POOL_NLBAF ||
-        nmic > 1) {
+        nmic > 1 || anagrpid > NVME_ANA_GROUPS) {
         error_setg(errp, "invalid values in '%s'", line);
         return false;
     }
-    p = nvme_pool_open(subsys, nsid, lbaf, nmic, &uuid, errp);
+    p = nvme_pool_open(subsys, nsid, lbaf, nmic, anagrpid, &uuid, errp);
     if (!p) {
         return false;
     }
@@ -345,9 +352,13 @@ static uint16_t nvme_ns_create(NvmeCtrl *n, NvmeRequest *req)
         return nvme_cmd_error(req, NVME_SC_INVALID_FORMAT,
                               "no such LBA format");
     }
-    if (id->dps || (id->nmic & ~1) || id->anagrpid) {
+    if (id->dps || (id->nmic & ~1)) {
         return nvme_cmd_error(req, NVME_SC_INVALID_FIELD,
-                              "DPS, ANAGRPID or NMIC not supported");
+                              "DPS or NMIC not supported");
+    }
+    if (le32_to_cpu(id->anagrpid) > NVME_ANA_GROUPS) {
+        return nvme_cmd_error(req, NVME_SC_ANA_GROUP_ID_INVALID,
+                              "no such ANA group");
     }
     bits = lbaf ? 12 : 9;
     if (nsze > (subsys->tnvmcap - MIN(subsys->pool_used, subsys->tnvmcap))
@@ -377,7 +388,8 @@ static uint16_t nvme_ns_create(NvmeCtrl *n, NvmeRequest *req)
     }
     qemu_close(fd);
     qemu_uuid_generate(&uuid);
-    p = nvme_pool_open(subsys, nsid, lbaf, id->nmic & 1, &uuid, &err);
+    p = nvme_pool_open(subsys, nsid, lbaf, id->nmic & 1,
+                       le32_to_cpu(id->anagrpid), &uuid, &err);
     if (!p) {
         goto fail;
     }

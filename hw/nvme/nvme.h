@@ -18,6 +18,7 @@
 #include "hw/block/block.h"
 #include "system/dma.h"
 #include "block/nvme.h"
+#include "qapi/qapi-types-nvme.h"
 
 #define NVME_MAX_NAMESPACES     256     /* NN: highest NSID we hand out */
 #define NVME_MAX_CONTROLLERS    32      /* per subsystem */
@@ -29,6 +30,14 @@
 #define NVME_ERROR_LOG_ENTRIES  16      /* ELPE + 1 */
 #define NVME_CHANGED_NSID_MAX   1024    /* Changed Namespace List entries */
 #define NVME_CTRL_LIST_MAX      2047    /* IDs in a Controller List */
+#define NVME_ANA_GROUPS         16      /* ANAGRPMAX, NANAGRPID */
+
+/* ANA states as the ANA log page reports them (ana.c) */
+#define NVME_ANA_OPTIMIZED          0x1
+#define NVME_ANA_NON_OPTIMIZED      0x2
+#define NVME_ANA_INACCESSIBLE       0x3
+#define NVME_ANA_PERSISTENT_LOSS    0x4
+#define NVME_ANA_CHANGE             0xf
 #define NVME_SQES               6       /* 64-byte submission entries */
 #define NVME_CQES               4       /* 16-byte completion entries */
 #define NVME_PCI_VENDOR_ID      0x1b36  /* Red Hat, Inc. (QEMU devices) */
@@ -62,6 +71,7 @@ typedef struct NvmeNamespaceParams {
     char *nguid_str;
     bool shared;
     bool detached;
+    uint32_t anagrpid;      /* 0: group 1 (in a subsystem) */
 } NvmeNamespaceParams;
 
 /* Namespace Write Protection Config states 0-3, CDW11 bits 2:0 (wp.c) */
@@ -100,6 +110,7 @@ struct NvmeNamespace {
     NvmeCtrl *owner;        /* the only controller of a private namespace */
     uint32_t attached;      /* controller IDs it is (to be) attached to */
     uint8_t wp_state;       /* enum NvmeWriteProtectState */
+    uint32_t anagrpid;      /* ANA group, 0 outside subsystems (ana.c) */
     bool managed;           /* created by Namespace Management (nsmgmt.c) */
     /* LBAs marked by Write Uncorrectable; reads of them fail. */
     uint32_t nr_uncor;
@@ -290,6 +301,11 @@ struct NvmeCtrl {
     uint16_t cntlid;
     bool admin_only;            /* administrative controller: no I/O */
 
+    /* Asymmetric Namespace Access, by ANA group ID (ana.c) */
+    uint8_t ana_state[NVME_ANA_GROUPS + 1];
+    uint64_t ana_chgcnt;
+    uint64_t ana_group_chgcnt[NVME_ANA_GROUPS + 1];
+
     /* Register state (Base 3.1.4) */
     uint64_t cap;
     uint32_t vs;
@@ -406,6 +422,10 @@ void nvme_ctrl_ns_changed(NvmeCtrl *n, uint32_t nsid);
 void nvme_run_in_queue_context(NvmeCtrl *n, uint16_t qid,
                                void (*fn)(void *), void *opaque);
 void nvme_nop(void *opaque);
+/* NVM Subsystem Reset of one controller */
+void nvme_ctrl_nssr(NvmeCtrl *n);
+/* Emulated power cycle of a controller outside any subsystem */
+void nvme_ctrl_power_cycle(NvmeCtrl *n);
 uint16_t nvme_cmd_error(NvmeRequest *req, uint16_t status, const char *why);
 
 /* abort.c */
@@ -475,11 +495,23 @@ bool nvme_pool_load(NvmeSubsystem *subsys, Error **errp);
 void nvme_pool_record_wp(NvmeSubsystem *subsys, NvmeNamespace *ns);
 void nvme_pool_restore_wp(NvmeSubsystem *subsys, NvmeNamespace *ns);
 
+/* ana.c */
+bool nvme_ana_reported(NvmeCtrl *n);
+void nvme_ana_init(NvmeCtrl *n);
+uint16_t nvme_ana_check_io(NvmeCtrl *n, NvmeNamespace *ns);
+uint16_t nvme_ana_log(NvmeCtrl *n, NvmeRequest *req, uint8_t lsp,
+                      uint64_t offset, uint64_t len);
+bool nvme_ana_set_state(NvmeCtrl *n, uint32_t group, NvmeAnaState state,
+                        Error **errp);
+
 /* wp.c */
 uint8_t nvme_wp_nwpc(NvmeCtrl *n);
 /* Namespace is Write Protected for commands that would write, else 0 */
 uint16_t nvme_wp_check_io(NvmeRequest *req);
 void nvme_wp_apply(NvmeNamespace *ns, uint8_t state);
+/* Power cycle: ends write protection "until power cycle" */
+void nvme_wp_power_cycle(NvmeNamespace *ns, NvmeSubsystem *subsys,
+                         NvmeCtrl *n);
 uint16_t nvme_wp_feature_get(NvmeCtrl *n, NvmeRequest *req, uint32_t *dw0);
 uint16_t nvme_wp_feature_set(NvmeCtrl *n, NvmeRequest *req, uint32_t dw11);
 
@@ -503,6 +535,7 @@ bool nvme_subsys_add_ns(NvmeSubsystem *subsys, NvmeNamespace *ns,
                         NvmeCtrl *owner, Error **errp);
 void nvme_subsys_remove_ns(NvmeSubsystem *subsys, NvmeNamespace *ns);
 AioContext *nvme_subsys_context(NvmeSubsystem *subsys);
+void nvme_subsys_power_cycle(NvmeSubsystem *subsys);
 
 static inline uint32_t nvme_ctrl_nsid_max(void)
 {

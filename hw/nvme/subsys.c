@@ -85,6 +85,8 @@ bool nvme_subsys_register_ctrl(NvmeSubsystem *subsys, NvmeCtrl *n,
 bool nvme_subsys_add_ns(NvmeSubsystem *subsys, NvmeNamespace *ns,
                         NvmeCtrl *owner, Error **errp)
 {
+    /* Every namespace of a subsystem is in an ANA group. */
+    ns->anagrpid = ns->params.anagrpid ? ns->params.anagrpid : 1;
     if (!nvme_ns_register(subsys->namespaces, ns, subsys->nqn, errp)) {
         return false;
     }
@@ -116,6 +118,21 @@ void nvme_subsys_remove_ns(NvmeSubsystem *subsys, NvmeNamespace *ns)
     }
     if (subsys->namespaces[ns->nsid] == ns) {
         subsys->namespaces[ns->nsid] = NULL;
+    }
+}
+
+/* QMP nvme-power-cycle: the namespaces' power state, then every controller */
+void nvme_subsys_power_cycle(NvmeSubsystem *subsys)
+{
+    for (uint32_t nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
+        if (subsys->namespaces[nsid]) {
+            nvme_wp_power_cycle(subsys->namespaces[nsid], subsys, NULL);
+        }
+    }
+    for (int i = 0; i < NVME_MAX_CONTROLLERS; i++) {
+        if (subsys->ctrls[i]) {
+            nvme_ctrl_nssr(subsys->ctrls[i]);
+        }
     }
 }
 

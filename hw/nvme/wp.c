@@ -81,6 +81,23 @@ static NvmeNamespace *nvme_wp_ns(NvmeCtrl *n, NvmeRequest *req,
     return ns;
 }
 
+/* NSATTR changed: every controller that sees the namespace is told. */
+static void nvme_wp_tell(NvmeNamespace *ns, NvmeSubsystem *subsys,
+                         NvmeCtrl *n)
+{
+    if (!subsys) {
+        nvme_ctrl_ns_changed(n, ns->nsid);
+        return;
+    }
+    for (int i = 0; i < NVME_MAX_CONTROLLERS; i++) {
+        NvmeCtrl *c = subsys->ctrls[i];
+
+        if (c && c->namespaces[ns->nsid] == ns) {
+            nvme_ctrl_ns_changed(c, ns->nsid);
+        }
+    }
+}
+
 uint16_t nvme_wp_feature_get(NvmeCtrl *n, NvmeRequest *req, uint32_t *dw0)
 {
     uint16_t status = NVME_SC_SUCCESS;
@@ -123,17 +140,15 @@ uint16_t nvme_wp_feature_set(NvmeCtrl *n, NvmeRequest *req, uint32_t dw11)
     if (state == NVME_WP_PERMANENT) {
         nvme_pool_record_wp(n->subsys, ns);
     }
-    /* NSATTR changed: every controller that sees the namespace is told. */
-    if (n->subsys) {
-        for (int i = 0; i < NVME_MAX_CONTROLLERS; i++) {
-            NvmeCtrl *c = n->subsys->ctrls[i];
-
-            if (c && c->namespaces[ns->nsid] == ns) {
-                nvme_ctrl_ns_changed(c, ns->nsid);
-            }
-        }
-    } else {
-        nvme_ctrl_ns_changed(n, ns->nsid);
-    }
+    nvme_wp_tell(ns, n->subsys, n);
     return NVME_SC_SUCCESS;
+}
+
+void nvme_wp_power_cycle(NvmeNamespace *ns, NvmeSubsystem *subsys,
+                         NvmeCtrl *n)
+{
+    if (ns->wp_state == NVME_WP_UNTIL_POWER_CYCLE) {
+        nvme_wp_apply(ns, NVME_WP_NONE);
+        nvme_wp_tell(ns, subsys, n);
+    }
 }

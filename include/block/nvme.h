@@ -658,6 +658,7 @@ enum NvmeIdCtrlLpa {
 /* OAES: Optional Asynchronous Events Supported */
 #define NVME_OAES_NS_ATTR           (1u << 8)
 #define NVME_OAES_FW_ACTIVATION     (1u << 9)
+#define NVME_OAES_ANA_CHANGE        (1u << 11)
 
 /* CTRATT: Controller Attributes */
 #define NVME_CTRATT_ELBAS           (1u << 15)

@@ -41,9 +41,13 @@ SHARED=$(by_size 131072)
 PRIVATE=$(by_size 65536)
 echo "C0=$C0 C1=$C1 SHARED=$SHARED PRIVATE=$PRIVATE"
 
-check two-controllers '[ "$(nvme list-subsys | grep -c " live")" = 2 ]'
+# nvme-cli 2.x list-subsys shows the paths of one namespace only (the
+# private one may come first): count the subsystem's controllers in sysfs.
+check two-controllers '[ "$(ls /sys/class/nvme-subsystem/*/ | grep -c "^nvme[0-9]*$")" = 2 ] &&
+    [ "$(cat /sys/class/nvme/nvme*/state | grep -c live)" = 2 ]'
 check subnqn 'nvme list-subsys | grep "NQN=nqn.2026-11.org.qemu:mp"'
-check cmic 'nvme id-ctrl $C0 | grep -E "^cmic +: 0x2"'
+# multi-controller (bit 1) and ANA reporting (bit 3)
+check cmic 'nvme id-ctrl $C0 | grep -E "^cmic +: 0xa"'
 check cntlids '[ "$(nvme id-ctrl $C0 | sed -n "s/^cntlid *: //p")" != \
                  "$(nvme id-ctrl $C1 | sed -n "s/^cntlid *: //p")" ]'
 check nmic-shared 'nvme id-ns $SHARED | grep -E "^nmic +: 0x1|^nmic +: 1"'
@@ -74,7 +78,8 @@ for i in $(seq 50); do
     [ "$(ls /sys/block | grep -c "^nvme[0-9]*c[0-9]*n1$")" = 2 ] && break
     sleep 0.2
 done
-check replugged '[ "$(nvme list-subsys | grep -c " live")" = 2 ]'
+check replugged '[ "$(ls /sys/class/nvme-subsystem/*/ | grep -c "^nvme[0-9]*$")" = 2 ] &&
+    [ "$(cat /sys/class/nvme/nvme*/state | grep -c live)" = 2 ]'
 check two-paths-again '[ "$(ls /sys/block | grep -c "^nvme[0-9]*c[0-9]*n1$")" = 2 ]'
 check data-after-replug 'dd if=$SHARED of=/tmp/z bs=1M skip=40 count=2 iflag=direct 2>/dev/null &&
                          cmp /tmp/x /tmp/z'

@@ -12,6 +12,7 @@
 #include "libqtest.h"
 #include "libqos/qgraph.h"
 #include "libqos/nvme.h"
+#include "qobject/qdict.h"
 
 #define TNVMCAP         (64 * 1024 * 1024)
 #define DNR             NVME_SC_DNR
@@ -59,7 +60,8 @@ static void *pool_setup(GString *cmd_line, void *arg)
                     "subsys=pool0,");
     g_string_insert(cmd_line, dev - cmd_line->str, subsys);
     g_string_append(cmd_line, " -device nvme,subsys=pool0,serial=second"
-                    " -device nvme,subsys=pool0,serial=admin,cntrltype=admin");
+                    " -device nvme,id=adm,subsys=pool0,serial=admin,"
+                    "cntrltype=admin");
     g_test_queue_destroy(remove_pool, dir);
     pool_dir = dir;
     return arg;
@@ -76,14 +78,10 @@ static Ctx setup(void *obj)
     return c;
 }
 
-static uint16_t ns_create(Ctx *c, uint64_t nsze, uint64_t ncap, uint8_t flbas,
-                          uint8_t dps, uint8_t nmic, uint8_t csi,
-                          uint32_t *nsid)
+/* Namespace Management create with id's fields; *nsid gets DW0. */
+static uint16_t ns_create_id(Ctx *c, const NvmeIdNs *id, uint8_t csi,
+                             uint32_t *nsid)
 {
-    NvmeIdNs id = {
-        .nsze = cpu_to_le64(nsze), .ncap = cpu_to_le64(ncap),
-        .flbas = flbas, .dps = dps, .nmic = nmic,
-    };
     NvmeCmd cmd = {
         .opcode = NVME_ADM_CMD_NS_MANAGEMENT,
         .dptr.prp1 = cpu_to_le64(c->buf),
@@ -92,12 +90,34 @@ static uint16_t ns_create(Ctx *c, uint64_t nsze, uint64_t ncap, uint8_t flbas,
     NvmeCqe cqe;
     uint16_t status;
 
-    qtest_memwrite(c->qts, c->buf, &id, sizeof(id));
+    qtest_memwrite(c->qts, c->buf, id, sizeof(*id));
     status = qnvme_cmd(c->n, 0, &cmd, &cqe);
     if (nsid) {
         *nsid = le32_to_cpu(cqe.result);
     }
     return status;
+}
+
+static uint16_t ns_create(Ctx *c, uint64_t nsze, uint64_t ncap, uint8_t flbas,
+                          uint8_t dps, uint8_t nmic, uint8_t csi,
+                          uint32_t *nsid)
+{
+    NvmeIdNs id = {
+        .nsze = cpu_to_le64(nsze), .ncap = cpu_to_le64(ncap),
+        .flbas = flbas, .dps = dps, .nmic = nmic,
+    };
+
+    return ns_create_id(c, &id, csi, nsid);
+}
+
+static uint16_t ns_create_ana(Ctx *c, uint32_t anagrpid, uint32_t *nsid)
+{
+    NvmeIdNs id = {
+        .nsze = cpu_to_le64(64), .ncap = cpu_to_le64(64), .nmic = 1,
+        .anagrpid = cpu_to_le32(anagrpid),
+    };
+
+    return ns_create_id(c, &id, 0, nsid);
 }
 
 static uint16_t ns_mgmt_sel(Ctx *c, uint32_t sel, uint32_t nsid)
@@ -539,6 +559,152 @@ static void test_write_protect_no_pool(void *obj, void *data,
     g_assert_cmphex(rw(&c, NVME_CMD_WRITE, 1, 0), ==, 0);
 }
 
+/* Asymmetric Namespace Access, states set with QMP nvme-ana-set-state */
+
+static void ana_set(Ctx *c, const char *id, uint32_t group, const char *state,
+                    bool ok)
+{
+    QDict *rsp = qtest_qmp(c->qts, "{'execute': 'nvme-ana-set-state', "
+                           "'arguments': {'id': %s, 'group': %u, "
+                           "'state': %s}}", id, group, state);
+
+    g_assert_cmpint(qdict_haskey(rsp, "return"), ==, ok);
+    g_assert_cmpint(qdict_haskey(rsp, "error"), ==, !ok);
+    qobject_unref(rsp);
+}
+
+typedef struct QEMU_PACKED AnaLog {
+    uint64_t chgcnt;
+    uint16_t ngrps;
+    uint8_t rsvd[6];
+    uint32_t grpid, nnsids;
+    uint64_t grp_chgcnt;
+    uint8_t state, rsvd2[15];
+    uint32_t nsids[4];
+} AnaLog;
+
+static void ana_log(Ctx *c, bool rgo, AnaLog *log)
+{
+    NvmeCmd cmd = {
+        .opcode = NVME_ADM_CMD_GET_LOG_PAGE,
+        .dptr.prp1 = cpu_to_le64(c->buf),
+        .cdw10 = cpu_to_le32(NVME_LOG_ANA | (rgo ? 1u << 8 : 0) |
+                             (uint32_t)(sizeof(*log) / 4 - 1) << 16),
+    };
+
+    g_assert_cmphex(qnvme_cmd(c->n, 0, &cmd, NULL), ==, 0);
+    qtest_memread(c->qts, c->buf, log, sizeof(*log));
+}
+
+static void test_ana(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = setup(obj);
+    g_autofree NvmeIdCtrl *id = g_new0(NvmeIdCtrl, 1);
+    g_autofree NvmeIdNs *idns = g_new0(NvmeIdNs, 1);
+    NvmeCmd aer = { .opcode = NVME_ADM_CMD_ASYNC_EV_REQ };
+    const uint16_t c0 = 0;
+    uint32_t nsid;
+    AnaLog log;
+    NvmeCqe cqe;
+
+    g_assert_cmphex(identify(&c, NVME_ID_CNS_CTRL, 0, 0, id), ==, 0);
+    g_assert_cmphex(id->cmic & (1 << 3), ==, 1 << 3);
+    g_assert_cmphex(id->anacap, ==, 0xdf);
+    g_assert_cmpuint(id->anatt, ==, 10);
+    g_assert_cmpuint(le32_to_cpu(id->anagrpmax), ==, 16);
+    g_assert_cmpuint(le32_to_cpu(id->nanagrpid), ==, 16);
+    g_assert_cmphex(le32_to_cpu(id->oaes) & (1 << 11), ==, 1 << 11);
+
+    /* A namespace in group 2 */
+    g_assert_cmphex(ns_create_ana(&c, 17, NULL), ==,
+                    CMD_SPECIFIC(NVME_SC_ANA_GROUP_ID_INVALID));
+    g_assert_cmphex(ns_create_ana(&c, 2, &nsid), ==, 0);
+    g_assert_cmphex(ns_attach(&c, 0, nsid, 1, &c0), ==, 0);
+    g_assert_cmphex(identify(&c, NVME_ID_CNS_NS, nsid, 0, idns), ==, 0);
+    g_assert_cmpuint(le32_to_cpu(idns->anagrpid), ==, 2);
+    ana_log(&c, false, &log);
+    g_assert_cmpuint(le16_to_cpu(log.ngrps), ==, 1);
+    g_assert_cmpuint(le32_to_cpu(log.grpid), ==, 2);
+    g_assert_cmpuint(le32_to_cpu(log.nnsids), ==, 1);
+    g_assert_cmpuint(le32_to_cpu(log.nsids[0]), ==, nsid);
+    g_assert_cmphex(log.state, ==, 0x1);
+    g_assert_cmpuint(le64_to_cpu(log.chgcnt), ==, 0);
+
+    /* Inaccessible here: event, log, path status without DNR */
+    {
+        NvmeCmd aec = {
+            .opcode = NVME_ADM_CMD_SET_FEATURES,
+            .cdw10 = cpu_to_le32(NVME_FEAT_ASYNCHRONOUS_EVENT_CONF),
+            .cdw11 = cpu_to_le32(1u << (8 + NVME_AER_NOTICE_ANA_CHANGE)),
+        };
+
+        g_assert_cmphex(qnvme_cmd(c.n, 0, &aec, NULL), ==, 0);
+    }
+    qnvme_submit(c.n, 0, &aer);
+    ana_set(&c, "nvme0", 2, "inaccessible", true);
+    g_assert_true(qnvme_poll(c.n, 0, &cqe));
+    g_assert_cmphex(le32_to_cpu(cqe.result), ==,
+                    NVME_AER_RESULT(NVME_AER_TYPE_NOTICE,
+                                    NVME_AER_NOTICE_ANA_CHANGE,
+                                    NVME_LOG_ANA));
+    ana_log(&c, false, &log);
+    g_assert_cmphex(log.state, ==, 0x3);
+    g_assert_cmpuint(le64_to_cpu(log.chgcnt), ==, 1);
+    g_assert_cmpuint(le64_to_cpu(log.grp_chgcnt), ==, 1);
+    ana_log(&c, true, &log);
+    g_assert_cmpuint(le32_to_cpu(log.nnsids), ==, 0);
+    g_assert_cmphex(rw(&c, NVME_CMD_READ, nsid, 0), ==,
+                    NVME_SC_ANA_INACCESSIBLE);
+    ana_set(&c, "nvme0", 2, "persistent-loss", true);
+    g_assert_cmphex(rw(&c, NVME_CMD_WRITE, nsid, 0), ==,
+                    NVME_SC_ANA_PERSISTENT_LOSS);
+    ana_set(&c, "nvme0", 2, "change", true);
+    g_assert_cmphex(rw(&c, NVME_CMD_READ, nsid, 0), ==,
+                    NVME_SC_ANA_TRANSITION);
+    ana_set(&c, "nvme0", 2, "non-optimized", true);
+    g_assert_cmphex(rw(&c, NVME_CMD_READ, nsid, 0), ==, 0);
+    ana_set(&c, "nvme0", 2, "optimized", true);
+    ana_log(&c, false, &log);
+    g_assert_cmphex(log.state, ==, 0x1);
+    g_assert_cmpuint(le64_to_cpu(log.chgcnt), ==, 5);
+
+    /* Another group does not affect this one */
+    ana_set(&c, "nvme0", 3, "inaccessible", true);
+    g_assert_cmphex(rw(&c, NVME_CMD_READ, nsid, 0), ==, 0);
+
+    /* QMP errors */
+    ana_set(&c, "nope", 2, "inaccessible", false);
+    ana_set(&c, "nvme0", 0, "inaccessible", false);
+    ana_set(&c, "nvme0", 17, "inaccessible", false);
+    ana_set(&c, "adm", 1, "inaccessible", false);
+}
+
+/* QMP nvme-power-cycle: "until power cycle" ends, controllers reset */
+static void test_power_cycle(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = setup(obj);
+    const uint16_t c0 = 0;
+    uint32_t nsid;
+    QDict *rsp;
+
+    g_assert_cmphex(ns_create(&c, 64, 64, 0, 0, 1, 0, &nsid), ==, 0);
+    g_assert_cmphex(ns_attach(&c, 0, nsid, 1, &c0), ==, 0);
+    g_assert_cmphex(wp_set(&c, nsid, 2), ==, 0);
+    rsp = qtest_qmp(c.qts, "{'execute': 'nvme-power-cycle', "
+                    "'arguments': {'id': 'nvme0'}}");
+    g_assert_true(qdict_haskey(rsp, "error"));      /* not the subsystem */
+    qobject_unref(rsp);
+    rsp = qtest_qmp(c.qts, "{'execute': 'nvme-power-cycle', "
+                    "'arguments': {'id': 'pool0'}}");
+    g_assert_true(qdict_haskey(rsp, "return"));
+    qobject_unref(rsp);
+    g_assert_cmphex(qnvme_readl(c.n, NVME_REG_CSTS) &
+                    (NVME_CSTS_NSSRO_BIT | 1), ==, NVME_CSTS_NSSRO_BIT);
+    c = setup(obj);
+    g_assert_cmphex(wp_get(&c, nsid, 0), ==, 0);
+    g_assert_cmphex(rw(&c, NVME_CMD_WRITE, nsid, 0), ==, 0);
+}
+
 /* The qos node's controller as an administrative controller. */
 static void *admin_setup(GString *cmd_line, void *arg)
 {
@@ -630,6 +796,8 @@ static void register_nvme_nsmgmt_tests(void)
     qos_add_test("nsmgmt-no-pool", "nvme", test_no_pool, &plain);
     qos_add_test("admin-controller", "nvme", test_admin_controller, &admin);
     qos_add_test("write-protect", "nvme", test_write_protect, &pool);
+    qos_add_test("ana", "nvme", test_ana, &pool);
+    qos_add_test("power-cycle", "nvme", test_power_cycle, &pool);
     qos_add_test("write-protect-no-pool", "nvme", test_write_protect_no_pool,
                  &plain);
 }

@@ -1,0 +1,53 @@
+/*
+ * NVMe device model: QMP commands (qapi/nvme.json).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qapi/qapi-commands-nvme.h"
+#include "qom/object.h"
+#include "nvme.h"
+
+/* A device by ID (under /machine/peripheral) or by QOM path. */
+static Object *nvme_qmp_find(const char *id, const char *type, Error **errp)
+{
+    g_autofree char *path = g_strdup_printf("/machine/peripheral/%s", id);
+    Object *obj = object_resolve_path_type(path, type, NULL);
+
+    if (!obj) {
+        obj = object_resolve_path_type(id, type, NULL);
+    }
+    if (!obj) {
+        error_setg(errp, "no %s device '%s'", type, id);
+    }
+    return obj;
+}
+
+void qmp_nvme_ana_set_state(const char *id, uint32_t group,
+                            NvmeAnaState state, Error **errp)
+{
+    Object *obj = nvme_qmp_find(id, TYPE_NVME, errp);
+
+    if (obj) {
+        nvme_ana_set_state(NVME(obj), group, state, errp);
+    }
+}
+
+void qmp_nvme_power_cycle(const char *id, Error **errp)
+{
+    Object *obj = nvme_qmp_find(id, TYPE_DEVICE, errp);
+
+    if (!obj) {
+        return;
+    }
+    if (object_dynamic_cast(obj, TYPE_NVME_SUBSYS)) {
+        nvme_subsys_power_cycle(NVME_SUBSYS(obj));
+    } else if (object_dynamic_cast(obj, TYPE_NVME) && !NVME(obj)->subsys) {
+        nvme_ctrl_power_cycle(NVME(obj));
+    } else {
+        error_setg(errp, "'%s' is neither an nvme-subsys nor an nvme "
+                   "controller outside a subsystem", id);
+    }
+}
