@@ -448,6 +448,11 @@ static void nvme_sq_free_in_context(void *opaque)
     NvmeCQueue *cq = n->cq[sq->cqid];
     NvmeRequest *req, *next;
 
+    if (sq->runner) {
+        /* Idle between rounds; with sq->deleting set it returns for good. */
+        qemu_coroutine_enter(sq->runner);
+        sq->runner = NULL;
+    }
     QTAILQ_FOREACH_SAFE(req, &sq->out_req_list, entry, next) {
         QTAILQ_REMOVE(&sq->out_req_list, req, entry);
     }
@@ -834,12 +839,23 @@ again:
     return true;
 }
 
+/*
+ * The runner of an I/O SQ lives as long as the queue: it does a round each
+ * time nvme_process_sq enters it and waits for the next one, so rounds cost
+ * no coroutine creation (nor the pool's allocations). A runner that yielded
+ * inside a request is replaced, and ends once its request is done.
+ */
 static void coroutine_fn nvme_sq_round_co(void *opaque)
 {
     NvmeSQueue *sq = opaque;
+    Coroutine *self = qemu_coroutine_self();
 
-    if (nvme_sq_round(sq, qemu_coroutine_self())) {
-        sq->runner = NULL;
+    while (nvme_sq_round(sq, self)) {
+        sq->round_done = true;
+        qemu_coroutine_yield();
+        if (qatomic_read(&sq->deleting)) {
+            break;      /* nvme_sq_free_in_context lets it end */
+        }
     }
 }
 
@@ -850,28 +866,38 @@ static void nvme_process_sq(void *opaque)
     NvmeCQueue *cq = n->cq[sq->cqid];
     uint32_t ab = n->features.arbitration & NVME_ARB_BURST_UNLIMITED;
 
-    if (qatomic_read(&sq->deleting)) {
+    /*
+     * A handler that waits for another context (aio_wait_bh_oneshot) may
+     * run bottom halves, this one included: the round under way sees any
+     * new entries itself.
+     */
+    if (qatomic_read(&sq->deleting) || sq->in_round) {
         return;
     }
     /* Round robin: at most 2^AB commands, then the other queues' turn. */
     sq->burst_left = ab == NVME_ARB_BURST_UNLIMITED ? UINT32_MAX : 1u << ab;
     nvme_sq_refresh_tail(sq);
     /* What completes meanwhile is posted below, not from cq->bh. */
+    sq->in_round = true;
     cq->rounds++;
     if (!sq->sqid) {
         nvme_sq_round(sq, NULL);
     } else {
         for (;;) {
-            sq->runner = qemu_coroutine_create(nvme_sq_round_co, sq);
-            qemu_coroutine_enter(sq->runner);
             if (!sq->runner) {
-                break;      /* the round is over */
+                sq->runner = qemu_coroutine_create(nvme_sq_round_co, sq);
+            }
+            sq->round_done = false;
+            qemu_coroutine_enter(sq->runner);
+            if (sq->round_done) {
+                break;
             }
             /* It yielded in a handler and now belongs to that request. */
             sq->runner = NULL;
         }
     }
     cq->rounds--;
+    sq->in_round = false;
     /* Completions and the interrupt of this round go out together, now. */
     if (!QTAILQ_EMPTY(&cq->req_list)) {
         qemu_bh_cancel(cq->bh);

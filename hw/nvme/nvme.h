@@ -208,9 +208,11 @@ struct NvmeSQueue {
     QTAILQ_ENTRY(NvmeSQueue) entry;         /* on its CQ's sq_list */
     QEMUBH *bh;
     uint32_t burst_left;    /* commands the current round may still fetch */
+    bool in_round;          /* nvme_process_sq is running for this queue */
     uint16_t abort_cids[NVME_ACL + 1];  /* aborted before being fetched */
     uint8_t nr_abort_cids;
-    Coroutine *runner;      /* I/O queues: the coroutine running the round */
+    Coroutine *runner;      /* I/O queues: the coroutine doing the rounds */
+    bool round_done;        /* the runner finished its round (not yielded) */
     uint64_t db_addr;       /* shadow tail doorbell, 0 without dbbuf */
     uint64_t ei_addr;       /* its EventIdx */
     EventNotifier notifier; /* doorbell writes as an ioeventfd */
