@@ -34,9 +34,14 @@ typedef struct QEMU_PACKED NvmeAnaGroupDescriptor {
     uint8_t rsvd17[15];
 } NvmeAnaGroupDescriptor;
 
+/*
+ * Every controller of a subsystem reports ANA, administrative ones too
+ * (with no groups): hosts take CMIC from the first controller they find and
+ * expect the same of all, Linux among them.
+ */
 bool nvme_ana_reported(NvmeCtrl *n)
 {
-    return n->subsys && !n->admin_only;
+    return n->subsys;
 }
 
 void nvme_ana_init(NvmeCtrl *n)
@@ -142,9 +147,9 @@ static uint8_t nvme_ana_code(NvmeAnaState state)
 bool nvme_ana_set_state(NvmeCtrl *n, uint32_t group, NvmeAnaState state,
                         Error **errp)
 {
-    if (!nvme_ana_reported(n)) {
-        error_setg(errp, "nvme: controller %u reports no ANA (it is not in "
-                   "a subsystem, or is an administrative controller)",
+    if (!nvme_ana_reported(n) || n->admin_only) {
+        error_setg(errp, "nvme: controller %u has no ANA groups (it is not "
+                   "in a subsystem, or is an administrative controller)",
                    n->cntlid);
         return false;
     }
