@@ -83,15 +83,19 @@ def net_allocs(rs):
     return '%.2f' % statistics.median(vals) if vals else 'n/a'
 
 
+def cg_cells(data):
+    """Callgrind results grouped by cell."""
+    return group([r for r in data['results'] if r.get('dev_ir') is not None],
+                 cell_key)
+
+
 def ir_table(ours, up):
     lines = ['| queues | op | QD | N | ours raw Ir/cmd | ours net Ir/cmd '
              '| upstream raw Ir/cmd | upstream net Ir/cmd | net ours/up '
              '| raw ours/up | net heap allocations/cmd ours / up |',
              '|---|---|---|---|---|---|---|---|---|---|---|']
-    go = group([r for r in ours['results'] if r.get('dev_ir') is not None],
-               cell_key)
-    gu = group([r for r in up['results'] if r.get('dev_ir') is not None],
-               cell_key)
+    go = cg_cells(ours)
+    gu = cg_cells(up)
     for k, o in go.items():
         u = gu.get(k)
         if not u:
@@ -118,10 +122,8 @@ def iothread_table(io, ours):
              '| main thread net Ir/cmd, no iothread | main-thread calls of '
              'per-command functions, iothread= / none |',
              '|---|---|---|---|---|---|']
-    gi = group([r for r in io['results'] if r.get('dev_ir') is not None],
-               cell_key)
-    go = group([r for r in ours['results'] if r.get('dev_ir') is not None],
-               cell_key)
+    gi = cg_cells(io)
+    go = cg_cells(ours)
     for k, i in gi.items():
         o = go.get(k, [])
         lines.append('| %d | %s | %d | %s | %s | %d / %s |' % (

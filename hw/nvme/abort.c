@@ -23,26 +23,15 @@ typedef struct NvmeAbortSearch {
     bool found;
 } NvmeAbortSearch;
 
-#define NVME_ABORT_SCAN_BATCH   16
-
 /* Whether an entry between the SQ's head and tail carries cid. */
 static bool nvme_abort_sq_holds(NvmeSQueue *sq, uint16_t cid)
 {
-    NvmeCmd batch[NVME_ABORT_SCAN_BATCH];
+    NvmeCmd batch[NVME_SQ_BATCH];
     uint32_t pos = sq->head;
-    uint32_t tail = qatomic_read(&sq->tail);
+    int count;
 
-    while (pos != tail) {
-        uint32_t count = MIN((tail > pos ? tail : sq->size) - pos,
-                             NVME_ABORT_SCAN_BATCH);
-
-        if (dma_memory_read(sq->ctrl->dma_as,
-                            sq->dma_addr + (hwaddr)pos * sizeof(NvmeCmd),
-                            batch, count * sizeof(NvmeCmd),
-                            MEMTXATTRS_UNSPECIFIED)) {
-            return false;
-        }
-        for (uint32_t i = 0; i < count; i++) {
+    while ((count = nvme_sq_read(sq, pos, batch, NVME_SQ_BATCH)) > 0) {
+        for (int i = 0; i < count; i++) {
             if (batch[i].cid == cid) {
                 return true;
             }

@@ -761,8 +761,23 @@ static uint16_t nvme_dispatch(NvmeCtrl *n, NvmeRequest *req)
     return desc->handler(n, req);
 }
 
-/* Fetches up to this many SQEs with one DMA read. */
-#define NVME_SQ_FETCH_BATCH     16
+/*
+ * Copies the entries from pos on (up to the tail or the end of the ring,
+ * at most max) with one DMA read; returns how many, or -1 on a DMA error.
+ */
+int nvme_sq_read(NvmeSQueue *sq, uint32_t pos, NvmeCmd *batch, uint32_t max)
+{
+    uint32_t tail = qatomic_read(&sq->tail);
+    uint32_t count = MIN((tail >= pos ? tail : sq->size) - pos, max);
+
+    if (count && dma_memory_read(sq->ctrl->dma_as,
+                                 sq->dma_addr + (hwaddr)pos * sizeof(NvmeCmd),
+                                 batch, count * sizeof(NvmeCmd),
+                                 MEMTXATTRS_UNSPECIFIED)) {
+        return -1;
+    }
+    return count;
+}
 
 /*
  * One processing round of an SQ: fetch, dispatch, until the queue is empty
@@ -775,7 +790,7 @@ static uint16_t nvme_dispatch(NvmeCtrl *n, NvmeRequest *req)
 static bool nvme_sq_round(NvmeSQueue *sq, Coroutine *self)
 {
     NvmeCtrl *n = sq->ctrl;
-    NvmeCmd batch[NVME_SQ_FETCH_BATCH];
+    NvmeCmd batch[NVME_SQ_BATCH];
     uint32_t fetched, used;
     NvmeRequest *req;
     uint16_t status;
@@ -786,19 +801,18 @@ again:
            nvme_ctrl_ready(n) &&
            !(n->csts & NVME_CSTS_CFS_BIT) && !QTAILQ_EMPTY(&sq->req_list)) {
         if (used == fetched) {
-            /* Entries up to the tail or the end of the ring, whichever first */
-            uint32_t tail = qatomic_read(&sq->tail);
-            uint32_t avail = (tail > sq->head ? tail : sq->size) - sq->head;
-            hwaddr addr = sq->dma_addr + (hwaddr)sq->head * sizeof(NvmeCmd);
+            int count = nvme_sq_read(sq, sq->head, batch,
+                                     MIN(sq->burst_left, NVME_SQ_BATCH));
 
-            fetched = MIN(MIN(avail, sq->burst_left), NVME_SQ_FETCH_BATCH);
-            used = 0;
-            if (dma_memory_read(n->dma_as, addr, batch,
-                                fetched * sizeof(NvmeCmd),
-                                MEMTXATTRS_UNSPECIFIED)) {
-                nvme_set_fatal(n, "submission queue read failed");
+            if (count <= 0) {
+                /* 0: the host moved the tail back to the head meanwhile */
+                if (count < 0) {
+                    nvme_set_fatal(n, "submission queue read failed");
+                }
                 break;
             }
+            fetched = count;
+            used = 0;
         }
         req = QTAILQ_FIRST(&sq->req_list);
         req->cmd = batch[used++];

@@ -154,7 +154,7 @@ static void coroutine_mixed_fn nvme_io_start(NvmeRequest *req)
     /* Drains must see the request before its coroutine first runs. */
     blk_inc_in_flight(io->blk);
     /* The runner runs in the controller's context; so must the backend. */
-    if (req->sq->runner && req->sq->runner == qemu_coroutine_self() &&
+    if (req->sq->runner == qemu_coroutine_self() &&
         blk_get_aio_context(io->blk) == nvme_req_ctrl(req)->ctx) {
         /* In the SQ's round: run here; a yield hands the round on. */
         nvme_io_co(req);

@@ -424,6 +424,9 @@ void nvme_ctrl_ns_changed(NvmeCtrl *n, uint32_t nsid);
 void nvme_run_in_queue_context(NvmeCtrl *n, uint16_t qid,
                                void (*fn)(void *), void *opaque);
 void nvme_nop(void *opaque);
+/* SQ entries fetched (or scanned) with one DMA read */
+#define NVME_SQ_BATCH           16
+int nvme_sq_read(NvmeSQueue *sq, uint32_t pos, NvmeCmd *batch, uint32_t max);
 /* NVM Subsystem Reset of one controller */
 void nvme_ctrl_nssr(NvmeCtrl *n);
 /* Emulated power cycle of a controller outside any subsystem */

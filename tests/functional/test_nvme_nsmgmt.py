@@ -11,26 +11,30 @@ import guest
 
 TNVMCAP = 256 << 20
 
-COMMON = r'''
+# Controllers by CNTLID and namespaces by NSID: Linux names both in the
+# order its (asynchronous) probing and scanning happen to finish.
+HELPERS = r'''
 ctrl_of() {
     for c in /sys/class/nvme/nvme*; do
         [ "$(cat $c/cntlid)" = "$1" ] && echo ${c##*/}
     done
 }
-C0=/dev/$(ctrl_of 0)
-C1=/dev/$(ctrl_of 1)
 # The block device of NSID $1 (the multipath head, not nvmeXcYnZ paths).
 ns_dev() {
     for n in /sys/block/nvme*n*; do
         case ${n##*/} in *c*) continue ;; esac
-        [ "$(cat $n/nsid 2>/dev/null || cat $n/device/nsid 2>/dev/null)" = "$1" ] \
-            && echo /dev/${n##*/}
+        [ "$(cat $n/nsid 2>/dev/null)" = "$1" ] && echo /dev/${n##*/}
     done | head -1
 }
 wait_ns() {
     for i in $(seq 50); do [ -n "$(ns_dev $1)" ] && return 0; sleep 0.2; done
     return 1
 }
+'''
+
+COMMON = HELPERS + r'''
+C0=/dev/$(ctrl_of 0)
+C1=/dev/$(ctrl_of 1)
 rescan() { nvme ns-rescan $C0; nvme ns-rescan $C1; sleep 1; }
 pattern() { yes QEMU-NVME-NSMGMT | head -c 1048576; }
 '''
@@ -117,12 +121,7 @@ def test_nsmgmt_and_restart(g):
 
 # An administrative controller (cntrltype=admin) manages the pool for an
 # I/O controller: Linux keeps it live with its admin queue only.
-ADMIN = r'''
-ctrl_of() {
-    for c in /sys/class/nvme/nvme*; do
-        [ "$(cat $c/cntlid)" = "$1" ] && echo ${c##*/}
-    done
-}
+ADMIN = HELPERS + r'''
 IO=$(ctrl_of 0)
 ADM=$(ctrl_of 1)
 check admin-cntrltype 'nvme id-ctrl /dev/$ADM | grep -E "^cntrltype +: 3$"'
@@ -133,10 +132,9 @@ check create-via-admin 'nvme create-ns /dev/$ADM --nsze=8192 --ncap=8192 \
     --flbas=0 --nmic=1 | grep -i "success.*nsid:1"'
 check_fails attach-to-admin 'nvme attach-ns /dev/$ADM -n 1 -c 1'
 check attach-to-io 'nvme attach-ns /dev/$ADM -n 1 -c 0'
-for i in $(seq 50); do ls /sys/block | grep -q "^nvme.*n1$" && break; sleep 0.2; done
-check io-sees-it 'nvme list-ns /dev/$IO | grep -q ":0x1$"'
+check io-sees-it 'wait_ns 1 && nvme list-ns /dev/$IO | grep -q ":0x1$"'
 check admin-sees-none '[ -z "$(nvme list-ns /dev/$ADM)" ]'
-check io-write 'd=/dev/$(ls /sys/block | grep "^nvme[0-9]*n1$" | head -1) &&
+check io-write 'd=$(ns_dev 1) &&
     dd if=/dev/urandom of=/tmp/a bs=4k count=8 2>/dev/null &&
     dd if=/tmp/a of=$d bs=4k oflag=direct 2>/dev/null &&
     dd if=$d of=/tmp/b bs=4k count=8 iflag=direct 2>/dev/null && cmp /tmp/a /tmp/b'
@@ -158,20 +156,9 @@ def test_admin_controller(g):
 # the disk read-only on the Namespace Attribute Changed event; "until power
 # cycle" ends with QEMU, "permanent" survives restarts (recorded in the
 # pool, for pool and nvme-ns namespaces alike).
-WP_COMMON = r'''
+WP_COMMON = HELPERS + r'''
 C=/dev/nvme0
-# Block device names follow Linux's (asynchronous) scan: go by NSID.
-blk_of() {
-    for n in /sys/block/nvme*n*; do
-        case ${n##*/} in *c*) continue ;; esac
-        [ "$(cat $n/nsid 2>/dev/null)" = "$1" ] && echo ${n##*/}
-    done | head -1
-}
-wait_ns() {
-    for i in $(seq 50); do [ -n "$(blk_of $1)" ] && return 0; sleep 0.2; done
-    return 1
-}
-ro_of() { cat /sys/block/$(blk_of $1)/ro; }
+ro_of() { cat /sys/block/$(basename $(ns_dev $1))/ro; }
 wait_ro() {
     for i in $(seq 50); do [ "$(ro_of $1)" = "$2" ] && return 0; sleep 0.2; done
     return 1
@@ -181,7 +168,7 @@ wps() {
     echo $((0x${v#0x}))
 }
 try_write() {
-    dd if=/dev/zero of=/dev/$(blk_of $1) bs=4k count=1 oflag=direct 2>/dev/null
+    dd if=/dev/zero of=$(ns_dev $1) bs=4k count=1 oflag=direct 2>/dev/null
 }
 '''
 
