@@ -53,6 +53,7 @@ apply_patches() {
 
 copy_paths $(overlay_paths '^hw/') $(overlay_paths '^qapi/')
 apply_patches '*qapi*'
+apply_patches '*system*'
 find "$work" -name '*.orig' -delete
 commit "hw/nvme: new NVMe controller, namespace and subsystem devices" \
        "With their QMP commands (qapi/nvme.json). See docs/system/devices/nvme.rst."

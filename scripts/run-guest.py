@@ -41,7 +41,10 @@ STATUS_RE = re.compile(r'^GUEST-EXIT-STATUS=(\d+)\s*$', re.MULTILINE)
 # A guest script asks the host to run a monitor command (hot-plug, ...) by
 # printing this, e.g. 'echo "HOST-HMP: device_del nvme1"', or a QMP command:
 # 'echo "HOST-QMP: {\"execute\": \"nvme-power-cycle\", ...}"'.
-HMP_RE = re.compile(rb'HOST-(HMP|QMP): ([^\r\n]*)[\r\n]')
+# 'echo "HOST-KILL: now"' kills QEMU with SIGKILL (crash-consistency tests).
+HMP_RE = re.compile(rb'HOST-(HMP|QMP|KILL): ([^\r\n]*)[\r\n]')
+# The status run_guest reports for a guest that asked to be killed
+KILLED = 'killed'
 BEGIN_MARKER = 'GUEST-SCRIPT-BEGIN'
 # Terminal control sequences SeaBIOS and the shell emit; noise in logs.
 ESCAPE_RE = re.compile(r'\x1b(\[[0-9;?]*[A-Za-z]|[()][A-Z0-9]|[A-Za-z])')
@@ -242,6 +245,7 @@ def run_guest(qemu_args, script, timeout=300, log=None, kernel_args='',
         qmp_path = os.path.join(tmp, 'qmp.sock')
         cmd += ['-qmp', 'unix:%s,server=on,wait=off' % qmp_path]
         monitors = {b'HMP': _Monitor(hmp_path), b'QMP': _Qmp(qmp_path)}
+        killed = []
         logf = open(log, 'wb') if log else None
         chunks = []
         try:
@@ -262,6 +266,10 @@ def run_guest(qemu_args, script, timeout=300, log=None, kernel_args='',
                     done = 0
                     for m in HMP_RE.finditer(pending):
                         kind, command = m.group(1), m.group(2).decode()
+                        if kind == b'KILL':
+                            killed.append(True)
+                            proc.kill()
+                            break
                         reply = monitors[kind].run(command)
                         done = m.end()
                         if logf:
@@ -303,6 +311,8 @@ def run_guest(qemu_args, script, timeout=300, log=None, kernel_args='',
     if timed_out:
         raise GuestError('guest timed out after %ss' % timeout, console,
                          timed_out=True)
+    if killed:
+        return KILLED, console
     matches = STATUS_RE.findall(console)
     if rc != 0:
         raise GuestError('QEMU exited with code %d' % rc, console)
@@ -366,6 +376,8 @@ def main():
     except GuestError as e:
         print('\nrun-guest: %s' % e, file=sys.stderr)
         return 124 if e.timed_out else 125
+    if status == KILLED:
+        status = 128 + 9
     print('\nrun-guest: status %d in %.1fs' %
           (status, time.monotonic() - start), file=sys.stderr)
     return status

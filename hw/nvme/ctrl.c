@@ -1366,6 +1366,7 @@ static bool nvme_init_pci(NvmeCtrl *n, Error **errp)
     memory_region_add_subregion(&n->bar0, 0, &n->iomem);
     if (msix_init(pci, n->params.msix_qsize, &n->bar0, 0, msix_table_off,
                   &n->bar0, 0, msix_pba_off, 0, errp) < 0) {
+        memory_region_del_subregion(&n->bar0, &n->iomem);
         return false;
     }
     pci_register_bar(pci, 0, PCI_BASE_ADDRESS_SPACE_MEMORY |
@@ -1377,6 +1378,7 @@ static void nvme_realize(PCIDevice *pci, Error **errp)
 {
     NvmeCtrl *n = NVME(pci);
 
+    n->subsys = n->subsys_link ? nvme_subsys_of(n->subsys_link) : NULL;
     if (!nvme_check_params(n, errp)) {
         return;
     }
@@ -1422,6 +1424,7 @@ err_pci:
     g_free(n->cq);
     g_free(n->no_coalescing);
     msix_uninit(pci, &n->bar0, &n->bar0);
+    memory_region_del_subregion(&n->bar0, &n->iomem);
 err_subsys:
     if (n->subsys) {
         nvme_subsys_unregister_ctrl(n->subsys, n);
@@ -1445,6 +1448,8 @@ static void nvme_exit(PCIDevice *pci)
     g_free(n->no_coalescing);
     nvme_fw_cleanup(n);
     msix_uninit(pci, &n->bar0, &n->bar0);
+    /* The subregion holds a reference to n: without this, n never goes. */
+    memory_region_del_subregion(&n->bar0, &n->iomem);
 }
 
 static void nvme_reset_hold(Object *obj, ResetType type)
@@ -1473,8 +1478,8 @@ static const Property nvme_props[] = {
     DEFINE_BLOCK_PROPERTIES(NvmeCtrl, blkconf),
     DEFINE_PROP_STRING("serial", NvmeCtrl, params.serial),
     DEFINE_PROP_STRING("cntrltype", NvmeCtrl, params.cntrltype),
-    DEFINE_PROP_LINK("subsys", NvmeCtrl, subsys, TYPE_NVME_SUBSYS,
-                     NvmeSubsystem *),
+    DEFINE_PROP_LINK("subsys", NvmeCtrl, subsys_link, TYPE_NVME_SUBSYS_IF,
+                     Object *),
     DEFINE_PROP_LINK("iothread", NvmeCtrl, iothread, TYPE_IOTHREAD,
                      IOThread *),
     NVME_CTRL_PARAM(UINT32, "max_ioqpairs", max_ioqpairs, 64),

@@ -46,7 +46,7 @@ static bool nvme_ns_parse_nguid(NvmeNamespace *ns, Error **errp)
         pos++;
     }
     if (pos != 32 || *s) {
-        error_setg(errp, "nvme-ns: nguid must be 32 hexadecimal digits");
+        error_setg(errp, "nvme namespace: nguid must be 32 hexadecimal digits");
         return false;
     }
     return true;
@@ -126,7 +126,7 @@ bool nvme_ns_setup(NvmeNamespace *ns, BlockConf *conf, Error **errp)
     bool read_only;
 
     if (!conf->blk) {
-        error_setg(errp, "nvme-ns: drive property not set");
+        error_setg(errp, "nvme namespace: drive property not set");
         return false;
     }
     if (!blkconf_blocksizes(conf, errp)) {
@@ -134,7 +134,7 @@ bool nvme_ns_setup(NvmeNamespace *ns, BlockConf *conf, Error **errp)
     }
     if (conf->logical_block_size < NVME_MIN_LBA_SIZE ||
         conf->logical_block_size > NVME_MAX_LBA_SIZE) {
-        error_setg(errp, "nvme-ns: logical_block_size must be between "
+        error_setg(errp, "nvme namespace: logical_block_size must be between "
                    "%u and %u", NVME_MIN_LBA_SIZE, NVME_MAX_LBA_SIZE);
         return false;
     }
@@ -144,7 +144,7 @@ bool nvme_ns_setup(NvmeNamespace *ns, BlockConf *conf, Error **errp)
     }
     size = blk_getlength(conf->blk);
     if (size < 0) {
-        error_setg_errno(errp, -size, "nvme-ns: cannot get drive size");
+        error_setg_errno(errp, -size, "nvme namespace: cannot get drive size");
         return false;
     }
     ns->blk = conf->blk;
@@ -153,7 +153,8 @@ bool nvme_ns_setup(NvmeNamespace *ns, BlockConf *conf, Error **errp)
     ns->size = size;
     nvme_ns_init_formats(ns, ctz32(conf->logical_block_size));
     if (!ns->nlbas) {
-        error_setg(errp, "nvme-ns: drive is smaller than one logical block");
+        error_setg(errp, "nvme namespace: drive is smaller than one "
+                   "logical block");
         return false;
     }
     return nvme_ns_parse_nguid(ns, errp);
@@ -195,7 +196,7 @@ bool nvme_ns_register(NvmeNamespace **table, NvmeNamespace *ns,
     uint32_t nsid = ns->params.nsid;
 
     if (nsid > NVME_MAX_NAMESPACES) {
-        error_setg(errp, "nvme-ns: nsid must be at most %u",
+        error_setg(errp, "nvme namespace: nsid must be at most %u",
                    NVME_MAX_NAMESPACES);
         return false;
     }
@@ -204,11 +205,11 @@ bool nvme_ns_register(NvmeNamespace **table, NvmeNamespace *ns,
             continue;
         }
         if (nsid > NVME_MAX_NAMESPACES) {
-            error_setg(errp, "nvme-ns: no free namespace identifier");
+            error_setg(errp, "nvme namespace: no free namespace identifier");
             return false;
         }
     } else if (table[nsid]) {
-        error_setg(errp, "nvme-ns: nsid %u is already in use", nsid);
+        error_setg(errp, "nvme namespace: nsid %u is already in use", nsid);
         return false;
     }
     ns->nsid = nsid;
@@ -243,6 +244,16 @@ void nvme_ns_detach(NvmeCtrl *n, NvmeNamespace *ns)
         trace_nvme_ns_detach(n->cntlid, ns->nsid);
         nvme_ctrl_ns_changed(n, ns->nsid);
     }
+}
+
+bool nvme_ns_check_anagrpid(NvmeNamespace *ns, Error **errp)
+{
+    if (ns->params.anagrpid > NVME_ANA_GROUPS) {
+        error_setg(errp, "nvme namespace: anagrpid must be at most %u",
+                   NVME_ANA_GROUPS);
+        return false;
+    }
+    return true;
 }
 
 /* I/O on the namespace runs where its controllers' I/O queues run. */
@@ -288,19 +299,21 @@ static void nvme_ns_device_realize(DeviceState *dev, Error **errp)
             return;
         }
     } else {
-        nsdev->subsys = NVME_SUBSYS(parent);
+        nsdev->subsys = &NVME_SUBSYS(parent)->subsys;
         if (!ns->params.shared) {
             error_setg(errp, "nvme-ns: a namespace on a subsystem's bus "
                        "must be shared");
             return;
         }
     }
-    if (ns->params.anagrpid > NVME_ANA_GROUPS) {
-        error_setg(errp, "nvme-ns: anagrpid must be at most %u",
-                   NVME_ANA_GROUPS);
+    if (nsdev->subsys && ns->params.shared && !nsdev->subsys->bus) {
+        /* It would go with the controller: use x-nvme-ns-nvm instead */
+        error_setg(errp, "nvme-ns: the shared namespaces of an "
+                   "x-nvme-subsystem are x-nvme-ns-* objects");
         return;
     }
-    if (!nvme_ns_setup(ns, &nsdev->blkconf, errp) ||
+    if (!nvme_ns_check_anagrpid(ns, errp) ||
+        !nvme_ns_setup(ns, &nsdev->blkconf, errp) ||
         !nvme_ns_set_context(ns, n ? n->ctx
                                    : nvme_subsys_context(nsdev->subsys),
                              errp)) {
@@ -323,7 +336,7 @@ static void nvme_ns_device_realize(DeviceState *dev, Error **errp)
         return;
     }
     if (ns->params.shared && n &&
-        !qdev_set_parent_bus(dev, &nsdev->subsys->bus.parent_bus, errp)) {
+        !qdev_set_parent_bus(dev, nsdev->subsys->bus, errp)) {
         nvme_subsys_remove_ns(nsdev->subsys, ns);
     }
 }

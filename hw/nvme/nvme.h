@@ -47,13 +47,22 @@
 #define TYPE_NVME       "nvme"
 #define TYPE_NVME_NS    "nvme-ns"
 #define TYPE_NVME_SUBSYS "nvme-subsys"
+/* The explicit topology: user-creatable objects (topology.c) */
+#define TYPE_NVME_SUBSYS_OBJECT "x-nvme-subsystem"
+#define TYPE_NVME_NS_OBJECT     "x-nvme-ns"
+#define TYPE_NVME_NS_NVM_OBJECT "x-nvme-ns-nvm"
+/* What a controller's subsys= links to: nvme-subsys or x-nvme-subsystem */
+#define TYPE_NVME_SUBSYS_IF     "nvme-subsystem"
 
 OBJECT_DECLARE_SIMPLE_TYPE(NvmeBus, NVME_BUS)
 OBJECT_DECLARE_SIMPLE_TYPE(NvmeCtrl, NVME)
 OBJECT_DECLARE_SIMPLE_TYPE(NvmeNamespaceDevice, NVME_NS)
-OBJECT_DECLARE_SIMPLE_TYPE(NvmeSubsystem, NVME_SUBSYS)
+OBJECT_DECLARE_SIMPLE_TYPE(NvmeSubsystemDevice, NVME_SUBSYS)
+OBJECT_DECLARE_SIMPLE_TYPE(NvmeSubsystemObject, NVME_SUBSYS_OBJECT)
+OBJECT_DECLARE_SIMPLE_TYPE(NvmeNamespaceObject, NVME_NS_OBJECT)
 
 typedef struct NvmeNamespace NvmeNamespace;
+typedef struct NvmeSubsystem NvmeSubsystem;
 typedef struct NvmeRequest NvmeRequest;
 typedef struct NvmeSQueue NvmeSQueue;
 typedef struct NvmeCQueue NvmeCQueue;
@@ -112,6 +121,8 @@ struct NvmeNamespace {
     uint8_t wp_state;       /* enum NvmeWriteProtectState */
     uint32_t anagrpid;      /* ANA group, 0 outside subsystems (ana.c) */
     bool managed;           /* created by Namespace Management (nsmgmt.c) */
+    /* x-nvme-ns-*: controller IDs to attach to ("all": every one) */
+    char **attach_ids;
     /* LBAs marked by Write Uncorrectable; reads of them fail. */
     uint32_t nr_uncor;
     uint16_t uncor_gen;         /* bumped on each change (LBA Status log) */
@@ -123,6 +134,17 @@ struct NvmeNamespaceDevice {
     BlockConf blkconf;
     NvmeNamespace ns;
     NvmeSubsystem *subsys;
+};
+
+/* x-nvme-ns-*: a namespace of an explicit subsystem (topology.c) */
+struct NvmeNamespaceObject {
+    Object parent_obj;
+    BlockConf blkconf;      /* an anonymous BlockBackend on drive= */
+    char *drive;            /* block node name or -drive id */
+    char *uuid_str;
+    Object *subsys_link;
+    NvmeNamespace ns;
+    NvmeSubsystem *subsys;  /* set once registered */
 };
 
 typedef void (*NvmeBounceCompletion)(NvmeRequest *req, int ret);
@@ -299,6 +321,7 @@ struct NvmeCtrl {
     AioContext *ctx;            /* where I/O queues run: iothread or main */
     AddressSpace *dma_as;       /* bus master address space, for hot paths */
     NvmeNamespace implicit_ns;
+    Object *subsys_link;        /* subsys=: nvme-subsys or x-nvme-subsystem */
     NvmeSubsystem *subsys;
     uint16_t cntlid;
     bool admin_only;            /* administrative controller: no I/O */
@@ -375,10 +398,12 @@ typedef struct NvmePoolWp {
     QemuUUID uuid;
 } NvmePoolWp;
 
-/* The subsystem: controllers and the namespaces they may share. */
+/*
+ * The subsystem: controllers and the namespaces they may share. An
+ * nvme-subsys device or an x-nvme-subsystem object holds one.
+ */
 struct NvmeSubsystem {
-    DeviceState parent_obj;
-    NvmeBus bus;
+    BusState *bus;              /* nvme-subsys: where shared nvme-ns go */
     char *nqn;
     char *pool_dir;             /* ns-pool: where created namespaces live */
     uint64_t tnvmcap;           /* bytes hosts may allocate in the pool */
@@ -386,6 +411,18 @@ struct NvmeSubsystem {
     GArray *pool_wp;            /* NvmePoolWp: nvme-ns permanently protected */
     NvmeCtrl *ctrls[NVME_MAX_CONTROLLERS];
     NvmeNamespace *namespaces[NVME_MAX_NAMESPACES + 1];
+};
+
+struct NvmeSubsystemDevice {
+    DeviceState parent_obj;
+    NvmeBus bus;
+    NvmeSubsystem subsys;
+};
+
+struct NvmeSubsystemObject {
+    Object parent_obj;
+    NvmeSubsystem subsys;
+    bool complete;
 };
 
 /* One entry of a command set's opcode table (Base 5.16.1.6 effects). */
@@ -483,6 +520,7 @@ void nvme_ns_detach(NvmeCtrl *n, NvmeNamespace *ns);
 void nvme_ns_add_bootindex(Object *obj, BlockConf *conf, uint32_t nsid);
 void nvme_ns_set_format(NvmeNamespace *ns, uint8_t lbaf_index);
 bool nvme_ns_set_context(NvmeNamespace *ns, AioContext *ctx, Error **errp);
+bool nvme_ns_check_anagrpid(NvmeNamespace *ns, Error **errp);
 
 /* nsmgmt.c */
 bool nvme_nsmgmt_supported(NvmeCtrl *n);
@@ -533,6 +571,10 @@ void nvme_fw_cleanup(NvmeCtrl *n);
 uint16_t nvme_format_nvm(NvmeCtrl *n, NvmeRequest *req);
 
 /* subsys.c */
+/* The subsystem of an nvme-subsys device or x-nvme-subsystem object */
+NvmeSubsystem *nvme_subsys_of(Object *obj);
+/* Checks the NQN and loads the pool; id names the default NQN. */
+bool nvme_subsys_setup(NvmeSubsystem *subsys, const char *id, Error **errp);
 bool nvme_subsys_register_ctrl(NvmeSubsystem *subsys, NvmeCtrl *n,
                                Error **errp);
 void nvme_subsys_unregister_ctrl(NvmeSubsystem *subsys, NvmeCtrl *n);

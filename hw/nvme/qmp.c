@@ -10,12 +10,16 @@
 #include "qom/object.h"
 #include "nvme.h"
 
-/* A device by ID (under /machine/peripheral) or by QOM path. */
+/* A device or -object by ID, or anything by QOM path. */
 static Object *nvme_qmp_find(const char *id, const char *type, Error **errp)
 {
     g_autofree char *path = g_strdup_printf("/machine/peripheral/%s", id);
     Object *obj = object_resolve_path_type(path, type, NULL);
 
+    if (!obj) {
+        obj = object_resolve_path_component(object_get_objects_root(), id);
+        obj = obj ? object_dynamic_cast(obj, type) : NULL;
+    }
     if (!obj) {
         obj = object_resolve_path_type(id, type, NULL);
     }
@@ -37,17 +41,17 @@ void qmp_nvme_ana_set_state(const char *id, uint32_t group,
 
 void qmp_nvme_power_cycle(const char *id, Error **errp)
 {
-    Object *obj = nvme_qmp_find(id, TYPE_DEVICE, errp);
+    Object *obj = nvme_qmp_find(id, TYPE_OBJECT, errp);
 
     if (!obj) {
         return;
     }
-    if (object_dynamic_cast(obj, TYPE_NVME_SUBSYS)) {
-        nvme_subsys_power_cycle(NVME_SUBSYS(obj));
+    if (object_dynamic_cast(obj, TYPE_NVME_SUBSYS_IF)) {
+        nvme_subsys_power_cycle(nvme_subsys_of(obj));
     } else if (object_dynamic_cast(obj, TYPE_NVME) && !NVME(obj)->subsys) {
         nvme_ctrl_power_cycle(NVME(obj));
     } else {
-        error_setg(errp, "'%s' is neither an nvme-subsys nor an nvme "
+        error_setg(errp, "'%s' is neither an NVMe subsystem nor an nvme "
                    "controller outside a subsystem", id);
     }
 }

@@ -1,9 +1,10 @@
 /*
- * NVMe device model: the NVM subsystem (nvme-subsys).
+ * NVMe device model: the NVM subsystem, and the nvme-subsys device.
  *
  * Gives its controllers a common NQN and unique controller identifiers.
  * It never owns a controller: controllers register at realize and leave
- * at unrealize, so hot-unplugging one leaves the subsystem intact.
+ * at unrealize, so hot-unplugging one leaves the subsystem intact. The
+ * x-nvme-subsystem object (topology.c) holds the same state.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -49,6 +50,22 @@ static bool nvme_subsys_set_context(NvmeSubsystem *subsys, NvmeCtrl *n,
     return true;
 }
 
+/*
+ * An x-nvme-ns-* namespace is attached to the controllers its attached-to
+ * property names by ID, whenever they come.
+ */
+static void nvme_subsys_attach_by_id(NvmeNamespace *ns, NvmeCtrl *n)
+{
+    const char *id = DEVICE(n)->id;
+
+    if (g_strv_contains((const char * const *)ns->attach_ids, "all") ||
+        (id && g_strv_contains((const char * const *)ns->attach_ids, id))) {
+        ns->attached |= BIT(n->cntlid);
+    } else {
+        ns->attached &= ~BIT(n->cntlid);
+    }
+}
+
 bool nvme_subsys_register_ctrl(NvmeSubsystem *subsys, NvmeCtrl *n,
                                Error **errp)
 {
@@ -64,6 +81,9 @@ bool nvme_subsys_register_ctrl(NvmeSubsystem *subsys, NvmeCtrl *n,
             for (uint32_t nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
                 NvmeNamespace *ns = subsys->namespaces[nsid];
 
+                if (ns && ns->attach_ids) {
+                    nvme_subsys_attach_by_id(ns, n);
+                }
                 if (ns && (ns->attached & BIT(i))) {
                     nvme_ns_attach(n, ns);
                 }
@@ -80,7 +100,8 @@ bool nvme_subsys_register_ctrl(NvmeSubsystem *subsys, NvmeCtrl *n,
  * Registers ns in the subsystem (NSIDs are unique across it) and attaches
  * it: a shared nvme-ns namespace to every controller, present or to come,
  * a private one to its own controller owner, none when it is created
- * detached; a namespace of the pool to those ns->attached names.
+ * detached; a namespace of the pool to those ns->attached names; an
+ * x-nvme-ns-* one to the controllers its attached-to property names.
  */
 bool nvme_subsys_add_ns(NvmeSubsystem *subsys, NvmeNamespace *ns,
                         NvmeCtrl *owner, Error **errp)
@@ -94,6 +115,13 @@ bool nvme_subsys_add_ns(NvmeSubsystem *subsys, NvmeNamespace *ns,
     nvme_pool_restore_wp(subsys, ns);
     if (ns->managed) {
         /* ns->attached came from the pool */
+    } else if (ns->attach_ids) {
+        ns->attached = 0;
+        for (int i = 0; i < NVME_MAX_CONTROLLERS; i++) {
+            if (subsys->ctrls[i]) {
+                nvme_subsys_attach_by_id(ns, subsys->ctrls[i]);
+            }
+        }
     } else if (ns->params.detached) {
         ns->attached = 0;
     } else {
@@ -143,31 +171,45 @@ void nvme_subsys_unregister_ctrl(NvmeSubsystem *subsys, NvmeCtrl *n)
     }
 }
 
-static void nvme_subsys_realize(DeviceState *dev, Error **errp)
+NvmeSubsystem *nvme_subsys_of(Object *obj)
 {
-    NvmeSubsystem *subsys = NVME_SUBSYS(dev);
+    if (object_dynamic_cast(obj, TYPE_NVME_SUBSYS)) {
+        return &NVME_SUBSYS(obj)->subsys;
+    }
+    return &NVME_SUBSYS_OBJECT(obj)->subsys;
+}
 
+bool nvme_subsys_setup(NvmeSubsystem *subsys, const char *id, Error **errp)
+{
     if (!subsys->nqn) {
         subsys->nqn = g_strdup_printf("nqn.2019-08.org.qemu:%s",
-                                      dev->id ? dev->id : "subsys");
+                                      id ? id : "subsys");
     }
     if (strlen(subsys->nqn) >= sizeof(((NvmeIdCtrl *)0)->subnqn)) {
-        error_setg(errp, "nvme-subsys: nqn must be shorter than %zu bytes",
-                   sizeof(((NvmeIdCtrl *)0)->subnqn));
-        return;
+        error_setg(errp, "nvme subsystem: nqn must be shorter than %zu "
+                   "bytes", sizeof(((NvmeIdCtrl *)0)->subnqn));
+        return false;
     }
-    if (!nvme_pool_load(subsys, errp)) {
+    return nvme_pool_load(subsys, errp);
+}
+
+static void nvme_subsys_realize(DeviceState *dev, Error **errp)
+{
+    NvmeSubsystemDevice *sdev = NVME_SUBSYS(dev);
+
+    if (!nvme_subsys_setup(&sdev->subsys, dev->id, errp)) {
         return;
     }
     /* Shared namespaces live on this bus, independent of controllers. */
-    qbus_init(&subsys->bus, sizeof(NvmeBus), TYPE_NVME_BUS, dev, dev->id);
-    qbus_set_hotplug_handler(BUS(&subsys->bus), OBJECT(subsys));
+    qbus_init(&sdev->bus, sizeof(NvmeBus), TYPE_NVME_BUS, dev, dev->id);
+    qbus_set_hotplug_handler(BUS(&sdev->bus), OBJECT(dev));
+    sdev->subsys.bus = BUS(&sdev->bus);
 }
 
 static const Property nvme_subsys_props[] = {
-    DEFINE_PROP_STRING("nqn", NvmeSubsystem, nqn),
-    DEFINE_PROP_STRING("ns-pool", NvmeSubsystem, pool_dir),
-    DEFINE_PROP_SIZE("tnvmcap", NvmeSubsystem, tnvmcap, 0),
+    DEFINE_PROP_STRING("nqn", NvmeSubsystemDevice, subsys.nqn),
+    DEFINE_PROP_STRING("ns-pool", NvmeSubsystemDevice, subsys.pool_dir),
+    DEFINE_PROP_SIZE("tnvmcap", NvmeSubsystemDevice, subsys.tnvmcap, 0),
 };
 
 static void nvme_subsys_class_init(ObjectClass *oc, void *data)
@@ -185,12 +227,17 @@ static void nvme_subsys_class_init(ObjectClass *oc, void *data)
 
 static const TypeInfo nvme_subsys_types[] = {
     {
+        .name = TYPE_NVME_SUBSYS_IF,
+        .parent = TYPE_INTERFACE,
+        .class_size = sizeof(InterfaceClass),
+    }, {
         .name = TYPE_NVME_SUBSYS,
         .parent = TYPE_DEVICE,
-        .instance_size = sizeof(NvmeSubsystem),
+        .instance_size = sizeof(NvmeSubsystemDevice),
         .class_init = nvme_subsys_class_init,
         .interfaces = (InterfaceInfo[]) {
             { TYPE_HOTPLUG_HANDLER },
+            { TYPE_NVME_SUBSYS_IF },
             { }
         },
     },

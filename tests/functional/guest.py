@@ -111,13 +111,14 @@ class Result:
     def tail(self, lines=40):
         return '\n'.join(self.console.rstrip('\n').split('\n')[-lines:])
 
-    def assert_ok(self):
-        """Fails unless the script exited 0 and no check failed."""
+    def assert_ok(self, killed=False):
+        """Fails unless the script exited 0 (or, with killed, had QEMU
+        killed by "HOST-KILL: now") and no check failed."""
         problems = []
         if self.failed_checks:
             problems.append('failed checks: ' + ', '.join(self.failed_checks))
-        if self.status != 0:
-            problems.append('guest script exited %d' % self.status)
+        if self.status != (runner.KILLED if killed else 0):
+            problems.append('guest script ended with %s' % self.status)
         if problems:
             raise AssertionError('; '.join(problems) +
                                  '\nlog: %s\n%s' % (self.log, self.tail()))

@@ -20,11 +20,7 @@
 #define INVALID_NS      (NVME_SC_INVALID_NAMESPACE | DNR)
 #define CMD_SPECIFIC(sc) ((sc) | DNR)     /* NVME_SC_* carry their type */
 
-typedef struct Ctx {
-    QNvme *n;
-    QTestState *qts;
-    uint64_t buf;           /* one page of guest memory for data */
-} Ctx;
+typedef QNvmeCtx Ctx;
 
 /* The pool directory of the running test */
 static char *pool_dir;
@@ -65,17 +61,6 @@ static void *pool_setup(GString *cmd_line, void *arg)
     g_test_queue_destroy(remove_pool, dir);
     pool_dir = dir;
     return arg;
-}
-
-static Ctx setup(void *obj)
-{
-    QNvme *n = obj;
-    Ctx c = { .n = n, .qts = n->dev.bus->qts };
-
-    g_assert_true(qnvme_enable(n, 32, 0x6));
-    qnvme_create_io_queue_pair(n, 1, 16);
-    c.buf = qnvme_alloc(n, QNVME_PAGE_SIZE);
-    return c;
 }
 
 /* Namespace Management create with id's fields; *nsid gets DW0. */
@@ -217,7 +202,7 @@ static uint16_t rw(Ctx *c, uint8_t opcode, uint32_t nsid, uint64_t slba)
 
 static void test_capabilities(void *obj, void *data, QGuestAllocator *a)
 {
-    Ctx c = setup(obj);
+    Ctx c = qnvme_ctx_start(obj);
     g_autofree NvmeIdCtrl *id = g_new0(NvmeIdCtrl, 1);
     g_autofree NvmeIdNs *ns = g_new0(NvmeIdNs, 1);
     g_autofree NvmeEffectsLog *eff = g_new0(NvmeEffectsLog, 1);
@@ -253,7 +238,7 @@ static void test_capabilities(void *obj, void *data, QGuestAllocator *a)
 static void test_create_attach_delete(void *obj, void *data,
                                       QGuestAllocator *a)
 {
-    Ctx c = setup(obj);
+    Ctx c = qnvme_ctx_start(obj);
     g_autofree NvmeIdNs *id = g_new0(NvmeIdNs, 1);
     uint8_t pattern[4096], back[4096];
     uint16_t ids[8];
@@ -322,7 +307,7 @@ static void test_create_attach_delete(void *obj, void *data,
 
 static void test_private(void *obj, void *data, QGuestAllocator *a)
 {
-    Ctx c = setup(obj);
+    Ctx c = qnvme_ctx_start(obj);
     uint32_t nsid;
     const uint16_t c0 = 0, c1 = 1, both[] = { 0, 1 };
 
@@ -339,7 +324,7 @@ static void test_private(void *obj, void *data, QGuestAllocator *a)
 
 static void test_errors(void *obj, void *data, QGuestAllocator *a)
 {
-    Ctx c = setup(obj);
+    Ctx c = qnvme_ctx_start(obj);
     uint32_t nsid;
     const uint16_t c0 = 0, absent = 5, admin = 2, twice[] = { 0, 0 };
 
@@ -394,7 +379,7 @@ static void test_errors(void *obj, void *data, QGuestAllocator *a)
 /* Every NSID taken: Namespace Identifier Unavailable; delete them all. */
 static void test_nsid_exhaustion(void *obj, void *data, QGuestAllocator *a)
 {
-    Ctx c = setup(obj);
+    Ctx c = qnvme_ctx_start(obj);
     uint32_t nsid, nsids[8];
 
     for (uint32_t i = 1; i <= 256; i++) {
@@ -476,7 +461,7 @@ static uint16_t format(Ctx *c, uint32_t nsid)
 
 static void test_write_protect(void *obj, void *data, QGuestAllocator *a)
 {
-    Ctx c = setup(obj);
+    Ctx c = qnvme_ctx_start(obj);
     g_autofree NvmeIdCtrl *id = g_new0(NvmeIdCtrl, 1);
     g_autofree char *list_path = g_build_filename(pool_dir, "namespaces",
                                                   NULL);
@@ -547,7 +532,7 @@ static void test_write_protect(void *obj, void *data, QGuestAllocator *a)
 static void test_write_protect_no_pool(void *obj, void *data,
                                        QGuestAllocator *a)
 {
-    Ctx c = setup(obj);
+    Ctx c = qnvme_ctx_start(obj);
     g_autofree NvmeIdCtrl *id = g_new0(NvmeIdCtrl, 1);
 
     g_assert_cmphex(identify(&c, NVME_ID_CNS_CTRL, 0, 0, id), ==, 0);
@@ -598,7 +583,7 @@ static void ana_log(Ctx *c, bool rgo, AnaLog *log)
 
 static void test_ana(void *obj, void *data, QGuestAllocator *a)
 {
-    Ctx c = setup(obj);
+    Ctx c = qnvme_ctx_start(obj);
     g_autofree NvmeIdCtrl *id = g_new0(NvmeIdCtrl, 1);
     g_autofree NvmeIdNs *idns = g_new0(NvmeIdNs, 1);
     NvmeCmd aer = { .opcode = NVME_ADM_CMD_ASYNC_EV_REQ };
@@ -682,7 +667,7 @@ static void test_ana(void *obj, void *data, QGuestAllocator *a)
 /* QMP nvme-power-cycle: "until power cycle" ends, controllers reset */
 static void test_power_cycle(void *obj, void *data, QGuestAllocator *a)
 {
-    Ctx c = setup(obj);
+    Ctx c = qnvme_ctx_start(obj);
     const uint16_t c0 = 0;
     uint32_t nsid;
     QDict *rsp;
@@ -700,7 +685,7 @@ static void test_power_cycle(void *obj, void *data, QGuestAllocator *a)
     qobject_unref(rsp);
     g_assert_cmphex(qnvme_readl(c.n, NVME_REG_CSTS) &
                     (NVME_CSTS_NSSRO_BIT | 1), ==, NVME_CSTS_NSSRO_BIT);
-    c = setup(obj);
+    c = qnvme_ctx_start(obj);
     g_assert_cmphex(wp_get(&c, nsid, 0), ==, 0);
     g_assert_cmphex(rw(&c, NVME_CMD_WRITE, nsid, 0), ==, 0);
 }
@@ -768,7 +753,7 @@ static void test_admin_controller(void *obj, void *data, QGuestAllocator *a)
 /* Without a pool there is no Namespace Management. */
 static void test_no_pool(void *obj, void *data, QGuestAllocator *a)
 {
-    Ctx c = setup(obj);
+    Ctx c = qnvme_ctx_start(obj);
     g_autofree NvmeIdCtrl *id = g_new0(NvmeIdCtrl, 1);
     const uint16_t c0 = 0;
 

@@ -32,8 +32,7 @@ static Ctx setup(void *obj)
     QNvme *n = obj;
     Ctx c = { .n = n, .qts = n->dev.bus->qts };
 
-    g_assert_true(qnvme_enable(n, 32, 0x6));
-    qnvme_create_io_queue_pair(n, 1, 16);
+    qnvme_start_with_io_queue(n);
     c.buf = qnvme_alloc(n, 2 * QNVME_PAGE_SIZE);
     c.list = qnvme_alloc(n, QNVME_PAGE_SIZE);
     return c;

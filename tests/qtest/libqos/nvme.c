@@ -255,6 +255,21 @@ static void qnvme_drop_image(void *path)
     g_free(path);
 }
 
+void qnvme_start_with_io_queue(QNvme *n)
+{
+    g_assert_true(qnvme_enable(n, 32, 0x6));
+    qnvme_create_io_queue_pair(n, 1, 16);
+}
+
+QNvmeCtx qnvme_ctx_start(void *obj)
+{
+    QNvmeCtx c = { .n = obj, .qts = ((QNvme *)obj)->dev.bus->qts };
+
+    qnvme_start_with_io_queue(c.n);
+    c.buf = qnvme_alloc(c.n, QNVME_PAGE_SIZE);
+    return c;
+}
+
 char *qnvme_tmp_image(size_t size)
 {
     char *path = NULL;

@@ -57,6 +57,16 @@ uint16_t qnvme_cmd(QNvme *n, uint16_t qid, NvmeCmd *cmd, NvmeCqe *cqe);
 /* Creates I/O CQ and SQ qid with entries slots (interrupts off). */
 void qnvme_create_io_queue_pair(QNvme *n, uint16_t qid, uint16_t entries);
 /* The same with the CQ's interrupts on, on MSI-X vector vector. */
+/* Enables n with I/O queue pair 1 (16 entries) for the usual tests. */
+void qnvme_start_with_io_queue(QNvme *n);
+
+/* What most tests work with: a started controller and one data page */
+typedef struct QNvmeCtx {
+    QNvme *n;
+    QTestState *qts;
+    uint64_t buf;
+} QNvmeCtx;
+QNvmeCtx qnvme_ctx_start(void *obj);
 void qnvme_create_io_queue_pair_irq(QNvme *n, uint16_t qid, uint16_t entries,
                                     uint16_t vector);
 

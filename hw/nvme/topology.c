@@ -1,0 +1,395 @@
+/*
+ * NVMe device model: the explicit topology, as user-creatable objects.
+ *
+ *   -object x-nvme-subsystem,id=subsys0[,nqn=..][,ns-pool=DIR,tnvmcap=SIZE]
+ *   -device nvme,id=ctrl0,subsys=subsys0
+ *   -object x-nvme-ns-nvm,id=ns1,subsys=subsys0,drive=NODE,attached-to=ctrl0
+ *
+ * Neither a subsystem nor a namespace is hardware the guest sees, so they
+ * are objects here rather than devices on a bus: unplugging a controller
+ * leaves every namespace in place. They hold the same NvmeSubsystem and
+ * NvmeNamespace state as nvme-subsys and nvme-ns and go through the same
+ * code (subsys.c, ns.c).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qapi/visitor.h"
+#include "qapi/qapi-visit-common.h"
+#include "qom/object_interfaces.h"
+#include "system/block-backend.h"
+#include "block/block_int-global-state.h"
+#include "nvme.h"
+#include "trace.h"
+
+/*
+ * Properties shape what the guest sees and what the subsystem registered,
+ * so they are fixed once the object is complete.
+ */
+static bool nvme_obj_frozen(Object *obj, const char *name, Error **errp)
+{
+    bool frozen;
+
+    if (object_dynamic_cast(obj, TYPE_NVME_NS_OBJECT)) {
+        frozen = NVME_NS_OBJECT(obj)->subsys != NULL;
+    } else {
+        frozen = NVME_SUBSYS_OBJECT(obj)->complete;
+    }
+    if (frozen) {
+        error_setg(errp, "%s: property '%s' cannot change after creation",
+                   object_get_typename(obj), name);
+    }
+    return frozen;
+}
+
+/* Accessors for a field at offset opaque of the object */
+#define NVME_OBJ_FIELD(obj, opaque, type) \
+    ((type *)((char *)(obj) + (uintptr_t)(opaque)))
+
+#define NVME_OBJ_SCALAR_ACCESSORS(kind, ctype, visit)                       \
+static void nvme_obj_get_##kind(Object *obj, Visitor *v, const char *name,  \
+                                void *opaque, Error **errp)                 \
+{                                                                           \
+    visit(v, name, NVME_OBJ_FIELD(obj, opaque, ctype), errp);               \
+}                                                                           \
+static void nvme_obj_set_##kind(Object *obj, Visitor *v, const char *name,  \
+                                void *opaque, Error **errp)                 \
+{                                                                           \
+    ctype val;                                                              \
+                                                                            \
+    if (!nvme_obj_frozen(obj, name, errp) && visit(v, name, &val, errp)) {  \
+        *NVME_OBJ_FIELD(obj, opaque, ctype) = val;                          \
+    }                                                                       \
+}
+
+NVME_OBJ_SCALAR_ACCESSORS(uint32, uint32_t, visit_type_uint32)
+NVME_OBJ_SCALAR_ACCESSORS(uint64, uint64_t, visit_type_uint64)
+NVME_OBJ_SCALAR_ACCESSORS(size, uint64_t, visit_type_size)
+
+static void nvme_obj_get_str(Object *obj, Visitor *v, const char *name,
+                             void *opaque, Error **errp)
+{
+    char *val = *NVME_OBJ_FIELD(obj, opaque, char *);
+    g_autofree char *copy = g_strdup(val ? val : "");
+
+    visit_type_str(v, name, &copy, errp);
+}
+
+static void nvme_obj_set_str(Object *obj, Visitor *v, const char *name,
+                             void *opaque, Error **errp)
+{
+    char **field = NVME_OBJ_FIELD(obj, opaque, char *);
+    char *val;
+
+    if (!nvme_obj_frozen(obj, name, errp) &&
+        visit_type_str(v, name, &val, errp)) {
+        g_free(*field);
+        *field = val;
+    }
+}
+
+typedef struct NvmeObjProp {
+    const char *name;
+    const char *type;
+    size_t offset;
+    const char *desc;
+} NvmeObjProp;
+
+static void nvme_obj_add_props(ObjectClass *oc, const NvmeObjProp *props)
+{
+    for (const NvmeObjProp *p = props; p->name; p++) {
+        ObjectPropertyAccessor *get, *set;
+
+        if (!strcmp(p->type, "str")) {
+            get = nvme_obj_get_str;
+            set = nvme_obj_set_str;
+        } else if (!strcmp(p->type, "uint32")) {
+            get = nvme_obj_get_uint32;
+            set = nvme_obj_set_uint32;
+        } else if (!strcmp(p->type, "uint64")) {
+            get = nvme_obj_get_uint64;
+            set = nvme_obj_set_uint64;
+        } else {
+            get = nvme_obj_get_size;
+            set = nvme_obj_set_size;
+        }
+        object_class_property_add(oc, p->name, p->type, get, set,
+                                       NULL, (void *)p->offset);
+        object_class_property_set_description(oc, p->name, p->desc);
+    }
+}
+
+/* x-nvme-subsystem */
+
+static void nvme_subsys_object_complete(UserCreatable *uc, Error **errp)
+{
+    NvmeSubsystemObject *so = NVME_SUBSYS_OBJECT(uc);
+
+    if (nvme_subsys_setup(&so->subsys,
+                          object_get_canonical_path_component(OBJECT(uc)),
+                          errp)) {
+        so->complete = true;
+    }
+}
+
+/* Controllers hold it through their link; namespaces never leave. */
+static bool nvme_subsys_object_can_be_deleted(UserCreatable *uc)
+{
+    NvmeSubsystem *subsys = &NVME_SUBSYS_OBJECT(uc)->subsys;
+
+    for (uint32_t nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
+        if (subsys->namespaces[nsid]) {
+            return false;
+        }
+    }
+    for (int i = 0; i < NVME_MAX_CONTROLLERS; i++) {
+        if (subsys->ctrls[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void nvme_subsys_object_finalize(Object *obj)
+{
+    NvmeSubsystem *subsys = &NVME_SUBSYS_OBJECT(obj)->subsys;
+
+    g_free(subsys->nqn);
+    g_free(subsys->pool_dir);
+    if (subsys->pool_wp) {
+        g_array_free(subsys->pool_wp, true);
+    }
+}
+
+static const NvmeObjProp nvme_subsys_object_props[] = {
+    { "nqn", "str", offsetof(NvmeSubsystemObject, subsys.nqn),
+      "NVM Subsystem NQN (default nqn.2019-08.org.qemu:<id>)" },
+    { "subnqn", "str", offsetof(NvmeSubsystemObject, subsys.nqn),
+      "Same as nqn" },
+    { "ns-pool", "str", offsetof(NvmeSubsystemObject, subsys.pool_dir),
+      "Directory holding the namespaces hosts create" },
+    { "tnvmcap", "size", offsetof(NvmeSubsystemObject, subsys.tnvmcap),
+      "Bytes hosts may allocate in ns-pool" },
+    { }
+};
+
+static void nvme_subsys_object_class_init(ObjectClass *oc, void *data)
+{
+    UserCreatableClass *ucc = USER_CREATABLE_CLASS(oc);
+
+    ucc->complete = nvme_subsys_object_complete;
+    ucc->can_be_deleted = nvme_subsys_object_can_be_deleted;
+    nvme_obj_add_props(oc, nvme_subsys_object_props);
+}
+
+/* x-nvme-ns-* */
+
+/* attached-to: controller IDs, or "all" */
+static void nvme_ns_object_get_attached_to(Object *obj, Visitor *v,
+                                           const char *name, void *opaque,
+                                           Error **errp)
+{
+    char **ids = NVME_NS_OBJECT(obj)->ns.attach_ids;
+    g_autoptr(strList) list = NULL;
+
+    for (int i = ids ? g_strv_length(ids) - 1 : -1; i >= 0; i--) {
+        QAPI_LIST_PREPEND(list, g_strdup(ids[i]));
+    }
+    visit_type_strList(v, name, &list, errp);
+}
+
+static void nvme_ns_object_set_attached_to(Object *obj, Visitor *v,
+                                           const char *name, void *opaque,
+                                           Error **errp)
+{
+    NvmeNamespace *ns = &NVME_NS_OBJECT(obj)->ns;
+    g_autoptr(GPtrArray) ids = g_ptr_array_new();
+    g_autoptr(strList) list = NULL;
+    strList *e;
+
+    if (nvme_obj_frozen(obj, name, errp) ||
+        !visit_type_strList(v, name, &list, errp)) {
+        return;
+    }
+    for (e = list; e; e = e->next) {
+        g_ptr_array_add(ids, e->value);
+    }
+    g_ptr_array_add(ids, NULL);
+    g_strfreev(ns->attach_ids);
+    ns->attach_ids = g_strdupv((char **)ids->pdata);
+}
+
+static void nvme_ns_object_check_subsys(const Object *obj, const char *name,
+                                        Object *val, Error **errp)
+{
+    nvme_obj_frozen((Object *)obj, name, errp);
+}
+
+static bool nvme_ns_object_open_drive(NvmeNamespaceObject *nso, Error **errp)
+{
+    BlockDriverState *bs;
+    BlockBackend *blk;
+
+    if (!nso->drive) {
+        error_setg(errp, "%s: drive property not set",
+                   object_get_typename(OBJECT(nso)));
+        return false;
+    }
+    /* A node name, or the ID of a -drive */
+    bs = bdrv_lookup_bs(nso->drive, nso->drive, errp);
+    if (!bs) {
+        return false;
+    }
+    blk = blk_new(bdrv_get_aio_context(bs), 0, BLK_PERM_ALL);
+    if (blk_insert_bs(blk, bs, errp) < 0) {
+        blk_unref(blk);
+        return false;
+    }
+    nso->blkconf.blk = blk;
+    return true;
+}
+
+static void nvme_ns_object_complete(UserCreatable *uc, Error **errp)
+{
+    NvmeNamespaceObject *nso = NVME_NS_OBJECT(uc);
+    NvmeNamespace *ns = &nso->ns;
+    const char *type = object_get_typename(OBJECT(uc));
+    NvmeSubsystem *subsys;
+
+    if (!nso->subsys_link) {
+        error_setg(errp, "%s: subsys property not set", type);
+        return;
+    }
+    subsys = nvme_subsys_of(nso->subsys_link);
+    if (nso->uuid_str && qemu_uuid_parse(nso->uuid_str, &ns->params.uuid)) {
+        error_setg(errp, "%s: uuid '%s' is not a UUID", type, nso->uuid_str);
+        return;
+    }
+    if (!ns->attach_ids) {
+        ns->attach_ids = g_strsplit("all", ",", -1);
+    }
+    /* NMIC: it may be attached to more than one controller */
+    ns->params.shared = true;
+    if (!nvme_ns_check_anagrpid(ns, errp) ||
+        !nvme_ns_object_open_drive(nso, errp)) {
+        return;
+    }
+    if (!nvme_ns_setup(ns, &nso->blkconf, errp) ||
+        !nvme_ns_set_context(ns, nvme_subsys_context(subsys), errp) ||
+        !nvme_subsys_add_ns(subsys, ns, NULL, errp)) {
+        blk_unref(nso->blkconf.blk);
+        nso->blkconf.blk = NULL;
+        ns->blk = NULL;
+        return;
+    }
+    nso->subsys = subsys;
+    ns->params.nsid = ns->nsid;     /* what the nsid property reads back */
+    /* The subsystem and its controllers keep pointers to it. */
+    object_ref(OBJECT(uc));
+    trace_nvme_ns_object_complete(type, ns->nsid, subsys->nqn);
+}
+
+/* Only an object that never became a namespace: see the object_ref above */
+static bool nvme_ns_object_can_be_deleted(UserCreatable *uc)
+{
+    return !NVME_NS_OBJECT(uc)->subsys;
+}
+
+static void nvme_ns_object_finalize(Object *obj)
+{
+    NvmeNamespaceObject *nso = NVME_NS_OBJECT(obj);
+
+    g_strfreev(nso->ns.attach_ids);
+    g_free(nso->ns.params.nguid_str);
+    g_free(nso->drive);
+    g_free(nso->uuid_str);
+}
+
+static void nvme_ns_object_instance_init(Object *obj)
+{
+    NvmeNamespaceObject *nso = NVME_NS_OBJECT(obj);
+
+    nso->blkconf.rerror = BLOCKDEV_ON_ERROR_AUTO;
+    nso->blkconf.werror = BLOCKDEV_ON_ERROR_AUTO;
+    nso->blkconf.wce = ON_OFF_AUTO_AUTO;
+}
+
+#define NVME_NS_OBJ_FIELD(f)    offsetof(NvmeNamespaceObject, f)
+
+static const NvmeObjProp nvme_ns_object_props[] = {
+    { "drive", "str", NVME_NS_OBJ_FIELD(drive),
+      "Block node name or -drive ID holding the data" },
+    { "nsid", "uint32", NVME_NS_OBJ_FIELD(ns.params.nsid),
+      "Namespace ID (default: the lowest free one)" },
+    { "uuid", "str", NVME_NS_OBJ_FIELD(uuid_str),
+      "Namespace UUID (default: derived from the NQN and NSID)" },
+    { "nguid", "str", NVME_NS_OBJ_FIELD(ns.params.nguid_str),
+      "Namespace Globally Unique Identifier, 32 hexadecimal digits" },
+    { "eui64", "uint64", NVME_NS_OBJ_FIELD(ns.params.eui64),
+      "IEEE Extended Unique Identifier" },
+    { "anagrpid", "uint32", NVME_NS_OBJ_FIELD(ns.params.anagrpid),
+      "ANA group ID, 1-16 (default 1)" },
+    { "logical-block-size", "uint32",
+      NVME_NS_OBJ_FIELD(blkconf.logical_block_size),
+      "Logical block size in bytes (default: the drive's)" },
+    { "physical-block-size", "uint32",
+      NVME_NS_OBJ_FIELD(blkconf.physical_block_size),
+      "Physical block size in bytes" },
+    { }
+};
+
+static void nvme_ns_object_class_init(ObjectClass *oc, void *data)
+{
+    UserCreatableClass *ucc = USER_CREATABLE_CLASS(oc);
+
+    ucc->complete = nvme_ns_object_complete;
+    ucc->can_be_deleted = nvme_ns_object_can_be_deleted;
+    nvme_obj_add_props(oc, nvme_ns_object_props);
+    object_class_property_add_link(oc, "subsys", TYPE_NVME_SUBSYS_IF,
+                                   NVME_NS_OBJ_FIELD(subsys_link),
+                                   nvme_ns_object_check_subsys,
+                                   OBJ_PROP_LINK_STRONG);
+    object_class_property_set_description(oc, "subsys",
+        "The x-nvme-subsystem (or nvme-subsys) it belongs to");
+    object_class_property_add(oc, "attached-to", "strList",
+                              nvme_ns_object_get_attached_to,
+                              nvme_ns_object_set_attached_to, NULL, NULL);
+    object_class_property_set_description(oc, "attached-to",
+        "Controller IDs to attach to, or 'all' (default)");
+}
+
+static InterfaceInfo nvme_subsys_object_ifaces[] = {
+    { TYPE_USER_CREATABLE }, { TYPE_NVME_SUBSYS_IF }, { }
+};
+
+static InterfaceInfo nvme_ns_object_ifaces[] = {
+    { TYPE_USER_CREATABLE }, { }
+};
+
+static const TypeInfo nvme_topology_types[] = {
+    {
+        .name = TYPE_NVME_SUBSYS_OBJECT,
+        .parent = TYPE_OBJECT,
+        .interfaces = nvme_subsys_object_ifaces,
+        .class_init = nvme_subsys_object_class_init,
+        .instance_size = sizeof(NvmeSubsystemObject),
+        .instance_finalize = nvme_subsys_object_finalize,
+    }, {
+        .name = TYPE_NVME_NS_OBJECT,
+        .parent = TYPE_OBJECT,
+        .abstract = true,
+        .interfaces = nvme_ns_object_ifaces,
+        .class_init = nvme_ns_object_class_init,
+        .instance_size = sizeof(NvmeNamespaceObject),
+        .instance_init = nvme_ns_object_instance_init,
+        .instance_finalize = nvme_ns_object_finalize,
+    }, {
+        /* NVM command set namespace; x-nvme-ns-zoned will derive from it */
+        .name = TYPE_NVME_NS_NVM_OBJECT,
+        .parent = TYPE_NVME_NS_OBJECT,
+    },
+};
+
+DEFINE_TYPES(nvme_topology_types)
