@@ -8,7 +8,8 @@ set -euo pipefail
 BASE_PKGS="gcc make git patch ninja-build ccache pkg-config python3 python3-venv
  python3-tomli libglib2.0-dev libpixman-1-dev libslirp-dev liburing-dev
  libaio-dev flex bison bzip2 xz-utils zstd cpio busybox-static nvme-cli fio
- seabios ipxe-qemu valgrind file kmod"
+ seabios ipxe-qemu valgrind file kmod
+ btrfs-progs util-linux"
 # Packages that must come from bookworm-backports (meson >= 1.5 for QEMU 10.0).
 BPO_PKGS="meson python3-pycotap qemu-system-data"
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the test guest: a Debian bookworm-backports kernel ($GUEST_DIR/vmlinuz)
-# and a busybox initramfs with nvme-cli, fio and the NVMe/btrfs/f2fs modules
-# ($GUEST_DIR/initrd.img).  scripts/run-guest.py boots them.
+# and a busybox initramfs with nvme-cli, fio, blkzone, mkfs.btrfs and the
+# NVMe/btrfs/f2fs modules ($GUEST_DIR/initrd.img).  scripts/run-guest.py
+# boots them.
 #
 # Environment:
 #   GUEST_KERNEL_PKG    kernel package to use (default: what linux-image-amd64
@@ -14,7 +15,7 @@ set -euo pipefail
 
 GUEST_MODULES=${GUEST_MODULES:-nvme btrfs f2fs}
 GUEST_COMPRESS=${GUEST_COMPRESS:-none}
-GUEST_BINS="/usr/sbin/nvme /usr/bin/fio"
+GUEST_BINS="/usr/sbin/nvme /usr/bin/fio /usr/sbin/blkzone /usr/sbin/mkfs.btrfs"
 
 "$REPO/scripts/deps.sh"
 
@@ -52,7 +53,7 @@ fi
 stamp_key=$( {
     cat "$0"
     basename "$kdeb"
-    dpkg-query -W busybox-static nvme-cli fio libc6
+    dpkg-query -W busybox-static nvme-cli fio libc6 btrfs-progs util-linux
     echo "$GUEST_MODULES $GUEST_COMPRESS"
 } | sha256sum | cut -d' ' -f1)
 stamp=$GUEST_DIR/.stamp

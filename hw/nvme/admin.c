@@ -56,10 +56,13 @@ static uint16_t nvme_identify_ns(NvmeCtrl *n, NvmeRequest *req,
         trace_nvme_err_invalid_nsid(0, nsid);
         return NVME_SC_INVALID_NAMESPACE | NVME_SC_DNR;
     }
-    if (cs_specific && csi != NVME_CSI_NVM) {
+    if (cs_specific && csi != NVME_CSI_NVM && csi != NVME_CSI_ZONED) {
         return nvme_invalid_field(req, "unsupported CSI");
     }
     ns = allocated ? nvme_nsmgmt_allocated(n, nsid) : nvme_ctrl_ns(n, nsid);
+    if (cs_specific && csi == NVME_CSI_ZONED) {
+        return nvme_zns_identify_ns(n, req, ns);
+    }
     if (!ns) {
         return nvme_dma_to_host(n, req, zeroes, sizeof(zeroes));
     }
@@ -106,7 +109,7 @@ static uint16_t nvme_identify_ns_list(NvmeCtrl *n, NvmeRequest *req,
         trace_nvme_err_invalid_nsid(0, nsid);
         return NVME_SC_INVALID_NAMESPACE | NVME_SC_DNR;
     }
-    if (check_csi && csi != NVME_CSI_NVM) {
+    if (check_csi && csi != NVME_CSI_NVM && csi != NVME_CSI_ZONED) {
         return nvme_invalid_field(req, "unsupported CSI");
     }
     for (uint32_t i = nsid + 1; i <= nvme_ctrl_nsid_max(); i++) {
@@ -170,6 +173,9 @@ static uint16_t nvme_identify_cs_ctrl(NvmeCtrl *n, NvmeRequest *req,
 {
     NvmeIdCtrlNvm id = {};
 
+    if (csi == NVME_CSI_ZONED) {
+        return nvme_zns_identify_ctrl(n, req);
+    }
     if (csi != NVME_CSI_NVM) {
         return nvme_invalid_field(req, "unsupported CSI");
     }
@@ -182,7 +188,7 @@ static uint16_t nvme_identify_iocs(NvmeCtrl *n, NvmeRequest *req)
     NvmeIdIocs iocs = {};
 
     if (!n->admin_only) {
-        iocs.iocsc[0] = cpu_to_le64(NVME_IOCS_NVM);
+        iocs.iocsc[0] = cpu_to_le64(NVME_IOCS_NVM | NVME_IOCS_ZONED);
     }
     return nvme_dma_to_host(n, req, &iocs, sizeof(iocs));
 }
@@ -680,7 +686,8 @@ static const NvmeFeatureDesc nvme_features[NVME_FEAT_FID_MAX] = {
     },
     [NVME_FEAT_ASYNCHRONOUS_EVENT_CONF] = {
         /* SMART, Namespace Attribute, Firmware, Telemetry, ANA notices */
-        .field = feat_async_config, .writable_mask = 0xbff,
+        .field = feat_async_config,
+        .writable_mask = 0xbff | NVME_AEC_ZONE_DESCR_CHANGED,
     },
     [NVME_FEAT_TIMESTAMP] = {
         .get = nvme_feat_timestamp_get, .set = nvme_feat_timestamp_set,
@@ -780,6 +787,9 @@ static bool nvme_event_enabled(NvmeCtrl *n, uint8_t type, uint8_t info)
     case NVME_AER_TYPE_SMART:
         return cfg & 0xff;
     case NVME_AER_TYPE_NOTICE:
+        if (info == NVME_AER_NOTICE_ZONE_DESCR_CHANGED) {
+            return cfg & NVME_AEC_ZONE_DESCR_CHANGED;
+        }
         return cfg & (1u << (8 + info));
     default:
         return true;
@@ -934,8 +944,9 @@ static uint16_t nvme_log_effects(NvmeCtrl *n, NvmeRequest *req,
             log.acs[i] = cpu_to_le32(nvme_admin_opcodes[i].effects |
                                      NVME_CMD_EFF_CSUPP);
         }
-        if (lr->csi == NVME_CSI_NVM && nvme_nvm_opcodes[i].handler) {
-            log.iocs[i] = cpu_to_le32(nvme_nvm_opcodes[i].effects |
+        if ((lr->csi == NVME_CSI_NVM || lr->csi == NVME_CSI_ZONED) &&
+            nvme_io_opcode(lr->csi, i)->handler) {
+            log.iocs[i] = cpu_to_le32(nvme_io_opcode(lr->csi, i)->effects |
                                       NVME_CMD_EFF_CSUPP);
         }
     }
@@ -996,6 +1007,9 @@ static uint16_t nvme_log_supported(NvmeCtrl *n, NvmeRequest *req,
     if (nvme_ana_reported(n)) {
         log.lids[NVME_LOG_ANA] = cpu_to_le32(1);
     }
+    if (lr->csi == NVME_CSI_ZONED) {
+        log.lids[NVME_LOG_CHANGED_ZONE_LIST] = cpu_to_le32(1);
+    }
     return nvme_log_copy(n, req, lr, &log, sizeof(log));
 }
 
@@ -1042,6 +1056,8 @@ static uint16_t nvme_get_log_page(NvmeCtrl *n, NvmeRequest *req)
         return nvme_nvm_log_lba_status(n, req, lr.offset, lr.len, lr.rae);
     case NVME_LOG_ANA:
         return nvme_log_ana(n, req, &lr, (cdw10 >> 8) & 0xf);
+    case NVME_LOG_CHANGED_ZONE_LIST:
+        return nvme_zns_log_changed_zones(n, req, lr.offset, lr.len);
     default:
         qemu_log_mask(LOG_GUEST_ERROR, "nvme: unsupported log page 0x%x\n",
                       lid);

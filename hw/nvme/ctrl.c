@@ -738,7 +738,7 @@ static uint16_t nvme_dispatch(NvmeCtrl *n, NvmeRequest *req)
         trace_nvme_err_invalid_nsid(req->sq->sqid, nsid);
         return NVME_SC_INVALID_NAMESPACE | NVME_SC_DNR;
     }
-    desc = &nvme_nvm_opcodes[req->cmd.opcode];
+    desc = nvme_io_opcode(req->ns->csi, req->cmd.opcode);
     if (!desc->handler) {
         trace_nvme_err_invalid_opcode(req->sq->sqid, req->cmd.opcode);
         return NVME_SC_INVALID_OPCODE | NVME_SC_DNR;
@@ -1486,6 +1486,7 @@ static const Property nvme_props[] = {
     NVME_CTRL_PARAM(UINT16, "msix_qsize", msix_qsize, 65),
     NVME_CTRL_PARAM(UINT16, "mqes", mqes, 0x7ff),
     NVME_CTRL_PARAM(UINT8, "mdts", mdts, 7),
+    NVME_CTRL_PARAM(UINT8, "zoned.zasl", zasl, 0),
     NVME_CTRL_PARAM(BOOL, "use-intel-id", use_intel_id, false),
     NVME_CTRL_PARAM(BOOL, "ioeventfd", ioeventfd, true),
 };

@@ -118,6 +118,9 @@ void nvme_ns_set_format(NvmeNamespace *ns, uint8_t lbaf_index)
     if (ns->nsid) {
         nvme_ns_init_identify(ns, ns->conf);
     }
+    if (ns->zns) {
+        nvme_zns_format(ns);
+    }
 }
 
 bool nvme_ns_setup(NvmeNamespace *ns, BlockConf *conf, Error **errp)
@@ -157,7 +160,13 @@ bool nvme_ns_setup(NvmeNamespace *ns, BlockConf *conf, Error **errp)
                    "logical block");
         return false;
     }
-    return nvme_ns_parse_nguid(ns, errp);
+    if (ns->zone_state &&
+        blk_set_perm(ns->zone_state, BLK_PERM_CONSISTENT_READ |
+                     BLK_PERM_WRITE, BLK_PERM_CONSISTENT_READ |
+                     BLK_PERM_WRITE_UNCHANGED | BLK_PERM_RESIZE, errp) < 0) {
+        return false;
+    }
+    return nvme_ns_parse_nguid(ns, errp) && nvme_zns_setup(ns, errp);
 }
 
 /*
@@ -259,6 +268,10 @@ bool nvme_ns_check_anagrpid(NvmeNamespace *ns, Error **errp)
 /* I/O on the namespace runs where its controllers' I/O queues run. */
 bool nvme_ns_set_context(NvmeNamespace *ns, AioContext *ctx, Error **errp)
 {
+    if (ns->zone_state && blk_get_aio_context(ns->zone_state) != ctx &&
+        blk_set_aio_context(ns->zone_state, ctx, errp) < 0) {
+        return false;
+    }
     if (blk_get_aio_context(ns->blk) == ctx) {
         return true;
     }
@@ -268,6 +281,9 @@ bool nvme_ns_set_context(NvmeNamespace *ns, AioContext *ctx, Error **errp)
 void nvme_ns_drain(NvmeNamespace *ns)
 {
     blk_drain(ns->blk);
+    if (ns->zone_state) {
+        blk_drain(ns->zone_state);
+    }
 }
 
 void nvme_ns_flush(NvmeNamespace *ns)
@@ -312,6 +328,7 @@ static void nvme_ns_device_realize(DeviceState *dev, Error **errp)
                    "x-nvme-subsystem are x-nvme-ns-* objects");
         return;
     }
+    ns->zone_state = nsdev->zone_state_blk;
     if (!nvme_ns_check_anagrpid(ns, errp) ||
         !nvme_ns_setup(ns, &nsdev->blkconf, errp) ||
         !nvme_ns_set_context(ns, n ? n->ctx
@@ -351,6 +368,7 @@ static void nvme_ns_device_unrealize(DeviceState *dev)
     } else if (object_dynamic_cast(parent, TYPE_NVME)) {
         nvme_ns_detach(NVME(parent), &nsdev->ns);
     }
+    nvme_zns_cleanup(&nsdev->ns);
 }
 
 #define NVME_NS_PARAM(kind, name, field, dflt) \
@@ -365,6 +383,16 @@ static const Property nvme_ns_props[] = {
     NVME_NS_PARAM(BOOL, "shared", shared, true),
     NVME_NS_PARAM(UINT32, "anagrpid", anagrpid, 0),
     NVME_NS_PARAM(BOOL, "detached", detached, false),
+    NVME_NS_PARAM(BOOL, "zoned", zoned.zoned, false),
+    DEFINE_PROP_SIZE("zoned.zone_size", NvmeNamespaceDevice,
+                     ns.params.zoned.zone_size, 128 * MiB),
+    DEFINE_PROP_SIZE("zoned.zone_capacity", NvmeNamespaceDevice,
+                     ns.params.zoned.zone_cap, 0),
+    NVME_NS_PARAM(UINT32, "zoned.max_active", zoned.max_active, 0),
+    NVME_NS_PARAM(UINT32, "zoned.max_open", zoned.max_open, 0),
+    NVME_NS_PARAM(UINT32, "zoned.descr_ext_size", zoned.descr_ext_size, 0),
+    NVME_NS_PARAM(BOOL, "zoned.cross_read", zoned.cross_read, false),
+    DEFINE_PROP_DRIVE("zoned.state", NvmeNamespaceDevice, zone_state_blk),
 };
 
 static void nvme_ns_device_class_init(ObjectClass *oc, void *data)

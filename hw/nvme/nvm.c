@@ -355,6 +355,10 @@ static void nvme_rw_done(NvmeRequest *req, int ret)
         block_acct_done(stats, &req->acct);
         req->status = NVME_SC_SUCCESS;
     }
+    if (unlikely(req->ns->zns) && is_write) {
+        nvme_zns_write_end(req);    /* Write, Write Zeroes, Zone Append */
+        return;
+    }
     nvme_req_complete(req);
 }
 
@@ -379,10 +383,22 @@ static uint16_t nvme_rw(NvmeCtrl *n, NvmeRequest *req, bool is_write)
         if (status) {
             return status;
         }
+        if (unlikely(ns->zns)) {
+            status = nvme_zns_read_check(req, rw.slba, rw.nlb);
+            if (status) {
+                return status;
+            }
+        }
     }
     status = nvme_map_dptr(n, req, rw.len);
     if (status) {
         return status;
+    }
+    if (unlikely(ns->zns) && is_write) {
+        status = nvme_zns_write_begin(req, rw.slba, rw.nlb);
+        if (status) {
+            return status;
+        }
     }
     if (is_write) {
         /* New data replaces whatever Write Uncorrectable marked. */
@@ -463,6 +479,12 @@ static uint16_t nvme_write_zeroes(NvmeCtrl *n, NvmeRequest *req)
     }
     if (cdw12 & NVME_RW_FUA) {
         flags |= BDRV_REQ_FUA;
+    }
+    if (unlikely(ns->zns)) {
+        status = nvme_zns_write_begin(req, slba, nlb);
+        if (status) {
+            return status;
+        }
     }
     trace_nvme_nvm_write_zeroes(le16_to_cpu(req->cmd.cid), ns->nsid, slba, nlb,
                             flags);

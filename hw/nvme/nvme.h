@@ -51,6 +51,7 @@
 #define TYPE_NVME_SUBSYS_OBJECT "x-nvme-subsystem"
 #define TYPE_NVME_NS_OBJECT     "x-nvme-ns"
 #define TYPE_NVME_NS_NVM_OBJECT "x-nvme-ns-nvm"
+#define TYPE_NVME_NS_ZONED_OBJECT "x-nvme-ns-zoned"
 /* What a controller's subsys= links to: nvme-subsys or x-nvme-subsystem */
 #define TYPE_NVME_SUBSYS_IF     "nvme-subsystem"
 
@@ -71,6 +72,19 @@ struct NvmeBus {
     BusState parent_bus;
 };
 
+/* zoned.* properties of a zoned namespace (zns.c) */
+typedef struct NvmeZonedParams {
+    bool zoned;
+    uint64_t zone_size;         /* bytes */
+    uint64_t zone_cap;          /* bytes, 0: the zone size */
+    uint32_t max_active;        /* 0: no limit */
+    uint32_t max_open;
+    uint32_t descr_ext_size;    /* bytes, a multiple of 64 */
+    bool cross_read;
+} NvmeZonedParams;
+
+typedef struct NvmeZoned NvmeZoned;
+
 /* User configuration of one namespace (nvme-ns properties). */
 typedef struct NvmeNamespaceParams {
     uint32_t nsid;
@@ -81,6 +95,7 @@ typedef struct NvmeNamespaceParams {
     bool shared;
     bool detached;
     uint32_t anagrpid;      /* 0: group 1 (in a subsystem) */
+    NvmeZonedParams zoned;
 } NvmeNamespaceParams;
 
 /* Namespace Write Protection Config states 0-3, CDW11 bits 2:0 (wp.c) */
@@ -123,6 +138,8 @@ struct NvmeNamespace {
     bool managed;           /* created by Namespace Management (nsmgmt.c) */
     /* x-nvme-ns-*: controller IDs to attach to ("all": every one) */
     char **attach_ids;
+    NvmeZoned *zns;         /* zoned namespaces only (zns.c) */
+    BlockBackend *zone_state;   /* zoned.state: where zone state persists */
     /* LBAs marked by Write Uncorrectable; reads of them fail. */
     uint32_t nr_uncor;
     uint16_t uncor_gen;         /* bumped on each change (LBA Status log) */
@@ -132,6 +149,7 @@ struct NvmeNamespace {
 struct NvmeNamespaceDevice {
     DeviceState parent_obj;
     BlockConf blkconf;
+    BlockBackend *zone_state_blk;   /* zoned.state */
     NvmeNamespace ns;
     NvmeSubsystem *subsys;
 };
@@ -142,6 +160,7 @@ struct NvmeNamespaceObject {
     BlockConf blkconf;      /* an anonymous BlockBackend on drive= */
     char *drive;            /* block node name or -drive id */
     char *uuid_str;
+    char *zone_state;       /* block node for the zone state */
     Object *subsys_link;
     NvmeNamespace ns;
     NvmeSubsystem *subsys;  /* set once registered */
@@ -271,6 +290,7 @@ typedef struct NvmeParams {
     uint16_t msix_qsize;
     uint16_t mqes;
     uint8_t mdts;
+    uint8_t zasl;           /* zoned.zasl: Zone Append limit, 0: MDTS */
     bool use_intel_id;
     bool ioeventfd;
 } NvmeParams;
@@ -508,6 +528,26 @@ void nvme_nvm_init_id_ns(NvmeNamespace *ns);
 uint16_t nvme_nvm_get_lba_status(NvmeCtrl *n, NvmeRequest *req);
 uint16_t nvme_nvm_log_lba_status(NvmeCtrl *n, NvmeRequest *req,
                                  uint64_t offset, uint64_t len, bool rae);
+
+/* zns.c: the Zoned Namespace Command Set */
+bool nvme_zns_setup(NvmeNamespace *ns, Error **errp);
+void nvme_zns_cleanup(NvmeNamespace *ns);
+/* The I/O command table of a command set (NULL entries: not supported) */
+const NvmeOpcodeDesc *nvme_io_opcode(uint8_t csi, uint8_t opcode);
+uint16_t nvme_zns_identify_ns(NvmeCtrl *n, NvmeRequest *req,
+                              NvmeNamespace *ns);
+uint16_t nvme_zns_identify_ctrl(NvmeCtrl *n, NvmeRequest *req);
+uint16_t nvme_zns_log_changed_zones(NvmeCtrl *n, NvmeRequest *req,
+                                    uint64_t offset, uint64_t len);
+/* Write-like commands on a zoned namespace: check and move the pointer */
+uint16_t nvme_zns_write_begin(NvmeRequest *req, uint64_t slba, uint32_t nlb);
+/* ... and when the backend finished: completes req, maybe after persisting */
+void nvme_zns_write_end(NvmeRequest *req);
+uint16_t nvme_zns_read_check(NvmeRequest *req, uint64_t slba, uint32_t nlb);
+/* Format NVM: every zone empty again */
+void nvme_zns_format(NvmeNamespace *ns);
+bool nvme_zns_inject(NvmeNamespace *ns, uint64_t slba, bool offline,
+                     Error **errp);
 
 /* ns.c */
 bool nvme_ns_setup(NvmeNamespace *ns, BlockConf *conf, Error **errp);

@@ -18,3 +18,9 @@ void qmp_nvme_power_cycle(const char *id, Error **errp)
 {
     error_setg(errp, "this QEMU has no NVMe device");
 }
+
+void qmp_nvme_zone_inject(const char *id, uint64_t slba, NvmeZoneFault fault,
+                          Error **errp)
+{
+    error_setg(errp, "this QEMU has no NVMe device");
+}

@@ -55,3 +55,44 @@ void qmp_nvme_power_cycle(const char *id, Error **errp)
                    "controller outside a subsystem", id);
     }
 }
+
+static int nvme_qmp_zone_event(Object *obj, void *opaque)
+{
+    NvmeNamespace *ns = opaque;
+
+    if (object_dynamic_cast(obj, TYPE_NVME) &&
+        NVME(obj)->namespaces[ns->nsid] == ns) {
+        nvme_enqueue_event(NVME(obj), NVME_AER_TYPE_NOTICE,
+                           NVME_AER_NOTICE_ZONE_DESCR_CHANGED,
+                           NVME_LOG_CHANGED_ZONE_LIST);
+    }
+    return 0;
+}
+
+void qmp_nvme_zone_inject(const char *id, uint64_t slba, NvmeZoneFault fault,
+                          Error **errp)
+{
+    Object *obj = nvme_qmp_find(id, TYPE_OBJECT, errp);
+    NvmeNamespace *ns;
+
+    if (!obj) {
+        return;
+    }
+    if (object_dynamic_cast(obj, TYPE_NVME_NS)) {
+        ns = &NVME_NS(obj)->ns;
+    } else if (object_dynamic_cast(obj, TYPE_NVME_NS_OBJECT)) {
+        ns = &NVME_NS_OBJECT(obj)->ns;
+    } else {
+        error_setg(errp, "'%s' is not an NVMe namespace", id);
+        return;
+    }
+    if (!ns->nsid) {
+        error_setg(errp, "'%s' is not an active namespace", id);
+        return;
+    }
+    if (!nvme_zns_inject(ns, slba, fault == NVME_ZONE_FAULT_OFFLINE, errp)) {
+        return;
+    }
+    object_child_foreach_recursive(object_get_root(), nvme_qmp_zone_event,
+                                   ns);
+}

@@ -15,6 +15,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/units.h"
 #include "qapi/error.h"
 #include "qapi/visitor.h"
 #include "qapi/qapi-visit-common.h"
@@ -67,6 +68,7 @@ static void nvme_obj_set_##kind(Object *obj, Visitor *v, const char *name,  \
 NVME_OBJ_SCALAR_ACCESSORS(uint32, uint32_t, visit_type_uint32)
 NVME_OBJ_SCALAR_ACCESSORS(uint64, uint64_t, visit_type_uint64)
 NVME_OBJ_SCALAR_ACCESSORS(size, uint64_t, visit_type_size)
+NVME_OBJ_SCALAR_ACCESSORS(bool, bool, visit_type_bool)
 
 static void nvme_obj_get_str(Object *obj, Visitor *v, const char *name,
                              void *opaque, Error **errp)
@@ -111,6 +113,9 @@ static void nvme_obj_add_props(ObjectClass *oc, const NvmeObjProp *props)
         } else if (!strcmp(p->type, "uint64")) {
             get = nvme_obj_get_uint64;
             set = nvme_obj_set_uint64;
+        } else if (!strcmp(p->type, "bool")) {
+            get = nvme_obj_get_bool;
+            set = nvme_obj_set_bool;
         } else {
             get = nvme_obj_get_size;
             set = nvme_obj_set_size;
@@ -227,28 +232,39 @@ static void nvme_ns_object_check_subsys(const Object *obj, const char *name,
     nvme_obj_frozen((Object *)obj, name, errp);
 }
 
-static bool nvme_ns_object_open_drive(NvmeNamespaceObject *nso, Error **errp)
+/* An anonymous BlockBackend on a node name or the ID of a -drive */
+static BlockBackend *nvme_ns_object_open(const char *name, Error **errp)
 {
-    BlockDriverState *bs;
+    BlockDriverState *bs = bdrv_lookup_bs(name, name, errp);
     BlockBackend *blk;
 
+    if (!bs) {
+        return NULL;
+    }
+    blk = blk_new(bdrv_get_aio_context(bs), 0, BLK_PERM_ALL);
+    if (blk_insert_bs(blk, bs, errp) < 0) {
+        blk_unref(blk);
+        return NULL;
+    }
+    return blk;
+}
+
+static bool nvme_ns_object_open_drive(NvmeNamespaceObject *nso, Error **errp)
+{
     if (!nso->drive) {
         error_setg(errp, "%s: drive property not set",
                    object_get_typename(OBJECT(nso)));
         return false;
     }
-    /* A node name, or the ID of a -drive */
-    bs = bdrv_lookup_bs(nso->drive, nso->drive, errp);
-    if (!bs) {
-        return false;
+    nso->blkconf.blk = nvme_ns_object_open(nso->drive, errp);
+    if (nso->blkconf.blk && nso->zone_state) {
+        nso->ns.zone_state = nvme_ns_object_open(nso->zone_state, errp);
+        if (!nso->ns.zone_state) {
+            blk_unref(nso->blkconf.blk);
+            nso->blkconf.blk = NULL;
+        }
     }
-    blk = blk_new(bdrv_get_aio_context(bs), 0, BLK_PERM_ALL);
-    if (blk_insert_bs(blk, bs, errp) < 0) {
-        blk_unref(blk);
-        return false;
-    }
-    nso->blkconf.blk = blk;
-    return true;
+    return nso->blkconf.blk;
 }
 
 static void nvme_ns_object_complete(UserCreatable *uc, Error **errp)
@@ -279,9 +295,14 @@ static void nvme_ns_object_complete(UserCreatable *uc, Error **errp)
     if (!nvme_ns_setup(ns, &nso->blkconf, errp) ||
         !nvme_ns_set_context(ns, nvme_subsys_context(subsys), errp) ||
         !nvme_subsys_add_ns(subsys, ns, NULL, errp)) {
+        nvme_zns_cleanup(ns);
         blk_unref(nso->blkconf.blk);
         nso->blkconf.blk = NULL;
         ns->blk = NULL;
+        if (ns->zone_state) {
+            blk_unref(ns->zone_state);
+            ns->zone_state = NULL;
+        }
         return;
     }
     nso->subsys = subsys;
@@ -305,6 +326,7 @@ static void nvme_ns_object_finalize(Object *obj)
     g_free(nso->ns.params.nguid_str);
     g_free(nso->drive);
     g_free(nso->uuid_str);
+    g_free(nso->zone_state);
 }
 
 static void nvme_ns_object_instance_init(Object *obj)
@@ -339,6 +361,39 @@ static const NvmeObjProp nvme_ns_object_props[] = {
       "Physical block size in bytes" },
     { }
 };
+
+/* x-nvme-ns-zoned: the zoned.* properties of nvme-ns, QAPI-style names */
+static const NvmeObjProp nvme_ns_zoned_object_props[] = {
+    { "zone-size", "size", NVME_NS_OBJ_FIELD(ns.params.zoned.zone_size),
+      "Zone size in bytes, a power of two (default 128 MiB)" },
+    { "zone-capacity", "size", NVME_NS_OBJ_FIELD(ns.params.zoned.zone_cap),
+      "Writable bytes of each zone (default: the zone size)" },
+    { "max-active", "uint32", NVME_NS_OBJ_FIELD(ns.params.zoned.max_active),
+      "Maximum active zones (default 0: no limit)" },
+    { "max-open", "uint32", NVME_NS_OBJ_FIELD(ns.params.zoned.max_open),
+      "Maximum open zones (default 0: no limit)" },
+    { "descr-ext-size", "uint32",
+      NVME_NS_OBJ_FIELD(ns.params.zoned.descr_ext_size),
+      "Zone descriptor extension size in bytes, a multiple of 64" },
+    { "cross-read", "bool", NVME_NS_OBJ_FIELD(ns.params.zoned.cross_read),
+      "Reads may cross zone boundaries" },
+    { "zone-state", "str", NVME_NS_OBJ_FIELD(zone_state),
+      "Block node name or -drive ID where zone state persists" },
+    { }
+};
+
+static void nvme_ns_zoned_object_instance_init(Object *obj)
+{
+    NvmeZonedParams *p = &NVME_NS_OBJECT(obj)->ns.params.zoned;
+
+    p->zoned = true;
+    p->zone_size = 128 * MiB;
+}
+
+static void nvme_ns_zoned_object_class_init(ObjectClass *oc, void *data)
+{
+    nvme_obj_add_props(oc, nvme_ns_zoned_object_props);
+}
 
 static void nvme_ns_object_class_init(ObjectClass *oc, void *data)
 {
@@ -386,9 +441,15 @@ static const TypeInfo nvme_topology_types[] = {
         .instance_init = nvme_ns_object_instance_init,
         .instance_finalize = nvme_ns_object_finalize,
     }, {
-        /* NVM command set namespace; x-nvme-ns-zoned will derive from it */
+        /* NVM command set namespace */
         .name = TYPE_NVME_NS_NVM_OBJECT,
         .parent = TYPE_NVME_NS_OBJECT,
+    }, {
+        /* Zoned Namespace command set: NVM plus zones */
+        .name = TYPE_NVME_NS_ZONED_OBJECT,
+        .parent = TYPE_NVME_NS_NVM_OBJECT,
+        .instance_init = nvme_ns_zoned_object_instance_init,
+        .class_init = nvme_ns_zoned_object_class_init,
     },
 };
 

@@ -760,6 +760,112 @@ typedef struct QEMU_PACKED NvmeIdIocs {
 #define NVME_IOCS_NVM           (1ULL << NVME_CSI_NVM)
 #define NVME_IOCS_ZONED         (1ULL << NVME_CSI_ZONED)
 
+/* Zoned Namespace Command Set 1.1, 4.1.5.1: LBA Format Extension */
+typedef struct QEMU_PACKED NvmeLbafe {
+    uint64_t    zsze;       /* zone size in logical blocks */
+    uint8_t     zdes;       /* descriptor extension size, 64-byte units */
+    uint8_t     rsvd9[7];
+} NvmeLbafe;
+
+/* Zoned Namespace Command Set 1.1, 4.1.5.1: Identify Namespace (CSI 02h) */
+typedef struct QEMU_PACKED NvmeIdNsZoned {
+    uint16_t    zoc;        /* zone operation characteristics */
+    uint16_t    ozcs;       /* optional zoned command support */
+    uint32_t    mar;        /* maximum active resources, 0's based */
+    uint32_t    mor;        /* maximum open resources, 0's based */
+    uint32_t    rrl, frl;   /* reset and finish recommended limits */
+    uint32_t    rrl1, rrl2, rrl3, frl1, frl2, frl3;
+    uint32_t    numzrwa;
+    uint16_t    zrwafg, zrwasz;
+    uint8_t     zrwacap;
+    uint8_t     rsvd53[2763];
+    NvmeLbafe   lbafe[16];
+    uint8_t     rsvd3072[768];
+    uint8_t     vs[256];
+} NvmeIdNsZoned;
+
+#define NVME_ID_NS_ZONED_OZCS_RAZB  (1u << 0)   /* read across zones */
+#define NVME_ZONES_NO_LIMIT         0xffffffff  /* MAR, MOR */
+
+/* Zoned Namespace Command Set 1.1, 4.1.5.2: Identify Controller (CSI 02h) */
+typedef struct QEMU_PACKED NvmeIdCtrlZoned {
+    uint8_t     zasl;       /* zone append size limit, 2^n min pages */
+    uint8_t     rsvd1[4095];
+} NvmeIdCtrlZoned;
+
+/*
+ * Zoned Namespace Command Set 1.1, 3.4.2: zone states (ZS), and the
+ * Zone Receive Action Specific Field filter value selecting each (ZRASF).
+ */
+#define NVME_ZONE_STATE_LIST(X) \
+    X(EMPTY,            0x1, 0x1) \
+    X(IMPLICITLY_OPEN,  0x2, 0x2) \
+    X(EXPLICITLY_OPEN,  0x3, 0x3) \
+    X(CLOSED,           0x4, 0x4) \
+    X(READ_ONLY,        0xd, 0x6) \
+    X(FULL,             0xe, 0x5) \
+    X(OFFLINE,          0xf, 0x7)
+
+#define NVME_ZONE_STATE_ENUMERATOR(name, zs, zrasf) \
+    NVME_ZONE_STATE_##name = (zs), NVME_ZONE_REPORT_##name = (zrasf),
+enum {
+    NVME_ZONE_STATE_LIST(NVME_ZONE_STATE_ENUMERATOR)
+};
+#define NVME_ZONE_REPORT_ALL        0x0
+
+#define NVME_ZONE_TYPE_SEQ_WRITE    0x2
+
+/* Zone Attributes (ZA) */
+#define NVME_ZA_FINISHED_BY_CTRL    (1u << 0)
+#define NVME_ZA_FINISH_RECOMMENDED  (1u << 1)
+#define NVME_ZA_RESET_RECOMMENDED   (1u << 2)
+#define NVME_ZA_ZD_EXT_VALID        (1u << 7)
+
+/* Zoned Namespace Command Set 1.1, 3.4.2.2: Zone Descriptor */
+typedef struct QEMU_PACKED NvmeZoneDescr {
+    uint8_t     zt;         /* zone type, bits 3:0 */
+    uint8_t     zs;         /* zone state, bits 7:4 */
+    uint8_t     za;
+    uint8_t     zai;
+    uint8_t     rsvd4[4];
+    uint64_t    zcap;
+    uint64_t    zslba;
+    uint64_t    wp;
+    uint8_t     rsvd32[32];
+} NvmeZoneDescr;
+
+/* Zone Management Receive data: this header, then the descriptors */
+typedef struct QEMU_PACKED NvmeZoneReportHeader {
+    uint64_t    nr_zones;
+    uint8_t     rsvd8[56];
+} NvmeZoneReportHeader;
+
+/* Zone Send Action (CDW13 bits 7:0); Select All is CDW13 bit 8 */
+#define NVME_ZONE_ACTION_CLOSE      0x01
+#define NVME_ZONE_ACTION_FINISH     0x02
+#define NVME_ZONE_ACTION_OPEN       0x03
+#define NVME_ZONE_ACTION_RESET      0x04
+#define NVME_ZONE_ACTION_OFFLINE    0x05
+#define NVME_ZONE_ACTION_SET_ZDE    0x10
+#define NVME_ZONE_SEND_SELECT_ALL   (1u << 8)
+
+/*
+ * Zone Receive Action (CDW13 7:0): a report, or one with the descriptor
+ * extensions; the filter (ZRASF) in bits 15:8; Partial Report in bit 16.
+ */
+#define NVME_ZONE_REPORT_BASIC      0x00
+#define NVME_ZONE_REPORT_EXTENDED   0x01
+#define NVME_ZONE_REPORT_FILTERS    0x07    /* highest ZRASF value */
+#define NVME_ZONE_REPORT_PARTIAL    (1u << 16)
+
+/* Zoned Namespace Command Set 1.1, 5.1.2.1: Changed Zone List log */
+#define NVME_CHANGED_ZONES_MAX      511
+typedef struct QEMU_PACKED NvmeChangedZoneList {
+    uint16_t    nrzid;      /* FFFFh: more changed than listed */
+    uint8_t     rsvd2[6];
+    uint64_t    zid[NVME_CHANGED_ZONES_MAX];
+} NvmeChangedZoneList;
+
 /* Base 5.17.2.3: Namespace Identification Descriptor */
 typedef struct QEMU_PACKED NvmeIdNsDescr {
     uint8_t     nidt, nidl, rsvd2[2];   /* identifier follows: nidl bytes */
@@ -791,7 +897,8 @@ enum NvmeNsIdentifierType {
     X(DEVICE_SELF_TEST,   0x06) \
     X(ANA,                0x0c) \
     X(RESV_NOTIFICATION,  0x80) \
-    X(LBA_STATUS,         0x0e)
+    X(LBA_STATUS,         0x0e) \
+    X(CHANGED_ZONE_LIST,  0xbf)
 
 #define NVME_LOG_ID_ENUMERATOR(name, value) NVME_LOG_##name = (value),
 enum NvmeLogIdentifier {
@@ -887,6 +994,9 @@ enum NvmeAsyncNoticeInfo {
     NVME_AER_NOTICE_NS_ATTR_CHANGED, NVME_AER_NOTICE_FW_ACTIVATION_STARTING,
     NVME_AER_NOTICE_TELEMETRY_LOG_CHANGED, NVME_AER_NOTICE_ANA_CHANGE,
 };
+/* Zoned: Zone Descriptor Changed, enabled by Async Event Config bit 27 */
+#define NVME_AER_NOTICE_ZONE_DESCR_CHANGED  0xef
+#define NVME_AEC_ZONE_DESCR_CHANGED         (1u << 27)
 
 #define NVME_AER_RESULT(type, info, lid) \
     (((type) & 0x7) | (((info) & 0xff) << 8) | (((lid) & 0xff) << 16))
@@ -976,6 +1086,12 @@ static inline void nvme_check_spec_sizes(void)
     QEMU_BUILD_BUG_ON(sizeof(NvmeSmartLog) != 512);
     QEMU_BUILD_BUG_ON(sizeof(NvmeFwSlotInfoLog) != 512);
     QEMU_BUILD_BUG_ON(sizeof(NvmeEffectsLog) != 4096);
+    QEMU_BUILD_BUG_ON(sizeof(NvmeIdNsZoned) != 4096);
+    QEMU_BUILD_BUG_ON(offsetof(NvmeIdNsZoned, lbafe) != 2816);
+    QEMU_BUILD_BUG_ON(sizeof(NvmeIdCtrlZoned) != 4096);
+    QEMU_BUILD_BUG_ON(sizeof(NvmeZoneDescr) != 64);
+    QEMU_BUILD_BUG_ON(sizeof(NvmeZoneReportHeader) != 64);
+    QEMU_BUILD_BUG_ON(sizeof(NvmeChangedZoneList) != 4096);
     QEMU_BUILD_BUG_ON(sizeof(NvmeSupportedLogs) != 1024);
 }
 

@@ -1,8 +1,9 @@
 /*
  * qtests for the explicit topology: an x-nvme-subsystem object, two
  * controllers linked to it, and x-nvme-ns-nvm namespace objects attached
- * by controller ID; their errors, hot-adding one with object-add, and a
- * controller unplug that leaves the namespaces in place.
+ * by controller ID; their errors, hot-adding one (and an x-nvme-ns-zoned
+ * one) with object-add, and a controller unplug that leaves the namespaces
+ * in place.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -271,6 +272,29 @@ static void test_topology_runtime(void *obj, void *data, QGuestAllocator *a)
     g_assert_cmpint(ns_list(&c, NVME_ID_CNS_NS_ACTIVE_LIST, nsids), ==, 3);
     g_assert_cmpuint(nsids[2], ==, 4);
     g_assert_cmphex(qnvme_rw(c.n, 1, NVME_CMD_WRITE, 4, 0, 8, c.buf, 0),
+                    ==, 0);
+
+    /* A zoned namespace object: 2 zones of 2 MiB */
+    img = qnvme_tmp_image(NS_SIZE);
+    qobject_unref(qtest_qmp_assert_success_ref(c.qts,
+        "{'execute': 'blockdev-add', 'arguments': {'driver': 'file',"
+        " 'node-name': 'img-z', 'filename': %s}}", img));
+    qobject_unref(qtest_qmp_assert_success_ref(c.qts,
+        "{'execute': 'object-add', 'arguments': {'qom-type':"
+        " 'x-nvme-ns-zoned', 'id': 'ns-z', 'subsys': 'topo0', 'drive':"
+        " 'img-z', 'nsid': 5, 'zone-size': 2097152, 'max-open': 1}}"));
+    {
+        g_autofree NvmeIdNsZoned *idz = g_new0(NvmeIdNsZoned, 1);
+
+        g_assert_cmphex(qnvme_identify(c.n, NVME_ID_CNS_CS_NS, 5,
+                                       NVME_CSI_ZONED, idz), ==, 0);
+        g_assert_cmpuint(le64_to_cpu(idz->lbafe[0].zsze), ==, 4096);
+        g_assert_cmpuint(le32_to_cpu(idz->mor), ==, 0);
+    }
+    /* Zoned: a write away from the write pointer fails */
+    g_assert_cmphex(qnvme_rw(c.n, 1, NVME_CMD_WRITE, 5, 8, 8, c.buf, 0),
+                    ==, NVME_SC_ZONE_INVALID_WRITE | NVME_SC_DNR);
+    g_assert_cmphex(qnvme_rw(c.n, 1, NVME_CMD_WRITE, 5, 0, 8, c.buf, 0),
                     ==, 0);
 }
 

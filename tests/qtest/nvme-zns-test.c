@@ -1,0 +1,557 @@
+/*
+ * qtests for the Zoned Namespace Command Set: Identify, the write pointer
+ * rules, every zone state transition and its errors, the active and open
+ * limits, reports, Zone Append, media faults injected with QMP, and the
+ * zone state written to zoned.state only once the data is flushed.
+ *
+ * Namespace 1: 16 MiB in 16 zones of 1 MiB (2048 blocks), 768 KiB
+ * (1536 blocks) writable, at most 4 active and 2 open zones, 64-byte
+ * descriptor extensions, Zone Append up to 16 KiB (zoned.zasl=2).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "libqtest.h"
+#include "libqos/qgraph.h"
+#include "libqos/nvme.h"
+#include "qobject/qdict.h"
+
+#define ZSZE            2048
+#define ZCAP            1536
+#define NR_ZONES        16
+#define DNR             NVME_SC_DNR
+#define INVALID         (NVME_SC_INVALID_FIELD | DNR)
+#define BOUNDARY        (NVME_SC_ZONE_BOUNDARY_ERROR | DNR)
+#define FULL            (NVME_SC_ZONE_IS_FULL | DNR)
+#define READ_ONLY       (NVME_SC_ZONE_IS_READ_ONLY | DNR)
+#define OFFLINE         (NVME_SC_ZONE_IS_OFFLINE | DNR)
+#define BAD_WRITE       (NVME_SC_ZONE_INVALID_WRITE | DNR)
+#define TOO_ACTIVE      (NVME_SC_TOO_MANY_ACTIVE_ZONES | DNR)
+#define TOO_OPEN        (NVME_SC_TOO_MANY_OPEN_ZONES | DNR)
+#define TRANSITION      (NVME_SC_INVALID_ZONE_TRANSITION | DNR)
+
+typedef QNvmeCtx Ctx;
+
+static char *state_file;
+
+static void *zns_setup(GString *cmd_line, void *arg)
+{
+    char *img = qnvme_tmp_image(16 * 1024 * 1024);
+    const char *dev;
+
+    state_file = qnvme_tmp_image(64 * 1024);
+    dev = strstr(cmd_line->str, "-device nvme,");
+    g_assert(dev);
+    g_string_insert(cmd_line, dev - cmd_line->str + strlen("-device nvme,"),
+                    "zoned.zasl=2,");
+    g_string_append_printf(cmd_line,
+        " -drive id=z0,if=none,file=%s,format=raw"
+        " -drive id=zs,if=none,file=%s,format=raw"
+        " -device nvme-ns,id=zns,drive=z0,bus=nvme0,nsid=1,zoned=on,"
+        "zoned.zone_size=1M,zoned.zone_capacity=768K,zoned.max_active=4,"
+        "zoned.max_open=2,zoned.descr_ext_size=64,zoned.state=zs",
+        img, state_file);
+    return arg;
+}
+
+static uint64_t zslba(int zone)
+{
+    return (uint64_t)zone * ZSZE;
+}
+
+static uint16_t io(Ctx *c, uint8_t opcode, uint64_t slba, uint32_t nlb,
+                   NvmeCqe *cqe)
+{
+    NvmeCmd cmd = {
+        .opcode = opcode,
+        .nsid = cpu_to_le32(1),
+        .dptr.prp1 = cpu_to_le64(c->buf),
+        .cdw10 = cpu_to_le32(slba),
+        .cdw11 = cpu_to_le32(slba >> 32),
+        .cdw12 = cpu_to_le32((nlb - 1) & 0xffff),
+    };
+
+    return qnvme_cmd(c->n, 1, &cmd, cqe);
+}
+
+static uint16_t wr(Ctx *c, uint64_t slba, uint32_t nlb)
+{
+    return io(c, NVME_CMD_WRITE, slba, nlb, NULL);
+}
+
+/* Write Zeroes fills a zone without a data buffer */
+static uint16_t fill(Ctx *c, uint64_t slba, uint32_t nlb)
+{
+    return io(c, NVME_CMD_WRITE_ZEROES, slba, nlb, NULL);
+}
+
+static uint16_t zsend(Ctx *c, uint64_t slba, uint8_t zsa, bool all)
+{
+    NvmeCmd cmd = {
+        .opcode = NVME_CMD_ZONE_MGMT_SEND,
+        .nsid = cpu_to_le32(1),
+        .dptr.prp1 = cpu_to_le64(c->buf),
+        .cdw10 = cpu_to_le32(slba),
+        .cdw11 = cpu_to_le32(slba >> 32),
+        .cdw13 = cpu_to_le32(zsa | (all ? NVME_ZONE_SEND_SELECT_ALL : 0)),
+    };
+
+    return qnvme_cmd(c->n, 1, &cmd, NULL);
+}
+
+static uint16_t zrecv(Ctx *c, uint64_t slba, uint32_t cdw13, uint32_t len,
+                     void *out)
+{
+    NvmeCmd cmd = {
+        .opcode = NVME_CMD_ZONE_MGMT_RECV,
+        .nsid = cpu_to_le32(1),
+        .dptr.prp1 = cpu_to_le64(c->buf),
+        .cdw10 = cpu_to_le32(slba),
+        .cdw11 = cpu_to_le32(slba >> 32),
+        .cdw12 = cpu_to_le32(len / 4 - 1),
+        .cdw13 = cpu_to_le32(cdw13),
+    };
+    uint16_t status = qnvme_cmd(c->n, 1, &cmd, NULL);
+
+    qtest_memread(c->qts, c->buf, out, len);
+    return status;
+}
+
+/* The descriptor of one zone */
+static NvmeZoneDescr zone(Ctx *c, int z)
+{
+    struct QEMU_PACKED {
+        NvmeZoneReportHeader hdr;
+        NvmeZoneDescr d;
+    } r;
+
+    g_assert_cmphex(zrecv(c, zslba(z), NVME_ZONE_REPORT_PARTIAL, sizeof(r),
+                         &r), ==, 0);
+    g_assert_cmpuint(le64_to_cpu(r.hdr.nr_zones), ==, 1);
+    g_assert_cmpuint(le64_to_cpu(r.d.zslba), ==, zslba(z));
+    return r.d;
+}
+
+static uint8_t state(Ctx *c, int z)
+{
+    return zone(c, z).zs >> 4;
+}
+
+static uint64_t wp(Ctx *c, int z)
+{
+    return le64_to_cpu(zone(c, z).wp);
+}
+
+static void reset_all(Ctx *c)
+{
+    g_assert_cmphex(zsend(c, 0, NVME_ZONE_ACTION_RESET, true), ==, 0);
+}
+
+static void test_zns_identify(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+    g_autofree NvmeIdNsZoned *idz = g_new0(NvmeIdNsZoned, 1);
+    g_autofree NvmeIdCtrlZoned *idc = g_new0(NvmeIdCtrlZoned, 1);
+    g_autofree NvmeIdNs *id = g_new0(NvmeIdNs, 1);
+    g_autofree NvmeEffectsLog *eff = g_new0(NvmeEffectsLog, 1);
+    uint8_t desc[NVME_IDENTIFY_DATA_SIZE];
+    uint32_t list[1024];
+    bool csi_found = false;
+
+    g_assert_cmphex(qnvme_identify(c.n, NVME_ID_CNS_CS_NS, 1, NVME_CSI_ZONED,
+                                   idz), ==, 0);
+    g_assert_cmpuint(le32_to_cpu(idz->mar), ==, 3);
+    g_assert_cmpuint(le32_to_cpu(idz->mor), ==, 1);
+    g_assert_cmpuint(le16_to_cpu(idz->zoc), ==, 0);
+    g_assert_cmpuint(le64_to_cpu(idz->lbafe[0].zsze), ==, ZSZE);
+    g_assert_cmpuint(idz->lbafe[0].zdes, ==, 1);
+    g_assert_cmpuint(le64_to_cpu(idz->lbafe[1].zsze), ==, ZSZE / 8);
+    g_assert_cmphex(qnvme_identify(c.n, NVME_ID_CNS_CS_CTRL, 0,
+                                   NVME_CSI_ZONED, idc), ==, 0);
+    g_assert_cmpuint(idc->zasl, ==, 2);
+    g_assert_cmphex(qnvme_identify(c.n, NVME_ID_CNS_NS, 1, 0, id), ==, 0);
+    g_assert_cmpuint(le64_to_cpu(id->nsze), ==, NR_ZONES * ZSZE);
+
+    /* The CSI descriptor says zoned; CNS 07h lists it under CSI 02h */
+    g_assert_cmphex(qnvme_identify(c.n, NVME_ID_CNS_NS_DESCR_LIST, 1, 0,
+                                   desc), ==, 0);
+    for (int off = 0; off < 4000 && desc[off + 1]; off += 4 + desc[off + 1]) {
+        if (desc[off] == NVME_NIDT_CSI) {
+            g_assert_cmpuint(desc[off + 4], ==, NVME_CSI_ZONED);
+            csi_found = true;
+        }
+    }
+    g_assert_true(csi_found);
+    g_assert_cmphex(qnvme_identify(c.n, NVME_ID_CNS_CS_NS_ACTIVE_LIST, 0,
+                                   NVME_CSI_ZONED, list), ==, 0);
+    g_assert_cmpuint(le32_to_cpu(list[0]), ==, 1);
+    g_assert_cmphex(qnvme_identify(c.n, NVME_ID_CNS_CS_NS_ACTIVE_LIST, 0,
+                                   NVME_CSI_NVM, list), ==, 0);
+    g_assert_cmpuint(list[0], ==, 0);
+
+    /* Effects for CSI 02h: the zone commands, not Copy */
+    {
+        NvmeCmd cmd = {
+            .opcode = NVME_ADM_CMD_GET_LOG_PAGE,
+            .dptr.prp1 = cpu_to_le64(c.buf),
+            .cdw10 = cpu_to_le32(NVME_LOG_CMD_EFFECTS | (1023u << 16)),
+            .cdw14 = cpu_to_le32((uint32_t)NVME_CSI_ZONED << 24),
+        };
+
+        g_assert_cmphex(qnvme_cmd(c.n, 0, &cmd, NULL), ==, 0);
+        qtest_memread(c.qts, c.buf, eff, sizeof(*eff));
+    }
+    g_assert_true(le32_to_cpu(eff->iocs[NVME_CMD_ZONE_APPEND]) & 1);
+    g_assert_true(le32_to_cpu(eff->iocs[NVME_CMD_ZONE_MGMT_SEND]) & 1);
+    g_assert_true(le32_to_cpu(eff->iocs[NVME_CMD_ZONE_MGMT_RECV]) & 1);
+    g_assert_true(le32_to_cpu(eff->iocs[NVME_CMD_WRITE]) & 1);
+    g_assert_false(le32_to_cpu(eff->iocs[NVME_CMD_COPY]) & 1);
+    g_assert_cmphex(io(&c, NVME_CMD_COPY, 0, 1, NULL), ==,
+                    NVME_SC_INVALID_OPCODE | DNR);
+}
+
+static void test_zns_writes(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+    NvmeCqe cqe;
+    uint8_t pattern[512], back[512];
+
+    reset_all(&c);
+    g_assert_cmpuint(state(&c, 0), ==, NVME_ZONE_STATE_EMPTY);
+    g_assert_cmphex(wr(&c, zslba(0), 8), ==, 0);
+    g_assert_cmpuint(state(&c, 0), ==, NVME_ZONE_STATE_IMPLICITLY_OPEN);
+    g_assert_cmpuint(wp(&c, 0), ==, 8);
+    g_assert_cmpuint(le64_to_cpu(zone(&c, 0).zcap), ==, ZCAP);
+    g_assert_cmpuint(zone(&c, 0).zt, ==, NVME_ZONE_TYPE_SEQ_WRITE);
+    /* Not at the write pointer */
+    g_assert_cmphex(wr(&c, zslba(0), 1), ==, BAD_WRITE);
+    g_assert_cmphex(wr(&c, 100, 1), ==, BAD_WRITE);
+    /* Beyond the capacity */
+    g_assert_cmphex(fill(&c, 8, ZCAP), ==, BOUNDARY);
+    /* Up to the capacity: full */
+    g_assert_cmphex(fill(&c, 8, ZCAP - 8), ==, 0);
+    g_assert_cmpuint(state(&c, 0), ==, NVME_ZONE_STATE_FULL);
+    g_assert_cmphex(wr(&c, zslba(0) + ZCAP, 1), ==, FULL);
+    /* Reads: within a zone fine, across a boundary not (no cross_read) */
+    g_assert_cmphex(io(&c, NVME_CMD_READ, ZCAP + 100, 8, NULL), ==, 0);
+    g_assert_cmphex(io(&c, NVME_CMD_READ, ZSZE - 4, 8, NULL), ==, BOUNDARY);
+
+    /* Zone Append: DW0-1 say where the data went */
+    for (int i = 0; i < sizeof(pattern); i++) {
+        pattern[i] = i ^ 0x5a;
+    }
+    qtest_memwrite(c.qts, c.buf, pattern, sizeof(pattern));
+    g_assert_cmphex(wr(&c, zslba(1), 3), ==, 0);
+    g_assert_cmphex(io(&c, NVME_CMD_ZONE_APPEND, zslba(1), 1, &cqe), ==, 0);
+    g_assert_cmpuint(le32_to_cpu(cqe.result), ==, zslba(1) + 3);
+    g_assert_cmpuint(le32_to_cpu(cqe.dw1), ==, 0);
+    g_assert_cmpuint(wp(&c, 1), ==, zslba(1) + 4);
+    qtest_memset(c.qts, c.buf, 0, sizeof(back));
+    g_assert_cmphex(io(&c, NVME_CMD_READ, zslba(1) + 3, 1, NULL), ==, 0);
+    qtest_memread(c.qts, c.buf, back, sizeof(back));
+    g_assert_cmpmem(back, sizeof(back), pattern, sizeof(pattern));
+    g_assert_cmphex(io(&c, NVME_CMD_ZONE_APPEND, zslba(1) + 1, 1, NULL), ==,
+                    INVALID);
+    /* 16 KiB is ZASL: 33 blocks are too many, 32 fit */
+    g_assert_cmphex(io(&c, NVME_CMD_ZONE_APPEND, zslba(1), 33, NULL), ==,
+                    INVALID);
+    g_assert_cmphex(io(&c, NVME_CMD_ZONE_APPEND, zslba(0), 1, NULL), ==,
+                    FULL);
+    g_assert_cmphex(io(&c, NVME_CMD_ZONE_APPEND, NR_ZONES * ZSZE, 1, NULL),
+                    ==, NVME_SC_LBA_OUT_OF_RANGE | DNR);
+    reset_all(&c);
+    /* A reset zone reads zeroes again */
+    g_assert_cmphex(io(&c, NVME_CMD_READ, zslba(1) + 3, 1, NULL), ==, 0);
+    qtest_memread(c.qts, c.buf, back, sizeof(back));
+    g_assert_cmpuint(back[0] | back[1] | back[511], ==, 0);
+}
+
+static void test_zns_limits(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+
+    reset_all(&c);
+    /* Two implicitly open; a third write closes the oldest of them */
+    g_assert_cmphex(wr(&c, zslba(0), 1), ==, 0);
+    g_assert_cmphex(wr(&c, zslba(1), 1), ==, 0);
+    g_assert_cmphex(wr(&c, zslba(2), 1), ==, 0);
+    g_assert_cmpuint(state(&c, 0), ==, NVME_ZONE_STATE_CLOSED);
+    g_assert_cmpuint(state(&c, 1), ==, NVME_ZONE_STATE_IMPLICITLY_OPEN);
+    g_assert_cmpuint(state(&c, 2), ==, NVME_ZONE_STATE_IMPLICITLY_OPEN);
+    /* Writing the closed zone opens it again (closing zone 1) */
+    g_assert_cmphex(wr(&c, zslba(0) + 1, 1), ==, 0);
+    g_assert_cmpuint(state(&c, 0), ==, NVME_ZONE_STATE_IMPLICITLY_OPEN);
+    g_assert_cmpuint(state(&c, 1), ==, NVME_ZONE_STATE_CLOSED);
+    /* Explicit opens take the open resources for good */
+    g_assert_cmphex(zsend(&c, zslba(3), NVME_ZONE_ACTION_OPEN, false), ==, 0);
+    g_assert_cmpuint(state(&c, 3), ==, NVME_ZONE_STATE_EXPLICITLY_OPEN);
+    /* Four active (0, 1, 2, 3): a fifth zone may not become active */
+    g_assert_cmphex(wr(&c, zslba(4), 1), ==, TOO_ACTIVE);
+    g_assert_cmphex(zsend(&c, zslba(4), NVME_ZONE_ACTION_OPEN, false), ==,
+                    TOO_ACTIVE);
+    g_assert_cmphex(zsend(&c, zslba(4), NVME_ZONE_ACTION_FINISH, false), ==,
+                    TOO_ACTIVE);
+    g_assert_cmphex(zsend(&c, zslba(4), NVME_ZONE_ACTION_SET_ZDE, false), ==,
+                    TOO_ACTIVE);
+    /* Two explicitly open: no implicitly open zone left to close */
+    g_assert_cmphex(zsend(&c, zslba(2), NVME_ZONE_ACTION_OPEN, false), ==, 0);
+    g_assert_cmphex(zsend(&c, zslba(1), NVME_ZONE_ACTION_OPEN, false), ==,
+                    TOO_OPEN);
+    g_assert_cmphex(wr(&c, zslba(1) + 1, 1), ==, TOO_OPEN);
+    /* Open all the closed zones (0 and 1): more than the limit */
+    g_assert_cmphex(zsend(&c, 0, NVME_ZONE_ACTION_OPEN, true), ==, TOO_OPEN);
+    g_assert_cmpuint(state(&c, 0), ==, NVME_ZONE_STATE_CLOSED);
+    /* Finishing frees an active resource */
+    g_assert_cmphex(zsend(&c, zslba(3), NVME_ZONE_ACTION_FINISH, false), ==, 0);
+    g_assert_cmphex(wr(&c, zslba(4), 1), ==, 0);
+    reset_all(&c);
+    g_assert_cmphex(zsend(&c, 0, NVME_ZONE_ACTION_OPEN, true), ==, 0);
+}
+
+static void test_zns_transitions(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+    uint8_t ext[64];
+    struct QEMU_PACKED {
+        NvmeZoneReportHeader hdr;
+        NvmeZoneDescr d;
+        uint8_t ext[64];
+    } r;
+
+    reset_all(&c);
+    /* Close: only from an open state; an unwritten zone becomes empty */
+    g_assert_cmphex(zsend(&c, zslba(0), NVME_ZONE_ACTION_CLOSE, false), ==,
+                    TRANSITION);
+    g_assert_cmphex(zsend(&c, zslba(0), NVME_ZONE_ACTION_OPEN, false), ==, 0);
+    g_assert_cmphex(zsend(&c, zslba(0), NVME_ZONE_ACTION_OPEN, false), ==, 0);
+    g_assert_cmphex(zsend(&c, zslba(0), NVME_ZONE_ACTION_CLOSE, false), ==, 0);
+    g_assert_cmpuint(state(&c, 0), ==, NVME_ZONE_STATE_EMPTY);
+    g_assert_cmphex(wr(&c, zslba(0), 2), ==, 0);
+    g_assert_cmphex(zsend(&c, zslba(0), NVME_ZONE_ACTION_CLOSE, false), ==, 0);
+    g_assert_cmpuint(state(&c, 0), ==, NVME_ZONE_STATE_CLOSED);
+    g_assert_cmphex(zsend(&c, zslba(0), NVME_ZONE_ACTION_CLOSE, false), ==, 0);
+    /* Finish: closed and empty zones become full; full stays */
+    g_assert_cmphex(zsend(&c, zslba(0), NVME_ZONE_ACTION_FINISH, false), ==, 0);
+    g_assert_cmpuint(state(&c, 0), ==, NVME_ZONE_STATE_FULL);
+    g_assert_cmphex(zsend(&c, zslba(0), NVME_ZONE_ACTION_FINISH, false), ==, 0);
+    g_assert_cmphex(zsend(&c, zslba(1), NVME_ZONE_ACTION_FINISH, false), ==, 0);
+    g_assert_cmpuint(state(&c, 1), ==, NVME_ZONE_STATE_FULL);
+    /* A full zone cannot be opened or closed, only reset */
+    g_assert_cmphex(zsend(&c, zslba(1), NVME_ZONE_ACTION_OPEN, false), ==,
+                    TRANSITION);
+    g_assert_cmphex(zsend(&c, zslba(1), NVME_ZONE_ACTION_CLOSE, false), ==,
+                    TRANSITION);
+    g_assert_cmphex(zsend(&c, zslba(1), NVME_ZONE_ACTION_RESET, false), ==, 0);
+    g_assert_cmpuint(state(&c, 1), ==, NVME_ZONE_STATE_EMPTY);
+    g_assert_cmpuint(wp(&c, 1), ==, zslba(1));
+    g_assert_cmphex(zsend(&c, zslba(1), NVME_ZONE_ACTION_RESET, false), ==, 0);
+    /* Offline only from read-only */
+    g_assert_cmphex(zsend(&c, zslba(1), NVME_ZONE_ACTION_OFFLINE, false), ==,
+                    TRANSITION);
+
+    /* Set Zone Descriptor Extension: empty to closed, shown by reports */
+    memset(ext, 0xa5, sizeof(ext));
+    qtest_memwrite(c.qts, c.buf, ext, sizeof(ext));
+    g_assert_cmphex(zsend(&c, zslba(2), NVME_ZONE_ACTION_SET_ZDE, false), ==,
+                    0);
+    g_assert_cmpuint(state(&c, 2), ==, NVME_ZONE_STATE_CLOSED);
+    g_assert_cmphex(zone(&c, 2).za, ==, NVME_ZA_ZD_EXT_VALID);
+    g_assert_cmphex(zrecv(&c, zslba(2), NVME_ZONE_REPORT_EXTENDED |
+                         NVME_ZONE_REPORT_PARTIAL, sizeof(r), &r), ==, 0);
+    g_assert_cmpmem(r.ext, sizeof(r.ext), ext, sizeof(ext));
+    g_assert_cmphex(zsend(&c, zslba(2), NVME_ZONE_ACTION_SET_ZDE, false), ==,
+                    TRANSITION);
+    g_assert_cmphex(zsend(&c, 0, NVME_ZONE_ACTION_SET_ZDE, true), ==, INVALID);
+    g_assert_cmphex(zsend(&c, zslba(2), NVME_ZONE_ACTION_RESET, false), ==, 0);
+    g_assert_cmphex(zone(&c, 2).za, ==, 0);
+
+    /* Select All */
+    g_assert_cmphex(wr(&c, zslba(3), 1), ==, 0);
+    g_assert_cmphex(wr(&c, zslba(4), 1), ==, 0);
+    g_assert_cmphex(zsend(&c, 0, NVME_ZONE_ACTION_CLOSE, true), ==, 0);
+    g_assert_cmpuint(state(&c, 3), ==, NVME_ZONE_STATE_CLOSED);
+    g_assert_cmpuint(state(&c, 4), ==, NVME_ZONE_STATE_CLOSED);
+    g_assert_cmphex(zsend(&c, 0, NVME_ZONE_ACTION_FINISH, true), ==, 0);
+    g_assert_cmpuint(state(&c, 3), ==, NVME_ZONE_STATE_FULL);
+    g_assert_cmpuint(state(&c, 5), ==, NVME_ZONE_STATE_EMPTY);
+    reset_all(&c);
+    g_assert_cmpuint(state(&c, 0), ==, NVME_ZONE_STATE_EMPTY);
+    g_assert_cmpuint(state(&c, 3), ==, NVME_ZONE_STATE_EMPTY);
+
+    /* Field checks */
+    g_assert_cmphex(zsend(&c, 1, NVME_ZONE_ACTION_OPEN, false), ==, INVALID);
+    g_assert_cmphex(zsend(&c, 0, 0x6, false), ==, INVALID);
+    g_assert_cmphex(zsend(&c, NR_ZONES * ZSZE, NVME_ZONE_ACTION_OPEN, false),
+                    ==, NVME_SC_LBA_OUT_OF_RANGE | DNR);
+}
+
+static void test_zns_report(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+    struct QEMU_PACKED {
+        NvmeZoneReportHeader hdr;
+        NvmeZoneDescr d[4];
+    } r;
+
+    reset_all(&c);
+    g_assert_cmphex(wr(&c, zslba(5), 1), ==, 0);
+    g_assert_cmphex(zsend(&c, zslba(7), NVME_ZONE_ACTION_FINISH, false), ==, 0);
+    /* All zones from zone 4: 12 match, 4 listed */
+    g_assert_cmphex(zrecv(&c, zslba(4) + 17, 0, sizeof(r), &r), ==, 0);
+    g_assert_cmpuint(le64_to_cpu(r.hdr.nr_zones), ==, NR_ZONES - 4);
+    g_assert_cmpuint(le64_to_cpu(r.d[0].zslba), ==, zslba(4));
+    g_assert_cmpuint(r.d[1].zs >> 4, ==, NVME_ZONE_STATE_IMPLICITLY_OPEN);
+    g_assert_cmpuint(le64_to_cpu(r.d[1].wp), ==, zslba(5) + 1);
+    g_assert_cmphex(zrecv(&c, 0, NVME_ZONE_REPORT_PARTIAL, sizeof(r), &r), ==,
+                    0);
+    g_assert_cmpuint(le64_to_cpu(r.hdr.nr_zones), ==, 4);
+    /* Filters */
+    g_assert_cmphex(zrecv(&c, 0, NVME_ZONE_REPORT_FULL << 8, sizeof(r), &r),
+                    ==, 0);
+    g_assert_cmpuint(le64_to_cpu(r.hdr.nr_zones), ==, 1);
+    g_assert_cmpuint(le64_to_cpu(r.d[0].zslba), ==, zslba(7));
+    g_assert_cmphex(zrecv(&c, 0, NVME_ZONE_REPORT_IMPLICITLY_OPEN << 8, sizeof(r),
+                         &r), ==, 0);
+    g_assert_cmpuint(le64_to_cpu(r.hdr.nr_zones), ==, 1);
+    g_assert_cmphex(zrecv(&c, 0, NVME_ZONE_REPORT_EMPTY << 8, sizeof(r), &r),
+                    ==, 0);
+    g_assert_cmpuint(le64_to_cpu(r.hdr.nr_zones), ==, NR_ZONES - 2);
+    g_assert_cmphex(zrecv(&c, 0, NVME_ZONE_REPORT_OFFLINE << 8, sizeof(r),
+                         &r), ==, 0);
+    g_assert_cmpuint(le64_to_cpu(r.hdr.nr_zones), ==, 0);
+    /* Errors */
+    g_assert_cmphex(zrecv(&c, 0, 8 << 8, sizeof(r), &r), ==, INVALID);
+    g_assert_cmphex(zrecv(&c, 0, 2, sizeof(r), &r), ==, INVALID);
+    g_assert_cmphex(zrecv(&c, NR_ZONES * ZSZE, 0, sizeof(r), &r), ==,
+                    NVME_SC_LBA_OUT_OF_RANGE | DNR);
+    reset_all(&c);
+}
+
+static void inject(Ctx *c, int z, const char *fault)
+{
+    qobject_unref(qtest_qmp_assert_success_ref(c->qts,
+        "{'execute': 'nvme-zone-inject', 'arguments': {'id': 'zns',"
+        " 'slba': %" PRIu64 ", 'fault': %s}}", zslba(z) + 5, fault));
+}
+
+/* Media faults: Zone Is Read Only, Zone Is Offline, the event and log */
+static void test_zns_faults(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+    NvmeChangedZoneList *log = g_new0(NvmeChangedZoneList, 1);
+    NvmeCmd aer = { .opcode = NVME_ADM_CMD_ASYNC_EV_REQ };
+    NvmeCmd aec = {
+        .opcode = NVME_ADM_CMD_SET_FEATURES,
+        .cdw10 = cpu_to_le32(NVME_FEAT_ASYNCHRONOUS_EVENT_CONF),
+        .cdw11 = cpu_to_le32(NVME_AEC_ZONE_DESCR_CHANGED),
+    };
+    NvmeCqe cqe;
+    QDict *rsp;
+
+    reset_all(&c);
+    g_assert_cmphex(qnvme_cmd(c.n, 0, &aec, NULL), ==, 0);
+    qnvme_submit(c.n, 0, &aer);
+    g_assert_cmphex(wr(&c, zslba(6), 4), ==, 0);
+    inject(&c, 6, "read-only");
+    g_assert_true(qnvme_poll(c.n, 0, &cqe));
+    g_assert_cmphex(le32_to_cpu(cqe.result), ==,
+                    NVME_AER_RESULT(NVME_AER_TYPE_NOTICE,
+                                    NVME_AER_NOTICE_ZONE_DESCR_CHANGED,
+                                    NVME_LOG_CHANGED_ZONE_LIST));
+    g_assert_cmpuint(state(&c, 6), ==, NVME_ZONE_STATE_READ_ONLY);
+    g_assert_cmphex(wr(&c, zslba(6) + 4, 1), ==, READ_ONLY);
+    g_assert_cmphex(io(&c, NVME_CMD_ZONE_APPEND, zslba(6), 1, NULL), ==,
+                    READ_ONLY);
+    g_assert_cmphex(zsend(&c, zslba(6), NVME_ZONE_ACTION_RESET, false), ==,
+                    READ_ONLY);
+    g_assert_cmphex(zsend(&c, zslba(6), NVME_ZONE_ACTION_OPEN, false), ==,
+                    READ_ONLY);
+    g_assert_cmphex(io(&c, NVME_CMD_READ, zslba(6), 4, NULL), ==, 0);
+    /* Reset All skips it; Offline takes it offline */
+    reset_all(&c);
+    g_assert_cmpuint(state(&c, 6), ==, NVME_ZONE_STATE_READ_ONLY);
+    g_assert_cmphex(zsend(&c, zslba(6), NVME_ZONE_ACTION_OFFLINE, false), ==,
+                    0);
+    g_assert_cmpuint(state(&c, 6), ==, NVME_ZONE_STATE_OFFLINE);
+    g_assert_cmphex(io(&c, NVME_CMD_READ, zslba(6), 4, NULL), ==, OFFLINE);
+    g_assert_cmphex(wr(&c, zslba(6), 1), ==, OFFLINE);
+    g_assert_cmphex(zsend(&c, zslba(6), NVME_ZONE_ACTION_FINISH, false), ==,
+                    OFFLINE);
+    inject(&c, 9, "offline");
+    g_assert_cmpuint(state(&c, 9), ==, NVME_ZONE_STATE_OFFLINE);
+
+    /* The Changed Zone List names both, then is empty */
+    g_assert_cmphex(qnvme_get_log(c.n, NVME_LOG_CHANGED_ZONE_LIST, 1, log,
+                                  sizeof(*log)), ==, 0);
+    g_assert_cmpuint(le16_to_cpu(log->nrzid), ==, 2);
+    g_assert_cmpuint(le64_to_cpu(log->zid[0]), ==, zslba(6));
+    g_assert_cmpuint(le64_to_cpu(log->zid[1]), ==, zslba(9));
+    g_assert_cmphex(qnvme_get_log(c.n, NVME_LOG_CHANGED_ZONE_LIST, 1, log,
+                                  sizeof(*log)), ==, 0);
+    g_assert_cmpuint(log->nrzid, ==, 0);
+    g_free(log);
+
+    rsp = qtest_qmp(c.qts, "{'execute': 'nvme-zone-inject', 'arguments':"
+                    " {'id': 'zns', 'slba': 99999999, 'fault': 'offline'}}");
+    g_assert(qdict_haskey(rsp, "error"));
+    qobject_unref(rsp);
+}
+
+/* The record of zone z in zoned.state: its write pointer in bytes */
+static uint64_t persisted_wp(int z)
+{
+    g_autofree char *file = NULL;
+    gsize len;
+
+    g_assert_true(g_file_get_contents(state_file, &file, &len, NULL));
+    g_assert_cmpuint(len, >=, 4096 + 16 * NR_ZONES);
+    g_assert_cmpmem(file, 8, "QNVMEZNS", 8);
+    return ldq_le_p(file + 4096 + 16 * z + 8);
+}
+
+/* The pointer reaches zoned.state with Flush or FUA, never before */
+static void test_zns_persistence(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+
+    reset_all(&c);
+    g_assert_cmpuint(persisted_wp(8), ==, zslba(8) * 512);
+    g_assert_cmphex(wr(&c, zslba(8), 8), ==, 0);
+    g_assert_cmpuint(persisted_wp(8), ==, zslba(8) * 512);
+    g_assert_cmphex(io(&c, NVME_CMD_FLUSH, 0, 1, NULL), ==, 0);
+    g_assert_cmpuint(persisted_wp(8), ==, (zslba(8) + 8) * 512);
+    {
+        NvmeCmd fua = {
+            .opcode = NVME_CMD_WRITE,
+            .nsid = cpu_to_le32(1),
+            .dptr.prp1 = cpu_to_le64(c.buf),
+            .cdw10 = cpu_to_le32(zslba(8) + 8),
+            .cdw12 = cpu_to_le32(NVME_RW_FUA | 3),
+        };
+
+        g_assert_cmphex(qnvme_cmd(c.n, 1, &fua, NULL), ==, 0);
+    }
+    g_assert_cmpuint(persisted_wp(8), ==, (zslba(8) + 12) * 512);
+    /* Zone management is persisted at once */
+    g_assert_cmphex(zsend(&c, zslba(10), NVME_ZONE_ACTION_FINISH, false), ==,
+                    0);
+    g_assert_cmpuint(persisted_wp(10), ==, (zslba(10) + ZCAP) * 512);
+    reset_all(&c);
+    g_assert_cmpuint(persisted_wp(8), ==, zslba(8) * 512);
+}
+
+static void register_nvme_zns_tests(void)
+{
+    QOSGraphTestOptions zns = { .before = zns_setup };
+
+    qos_add_test("zns-identify", "nvme", test_zns_identify, &zns);
+    qos_add_test("zns-writes", "nvme", test_zns_writes, &zns);
+    qos_add_test("zns-limits", "nvme", test_zns_limits, &zns);
+    qos_add_test("zns-transitions", "nvme", test_zns_transitions, &zns);
+    qos_add_test("zns-report", "nvme", test_zns_report, &zns);
+    qos_add_test("zns-faults", "nvme", test_zns_faults, &zns);
+    qos_add_test("zns-persistence", "nvme", test_zns_persistence, &zns);
+}
+
+libqos_init(register_nvme_zns_tests);
