@@ -705,7 +705,29 @@ static const NvmeFeatureDesc nvme_features[NVME_FEAT_FID_MAX] = {
         .get = nvme_wp_feature_get, .set = nvme_wp_feature_set,
         .ns_specific = true,
     },
+    [NVME_FEAT_RESV_NOTIFICATION_MASK] = {
+        .get = nvme_resv_mask_get, .set = nvme_resv_mask_set,
+        .ns_specific = true,
+    },
+    [NVME_FEAT_RESV_PERSISTENCE] = {
+        .get = nvme_resv_ptpl_get, .set = nvme_resv_ptpl_set,
+        .ns_specific = true,
+    },
 };
+
+/* The namespace of a namespace-specific feature, or why there is none */
+NvmeNamespace *nvme_feature_ns(NvmeCtrl *n, NvmeRequest *req,
+                               uint16_t *status)
+{
+    NvmeNamespace *ns = nvme_ctrl_ns(n, le32_to_cpu(req->cmd.nsid));
+
+    if (!ns) {
+        *status = nvme_cmd_error(req, NVME_SC_INVALID_NAMESPACE | NVME_SC_DNR,
+                                 "namespace feature without an attached "
+                                 "namespace");
+    }
+    return ns;
+}
 
 static bool nvme_feature_supported(uint8_t fid)
 {
@@ -993,7 +1015,7 @@ static uint16_t nvme_log_ana(NvmeCtrl *n, NvmeRequest *req,
 static const uint8_t nvme_supported_lids[] = {
     NVME_LOG_SUPPORTED_LOGS, NVME_LOG_ERROR_INFO, NVME_LOG_SMART_INFO,
     NVME_LOG_FW_SLOT_INFO, NVME_LOG_CHANGED_NSLIST, NVME_LOG_CMD_EFFECTS,
-    NVME_LOG_LBA_STATUS,
+    NVME_LOG_LBA_STATUS, NVME_LOG_RESV_NOTIFICATION,
 };
 
 static uint16_t nvme_log_supported(NvmeCtrl *n, NvmeRequest *req,
@@ -1058,6 +1080,8 @@ static uint16_t nvme_get_log_page(NvmeCtrl *n, NvmeRequest *req)
         return nvme_log_ana(n, req, &lr, (cdw10 >> 8) & 0xf);
     case NVME_LOG_CHANGED_ZONE_LIST:
         return nvme_zns_log_changed_zones(n, req, lr.offset, lr.len);
+    case NVME_LOG_RESV_NOTIFICATION:
+        return nvme_resv_log(n, req, lr.offset, lr.len, lr.rae);
     default:
         qemu_log_mask(LOG_GUEST_ERROR, "nvme: unsupported log page 0x%x\n",
                       lid);

@@ -750,6 +750,13 @@ static uint16_t nvme_dispatch(NvmeCtrl *n, NvmeRequest *req)
             return status;
         }
     }
+    if (unlikely(nvme_resv_reserved(req->ns->resv))) {
+        uint16_t status = nvme_resv_check_io(n, req);
+
+        if (status) {
+            return status;
+        }
+    }
     if (unlikely(n->ana_state[req->ns->anagrpid] > NVME_ANA_NON_OPTIMIZED)) {
         uint16_t status = nvme_ana_check_io(n, req->ns);
 
@@ -1379,7 +1386,7 @@ static void nvme_realize(PCIDevice *pci, Error **errp)
     NvmeCtrl *n = NVME(pci);
 
     n->subsys = n->subsys_link ? nvme_subsys_of(n->subsys_link) : NULL;
-    if (!nvme_check_params(n, errp)) {
+    if (!nvme_check_params(n, errp) || !nvme_ctrl_parse_hostid(n, errp)) {
         return;
     }
     n->num_queues = n->params.max_ioqpairs + 1;
@@ -1478,6 +1485,7 @@ static const Property nvme_props[] = {
     DEFINE_BLOCK_PROPERTIES(NvmeCtrl, blkconf),
     DEFINE_PROP_STRING("serial", NvmeCtrl, params.serial),
     DEFINE_PROP_STRING("cntrltype", NvmeCtrl, params.cntrltype),
+    DEFINE_PROP_STRING("hostid", NvmeCtrl, params.hostid),
     DEFINE_PROP_LINK("subsys", NvmeCtrl, subsys_link, TYPE_NVME_SUBSYS_IF,
                      Object *),
     DEFINE_PROP_LINK("iothread", NvmeCtrl, iothread, TYPE_IOTHREAD,

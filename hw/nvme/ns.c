@@ -80,6 +80,8 @@ static void nvme_ns_init_identify(NvmeNamespace *ns, BlockConf *conf)
         id->nows = cpu_to_le16(pbs_ratio - 1);
     }
     id->anagrpid = cpu_to_le32(ns->anagrpid);
+    id->rescap = NVME_RESCAP_TYPES | NVME_RESCAP_IEKEY |
+                 (ns->resv_state ? NVME_RESCAP_PTPL : 0);
     memcpy(id->nguid, ns->nguid, sizeof(id->nguid));
     id->eui64 = cpu_to_be64(ns->params.eui64);
     memset(&ns->id_ns_nvm, 0, sizeof(ns->id_ns_nvm));
@@ -166,7 +168,8 @@ bool nvme_ns_setup(NvmeNamespace *ns, BlockConf *conf, Error **errp)
                      BLK_PERM_WRITE_UNCHANGED | BLK_PERM_RESIZE, errp) < 0) {
         return false;
     }
-    return nvme_ns_parse_nguid(ns, errp) && nvme_zns_setup(ns, errp);
+    return nvme_ns_parse_nguid(ns, errp) && nvme_zns_setup(ns, errp) &&
+           nvme_resv_setup(ns, errp);
 }
 
 /*
@@ -272,6 +275,10 @@ bool nvme_ns_set_context(NvmeNamespace *ns, AioContext *ctx, Error **errp)
         blk_set_aio_context(ns->zone_state, ctx, errp) < 0) {
         return false;
     }
+    if (ns->resv_state && blk_get_aio_context(ns->resv_state) != ctx &&
+        blk_set_aio_context(ns->resv_state, ctx, errp) < 0) {
+        return false;
+    }
     if (blk_get_aio_context(ns->blk) == ctx) {
         return true;
     }
@@ -284,6 +291,17 @@ void nvme_ns_drain(NvmeNamespace *ns)
     if (ns->zone_state) {
         blk_drain(ns->zone_state);
     }
+    if (ns->resv_state) {
+        blk_drain(ns->resv_state);
+    }
+}
+
+/* What setup allocated beyond the backends */
+void nvme_ns_cleanup(NvmeNamespace *ns)
+{
+    nvme_zns_cleanup(ns);
+    nvme_resv_free(ns->resv);
+    ns->resv = NULL;
 }
 
 void nvme_ns_flush(NvmeNamespace *ns)
@@ -329,6 +347,7 @@ static void nvme_ns_device_realize(DeviceState *dev, Error **errp)
         return;
     }
     ns->zone_state = nsdev->zone_state_blk;
+    ns->resv_state = nsdev->resv_state_blk;
     if (!nvme_ns_check_anagrpid(ns, errp) ||
         !nvme_ns_setup(ns, &nsdev->blkconf, errp) ||
         !nvme_ns_set_context(ns, n ? n->ctx
@@ -368,7 +387,7 @@ static void nvme_ns_device_unrealize(DeviceState *dev)
     } else if (object_dynamic_cast(parent, TYPE_NVME)) {
         nvme_ns_detach(NVME(parent), &nsdev->ns);
     }
-    nvme_zns_cleanup(&nsdev->ns);
+    nvme_ns_cleanup(&nsdev->ns);
 }
 
 #define NVME_NS_PARAM(kind, name, field, dflt) \
@@ -393,6 +412,7 @@ static const Property nvme_ns_props[] = {
     NVME_NS_PARAM(UINT32, "zoned.descr_ext_size", zoned.descr_ext_size, 0),
     NVME_NS_PARAM(BOOL, "zoned.cross_read", zoned.cross_read, false),
     DEFINE_PROP_DRIVE("zoned.state", NvmeNamespaceDevice, zone_state_blk),
+    DEFINE_PROP_DRIVE("resv.state", NvmeNamespaceDevice, resv_state_blk),
 };
 
 static void nvme_ns_device_class_init(ObjectClass *oc, void *data)

@@ -177,6 +177,7 @@ static NvmePoolNs *nvme_pool_open(NvmeSubsystem *subsys, uint32_t nsid,
     p->ns.managed = true;
     if (!nvme_ns_setup(&p->ns, &p->conf, errp) ||
         !nvme_ns_set_context(&p->ns, nvme_subsys_context(subsys), errp)) {
+        nvme_ns_cleanup(&p->ns);
         blk_unref(p->conf.blk);
         g_free(p);
         return NULL;
@@ -189,6 +190,7 @@ static void nvme_pool_free(NvmeNamespace *ns)
 {
     NvmePoolNs *p = container_of(ns, NvmePoolNs, ns);
 
+    nvme_ns_cleanup(ns);
     blk_unref(p->conf.blk);
     g_free(p);
 }

@@ -924,6 +924,10 @@ const NvmeOpcodeDesc nvme_nvm_opcodes[256] = {
     [NVME_CMD_DSM]          = { nvme_dsm, NVME_CMD_EFF_LBCC },
     [NVME_CMD_VERIFY]       = { nvme_verify },
     [NVME_CMD_COPY]         = { nvme_copy, NVME_CMD_EFF_LBCC },
+    [NVME_CMD_RESV_REGISTER] = { nvme_resv_register_cmd },
+    [NVME_CMD_RESV_REPORT]  = { nvme_resv_report_cmd },
+    [NVME_CMD_RESV_ACQUIRE] = { nvme_resv_acquire_cmd },
+    [NVME_CMD_RESV_RELEASE] = { nvme_resv_release_cmd },
 };
 
 /* Optional NVM Command Support follows from the opcode table. */

@@ -85,6 +85,49 @@ typedef struct NvmeZonedParams {
 
 typedef struct NvmeZoned NvmeZoned;
 
+/*
+ * resv.c: the reservation state of a namespace, behind a narrow interface.
+ * A host is its Host Identifier, or without one (all zero), the controller
+ * it uses; cntlid also names the controller a registrant registered on.
+ */
+#define NVME_RESV_MAX_REGISTRANTS   32
+#define NVME_RESV_SAVED_SIZE        4096
+typedef struct NvmeResv NvmeResv;
+typedef struct NvmeResvHost {
+    uint8_t id[16];
+    uint16_t cntlid;
+} NvmeResvHost;
+typedef struct NvmeResvNotices {
+    struct {
+        NvmeResvHost host;
+        uint8_t type;           /* NVME_RESV_NOTICE_* */
+    } notice[NVME_RESV_MAX_REGISTRANTS];
+    uint32_t count;
+} NvmeResvNotices;
+
+NvmeResv *nvme_resv_new(void);
+void nvme_resv_free(NvmeResv *r);
+bool nvme_resv_host_equal(const NvmeResvHost *a, const NvmeResvHost *b);
+uint16_t nvme_resv_register(NvmeResv *r, const NvmeResvHost *h,
+                            uint8_t action, bool iekey, uint64_t crkey,
+                            uint64_t nrkey, NvmeResvNotices *out);
+uint16_t nvme_resv_acquire(NvmeResv *r, const NvmeResvHost *h,
+                           uint8_t action, bool iekey, uint64_t crkey,
+                           uint64_t prkey, uint8_t rtype,
+                           NvmeResvNotices *out);
+uint16_t nvme_resv_release(NvmeResv *r, const NvmeResvHost *h,
+                           uint8_t action, bool iekey, uint64_t crkey,
+                           uint8_t rtype, NvmeResvNotices *out);
+bool nvme_resv_conflict(NvmeResv *r, const NvmeResvHost *h, bool is_write);
+bool nvme_resv_reserved(NvmeResv *r);
+bool nvme_resv_ptpl(NvmeResv *r);
+void nvme_resv_set_ptpl(NvmeResv *r, bool ptpl);
+void nvme_resv_status(NvmeResv *r, NvmeResvStatus *st);
+bool nvme_resv_registrant(NvmeResv *r, uint32_t i, NvmeResvHost *h,
+                          uint64_t *key, bool *holder);
+void nvme_resv_save(NvmeResv *r, void *buf);
+bool nvme_resv_load(NvmeResv *r, const void *buf, Error **errp);
+
 /* User configuration of one namespace (nvme-ns properties). */
 typedef struct NvmeNamespaceParams {
     uint32_t nsid;
@@ -140,6 +183,8 @@ struct NvmeNamespace {
     char **attach_ids;
     NvmeZoned *zns;         /* zoned namespaces only (zns.c) */
     BlockBackend *zone_state;   /* zoned.state: where zone state persists */
+    NvmeResv *resv;         /* reservations (resv.c) */
+    BlockBackend *resv_state;   /* resv.state: Persist Through Power Loss */
     /* LBAs marked by Write Uncorrectable; reads of them fail. */
     uint32_t nr_uncor;
     uint16_t uncor_gen;         /* bumped on each change (LBA Status log) */
@@ -150,6 +195,7 @@ struct NvmeNamespaceDevice {
     DeviceState parent_obj;
     BlockConf blkconf;
     BlockBackend *zone_state_blk;   /* zoned.state */
+    BlockBackend *resv_state_blk;   /* resv.state */
     NvmeNamespace ns;
     NvmeSubsystem *subsys;
 };
@@ -161,6 +207,7 @@ struct NvmeNamespaceObject {
     char *drive;            /* block node name or -drive id */
     char *uuid_str;
     char *zone_state;       /* block node for the zone state */
+    char *resv_state;       /* block node for the reservation state */
     Object *subsys_link;
     NvmeNamespace ns;
     NvmeSubsystem *subsys;  /* set once registered */
@@ -286,6 +333,7 @@ struct NvmeCQueue {
 typedef struct NvmeParams {
     char *serial;
     char *cntrltype;        /* "io" (default) or "admin" */
+    char *hostid;           /* Host Identifier, 16 or 32 hex digits */
     uint32_t max_ioqpairs;
     uint16_t msix_qsize;
     uint16_t mqes;
@@ -396,6 +444,12 @@ struct NvmeCtrl {
     /* Host Identifier feature: 64-bit, or 128-bit with EXHID */
     uint8_t host_id[16];
     bool host_id_extended;
+    /* Reservation Notification log (resv-cmd.c): queued pages, by NSID mask */
+#define NVME_RESV_LOG_MAX   64
+    NvmeResvNotificationLog resv_log[NVME_RESV_LOG_MAX];
+    uint32_t nr_resv_log;
+    uint64_t resv_log_count;
+    uint8_t resv_mask[NVME_MAX_NAMESPACES + 1];
     uint32_t kato;              /* Keep Alive Timeout, ms */
     NvmeFirmware fw;
 
@@ -519,6 +573,8 @@ void nvme_io_cleanup(NvmeBlkIo *io);
 extern const NvmeOpcodeDesc nvme_admin_opcodes[256];
 void nvme_aer_process(NvmeCtrl *n);
 void nvme_admin_init_id_ctrl(NvmeCtrl *n);
+NvmeNamespace *nvme_feature_ns(NvmeCtrl *n, NvmeRequest *req,
+                               uint16_t *status);
 
 /* nvm.c */
 extern const NvmeOpcodeDesc nvme_nvm_opcodes[256];
@@ -549,7 +605,23 @@ void nvme_zns_format(NvmeNamespace *ns);
 bool nvme_zns_inject(NvmeNamespace *ns, uint64_t slba, bool offline,
                      Error **errp);
 
+/* resv-cmd.c: the reservation commands, features and log */
+bool nvme_resv_setup(NvmeNamespace *ns, Error **errp);
+uint16_t nvme_resv_check_io(NvmeCtrl *n, NvmeRequest *req);
+uint16_t nvme_resv_log(NvmeCtrl *n, NvmeRequest *req, uint64_t offset,
+                       uint64_t len, bool rae);
+uint16_t nvme_resv_mask_get(NvmeCtrl *n, NvmeRequest *req, uint32_t *dw0);
+uint16_t nvme_resv_mask_set(NvmeCtrl *n, NvmeRequest *req, uint32_t dw11);
+uint16_t nvme_resv_ptpl_get(NvmeCtrl *n, NvmeRequest *req, uint32_t *dw0);
+uint16_t nvme_resv_ptpl_set(NvmeCtrl *n, NvmeRequest *req, uint32_t dw11);
+uint16_t nvme_resv_register_cmd(NvmeCtrl *n, NvmeRequest *req);
+uint16_t nvme_resv_report_cmd(NvmeCtrl *n, NvmeRequest *req);
+uint16_t nvme_resv_acquire_cmd(NvmeCtrl *n, NvmeRequest *req);
+uint16_t nvme_resv_release_cmd(NvmeCtrl *n, NvmeRequest *req);
+bool nvme_ctrl_parse_hostid(NvmeCtrl *n, Error **errp);
+
 /* ns.c */
+void nvme_ns_cleanup(NvmeNamespace *ns);
 bool nvme_ns_setup(NvmeNamespace *ns, BlockConf *conf, Error **errp);
 void nvme_ns_drain(NvmeNamespace *ns);
 void nvme_ns_flush(NvmeNamespace *ns);

@@ -264,6 +264,17 @@ static bool nvme_ns_object_open_drive(NvmeNamespaceObject *nso, Error **errp)
             nso->blkconf.blk = NULL;
         }
     }
+    if (nso->blkconf.blk && nso->resv_state) {
+        nso->ns.resv_state = nvme_ns_object_open(nso->resv_state, errp);
+        if (!nso->ns.resv_state) {
+            if (nso->ns.zone_state) {
+                blk_unref(nso->ns.zone_state);
+                nso->ns.zone_state = NULL;
+            }
+            blk_unref(nso->blkconf.blk);
+            nso->blkconf.blk = NULL;
+        }
+    }
     return nso->blkconf.blk;
 }
 
@@ -295,13 +306,17 @@ static void nvme_ns_object_complete(UserCreatable *uc, Error **errp)
     if (!nvme_ns_setup(ns, &nso->blkconf, errp) ||
         !nvme_ns_set_context(ns, nvme_subsys_context(subsys), errp) ||
         !nvme_subsys_add_ns(subsys, ns, NULL, errp)) {
-        nvme_zns_cleanup(ns);
+        nvme_ns_cleanup(ns);
         blk_unref(nso->blkconf.blk);
         nso->blkconf.blk = NULL;
         ns->blk = NULL;
         if (ns->zone_state) {
             blk_unref(ns->zone_state);
             ns->zone_state = NULL;
+        }
+        if (ns->resv_state) {
+            blk_unref(ns->resv_state);
+            ns->resv_state = NULL;
         }
         return;
     }
@@ -327,6 +342,7 @@ static void nvme_ns_object_finalize(Object *obj)
     g_free(nso->drive);
     g_free(nso->uuid_str);
     g_free(nso->zone_state);
+    g_free(nso->resv_state);
 }
 
 static void nvme_ns_object_instance_init(Object *obj)
@@ -356,6 +372,8 @@ static const NvmeObjProp nvme_ns_object_props[] = {
     { "logical-block-size", "uint32",
       NVME_NS_OBJ_FIELD(blkconf.logical_block_size),
       "Logical block size in bytes (default: the drive's)" },
+    { "resv-state", "str", NVME_NS_OBJ_FIELD(resv_state),
+      "Block node name or -drive ID where reservations persist" },
     { "physical-block-size", "uint32",
       NVME_NS_OBJ_FIELD(blkconf.physical_block_size),
       "Physical block size in bytes" },

@@ -67,20 +67,6 @@ void nvme_wp_apply(NvmeNamespace *ns, uint8_t state)
     }
 }
 
-static NvmeNamespace *nvme_wp_ns(NvmeCtrl *n, NvmeRequest *req,
-                                 uint16_t *status)
-{
-    uint32_t nsid = le32_to_cpu(req->cmd.nsid);
-    NvmeNamespace *ns = nvme_ctrl_ns(n, nsid);
-
-    if (!ns) {
-        *status = nvme_cmd_error(req, NVME_SC_INVALID_NAMESPACE,
-                                 "write protection needs an attached "
-                                 "namespace");
-    }
-    return ns;
-}
-
 /* NSATTR changed: every controller that sees the namespace is told. */
 static void nvme_wp_tell(NvmeNamespace *ns, NvmeSubsystem *subsys,
                          NvmeCtrl *n)
@@ -101,7 +87,7 @@ static void nvme_wp_tell(NvmeNamespace *ns, NvmeSubsystem *subsys,
 uint16_t nvme_wp_feature_get(NvmeCtrl *n, NvmeRequest *req, uint32_t *dw0)
 {
     uint16_t status = NVME_SC_SUCCESS;
-    NvmeNamespace *ns = nvme_wp_ns(n, req, &status);
+    NvmeNamespace *ns = nvme_feature_ns(n, req, &status);
 
     if (ns) {
         *dw0 = ns->wp_state;
@@ -112,7 +98,7 @@ uint16_t nvme_wp_feature_get(NvmeCtrl *n, NvmeRequest *req, uint32_t *dw0)
 uint16_t nvme_wp_feature_set(NvmeCtrl *n, NvmeRequest *req, uint32_t dw11)
 {
     uint16_t status = NVME_SC_SUCCESS;
-    NvmeNamespace *ns = nvme_wp_ns(n, req, &status);
+    NvmeNamespace *ns = nvme_feature_ns(n, req, &status);
     uint8_t state = dw11 & 0x7;
 
     if (!ns) {

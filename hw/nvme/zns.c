@@ -783,6 +783,10 @@ const NvmeOpcodeDesc *nvme_io_opcode(uint8_t csi, uint8_t opcode)
     case NVME_CMD_WRITE_ZEROES:
     case NVME_CMD_DSM:
     case NVME_CMD_VERIFY:
+    case NVME_CMD_RESV_REGISTER:
+    case NVME_CMD_RESV_REPORT:
+    case NVME_CMD_RESV_ACQUIRE:
+    case NVME_CMD_RESV_RELEASE:
         return &nvme_nvm_opcodes[opcode];
     default:
         return &nvme_zns_opcodes[opcode];

@@ -760,6 +760,91 @@ typedef struct QEMU_PACKED NvmeIdIocs {
 #define NVME_IOCS_NVM           (1ULL << NVME_CSI_NVM)
 #define NVME_IOCS_ZONED         (1ULL << NVME_CSI_ZONED)
 
+/*
+ * Base 2.0, 8.19: Reservations. Types (RTYPE), what Identify Namespace
+ * RESCAP reports, the command actions (CDW10 bits 2:0, IEKEY bit 3, RTYPE
+ * bits 15:8 for Acquire and Release, CPTPL bits 31:30 for Register).
+ */
+#define NVME_RESV_TYPE_LIST(X) \
+    X(WRITE_EXCLUSIVE,          1) \
+    X(EXCLUSIVE_ACCESS,         2) \
+    X(WRITE_EXCLUSIVE_REGS,     3) \
+    X(EXCLUSIVE_ACCESS_REGS,    4) \
+    X(WRITE_EXCLUSIVE_ALL,      5) \
+    X(EXCLUSIVE_ACCESS_ALL,     6)
+#define NVME_RESV_TYPE_ENUMERATOR(name, value) NVME_RESV_##name = (value),
+enum {
+    NVME_RESV_TYPE_LIST(NVME_RESV_TYPE_ENUMERATOR)
+};
+
+#define NVME_RESCAP_PTPL            (1u << 0)
+#define NVME_RESCAP_TYPES           (0x3fu << 1)    /* the six types */
+#define NVME_RESCAP_IEKEY           (1u << 7)
+
+#define NVME_RESV_REGISTER          0
+#define NVME_RESV_UNREGISTER        1
+#define NVME_RESV_REPLACE           2
+#define NVME_RESV_ACQUIRE           0
+#define NVME_RESV_PREEMPT           1
+#define NVME_RESV_PREEMPT_ABORT     2
+#define NVME_RESV_RELEASE           0
+#define NVME_RESV_CLEAR             1
+#define NVME_RESV_IEKEY             (1u << 3)
+#define NVME_RESV_CPTPL_CLEAR       2
+#define NVME_RESV_CPTPL_SET         3
+
+/* Reservation Report: the status header, then a registrant per entry */
+typedef struct QEMU_PACKED NvmeResvStatus {
+    uint32_t    gen;
+    uint8_t     rtype;
+    uint16_t    regctl;
+    uint8_t     rsvd7[2];
+    uint8_t     ptpls;
+    uint8_t     rsvd10[14];
+} NvmeResvStatus;
+
+typedef struct QEMU_PACKED NvmeResvController {
+    uint16_t    cntlid;
+    uint8_t     rcsts;      /* bit 0: holds the reservation */
+    uint8_t     rsvd3[5];
+    uint64_t    hostid;
+    uint64_t    rkey;
+} NvmeResvController;
+
+/* With Extended Data Structure (CDW11 bit 0): 128-bit host identifiers */
+typedef struct QEMU_PACKED NvmeResvStatusExt {
+    NvmeResvStatus base;
+    uint8_t     rsvd24[40];
+} NvmeResvStatusExt;
+
+typedef struct QEMU_PACKED NvmeResvControllerExt {
+    uint16_t    cntlid;
+    uint8_t     rcsts;
+    uint8_t     rsvd3[5];
+    uint64_t    rkey;
+    uint8_t     hostid[16];
+    uint8_t     rsvd32[32];
+} NvmeResvControllerExt;
+
+/* Base 2.0, 5.16.1.25: Reservation Notification log page */
+typedef struct QEMU_PACKED NvmeResvNotificationLog {
+    uint64_t    count;
+    uint8_t     type;       /* NVME_RESV_NOTICE_* */
+    uint8_t     nr_available;
+    uint8_t     rsvd10[2];
+    uint32_t    nsid;
+    uint8_t     rsvd16[48];
+} NvmeResvNotificationLog;
+
+#define NVME_RESV_NOTICE_EMPTY          0
+#define NVME_RESV_NOTICE_REG_PREEMPTED  1
+#define NVME_RESV_NOTICE_RELEASED       2
+#define NVME_RESV_NOTICE_PREEMPTED      3
+/* Reservation Notification Mask feature: bit n masks notice type n */
+#define NVME_RESV_NOTICE_MASKABLE       0xe
+/* Asynchronous event: I/O Command Specific Status, log page available */
+#define NVME_AER_IO_RESV_LOG_AVAILABLE  0
+
 /* Zoned Namespace Command Set 1.1, 4.1.5.1: LBA Format Extension */
 typedef struct QEMU_PACKED NvmeLbafe {
     uint64_t    zsze;       /* zone size in logical blocks */
@@ -1087,6 +1172,11 @@ static inline void nvme_check_spec_sizes(void)
     QEMU_BUILD_BUG_ON(sizeof(NvmeFwSlotInfoLog) != 512);
     QEMU_BUILD_BUG_ON(sizeof(NvmeEffectsLog) != 4096);
     QEMU_BUILD_BUG_ON(sizeof(NvmeIdNsZoned) != 4096);
+    QEMU_BUILD_BUG_ON(sizeof(NvmeResvStatus) != 24);
+    QEMU_BUILD_BUG_ON(sizeof(NvmeResvController) != 24);
+    QEMU_BUILD_BUG_ON(sizeof(NvmeResvStatusExt) != 64);
+    QEMU_BUILD_BUG_ON(sizeof(NvmeResvControllerExt) != 64);
+    QEMU_BUILD_BUG_ON(sizeof(NvmeResvNotificationLog) != 64);
     QEMU_BUILD_BUG_ON(offsetof(NvmeIdNsZoned, lbafe) != 2816);
     QEMU_BUILD_BUG_ON(sizeof(NvmeIdCtrlZoned) != 4096);
     QEMU_BUILD_BUG_ON(sizeof(NvmeZoneDescr) != 64);

@@ -270,6 +270,28 @@ QNvmeCtx qnvme_ctx_start(void *obj)
     return c;
 }
 
+QNvme *qnvme_open_slot(QNvme *like, int slot)
+{
+    QNvme *n = g_new0(QNvme, 1);
+    QPCIAddress addr = {
+        .devfn = QPCI_DEVFN(slot, 0),
+        .vendor_id = QNVME_VENDOR_ID,
+        .device_id = QNVME_DEVICE_ID,
+    };
+
+    qpci_device_init(&n->dev, like->dev.bus, &addr);
+    n->bar = qpci_iomap(&n->dev, 0, NULL);
+    n->alloc = like->alloc;
+    qpci_device_enable(&n->dev);
+    return n;
+}
+
+void qnvme_close(QNvme *n)
+{
+    qpci_iounmap(&n->dev, n->bar);
+    g_free(n);
+}
+
 char *qnvme_tmp_image(size_t size)
 {
     char *path = NULL;

@@ -67,6 +67,9 @@ typedef struct QNvmeCtx {
     uint64_t buf;
 } QNvmeCtx;
 QNvmeCtx qnvme_ctx_start(void *obj);
+/* Another controller of the same test machine, at PCI slot (bus 0) */
+QNvme *qnvme_open_slot(QNvme *like, int slot);
+void qnvme_close(QNvme *n);
 void qnvme_create_io_queue_pair_irq(QNvme *n, uint16_t qid, uint16_t entries,
                                     uint16_t vector);
 

@@ -1,0 +1,436 @@
+/*
+ * NVMe device model: the reservation commands (Reservation Register,
+ * Report, Acquire, Release), the command behaviour check on I/O, the
+ * Reservation Notification log and event, the Reservation Notification
+ * Mask and Reservation Persistence features, and resv.state, where the
+ * state of resv.c persists. Written from NVM Express Base 2.0, 8.19.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/memalign.h"
+#include "qapi/error.h"
+#include "system/block-backend.h"
+#include "nvme.h"
+#include "trace.h"
+
+/* The host controller n stands for */
+static NvmeResvHost nvme_resv_host_of(NvmeCtrl *n)
+{
+    NvmeResvHost h = { .cntlid = n->cntlid };
+
+    memcpy(h.id, n->host_id, sizeof(h.id));
+    return h;
+}
+
+/* Controller property hostid=: 16 or 32 hex digits */
+bool nvme_ctrl_parse_hostid(NvmeCtrl *n, Error **errp)
+{
+    const char *s = n->params.hostid;
+    size_t len = s ? strlen(s) : 0;
+
+    if (!s) {
+        return true;
+    }
+    if (len != 16 && len != 32) {
+        error_setg(errp, "nvme: hostid must be 16 or 32 hexadecimal digits");
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        int v = g_ascii_xdigit_value(s[i]);
+
+        if (v < 0) {
+            error_setg(errp, "nvme: hostid must be 16 or 32 hexadecimal "
+                       "digits");
+            return false;
+        }
+        n->host_id[i / 2] |= v << (i & 1 ? 0 : 4);
+    }
+    n->host_id_extended = len == 32;
+    return true;
+}
+
+bool nvme_resv_setup(NvmeNamespace *ns, Error **errp)
+{
+    g_autofree void *buf = NULL;
+
+    ns->resv = nvme_resv_new();
+    if (!ns->resv_state) {
+        return true;
+    }
+    if (blk_set_perm(ns->resv_state, BLK_PERM_CONSISTENT_READ |
+                     BLK_PERM_WRITE, BLK_PERM_CONSISTENT_READ |
+                     BLK_PERM_WRITE_UNCHANGED | BLK_PERM_RESIZE, errp) < 0) {
+        return false;
+    }
+    if (blk_getlength(ns->resv_state) < NVME_RESV_SAVED_SIZE) {
+        error_setg(errp, "nvme namespace: resv.state needs %d bytes",
+                   NVME_RESV_SAVED_SIZE);
+        return false;
+    }
+    buf = g_malloc(NVME_RESV_SAVED_SIZE);
+    if (blk_pread(ns->resv_state, 0, NVME_RESV_SAVED_SIZE, buf, 0) < 0) {
+        error_setg(errp, "nvme namespace: cannot read resv.state");
+        return false;
+    }
+    if (!nvme_resv_load(ns->resv, buf, errp)) {
+        error_prepend(errp, "nvme namespace: resv.state: ");
+        return false;
+    }
+    return true;
+}
+
+/* Saving the state to resv.state before a command completes */
+
+typedef struct NvmeResvSave {
+    NvmeRequest *req;
+    BlockBackend *blk;
+    void *buf;
+    QEMUIOVector qiov;
+} NvmeResvSave;
+
+static void nvme_resv_saved(void *opaque, int ret)
+{
+    NvmeResvSave *s = opaque;
+    NvmeRequest *req = s->req;
+
+    if (ret < 0) {
+        trace_nvme_resv_save_failed(req->ns->nsid, ret);
+        req->status = NVME_SC_INTERNAL_ERROR;
+    }
+    qemu_vfree(s->buf);
+    g_free(s);
+    nvme_req_complete(req);
+}
+
+static void nvme_resv_written(void *opaque, int ret)
+{
+    NvmeResvSave *s = opaque;
+
+    if (ret < 0) {
+        nvme_resv_saved(s, ret);
+        return;
+    }
+    blk_aio_flush(s->blk, nvme_resv_saved, s);
+}
+
+/* Completes req (status success) once resv.state holds the new state. */
+static uint16_t nvme_resv_persist(NvmeRequest *req)
+{
+    NvmeNamespace *ns = req->ns;
+    NvmeResvSave *s;
+
+    if (!ns->resv_state) {
+        return NVME_SC_SUCCESS;
+    }
+    s = g_new0(NvmeResvSave, 1);
+    s->req = req;
+    s->blk = ns->resv_state;
+    s->buf = blk_blockalign(ns->resv_state, NVME_RESV_SAVED_SIZE);
+    nvme_resv_save(ns->resv, s->buf);
+    qemu_iovec_init_buf(&s->qiov, s->buf, NVME_RESV_SAVED_SIZE);
+    req->status = NVME_SC_SUCCESS;
+    blk_aio_pwritev(s->blk, 0, &s->qiov, 0, nvme_resv_written, s);
+    return NVME_NO_COMPLETE;
+}
+
+/* Notifications: a log page per event, for the hosts it concerns */
+
+static void nvme_resv_log_push(NvmeCtrl *c, uint32_t nsid, uint8_t type)
+{
+    NvmeResvNotificationLog *page;
+
+    c->resv_log_count++;
+    if (c->nr_resv_log == NVME_RESV_LOG_MAX) {
+        return;     /* lost; the count tells the host */
+    }
+    page = &c->resv_log[c->nr_resv_log++];
+    memset(page, 0, sizeof(*page));
+    page->count = cpu_to_le64(c->resv_log_count);
+    page->type = type;
+    page->nsid = cpu_to_le32(nsid);
+    nvme_enqueue_event(c, NVME_AER_TYPE_IO_SPECIFIC,
+                       NVME_AER_IO_RESV_LOG_AVAILABLE,
+                       NVME_LOG_RESV_NOTIFICATION);
+}
+
+static void nvme_resv_deliver(NvmeCtrl *n, NvmeNamespace *ns,
+                              const NvmeResvNotices *out)
+{
+    for (uint32_t i = 0; i < out->count; i++) {
+        uint8_t type = out->notice[i].type;
+
+        for (int id = 0; id < NVME_MAX_CONTROLLERS; id++) {
+            NvmeCtrl *c = n->subsys ? n->subsys->ctrls[id]
+                                    : (id == n->cntlid ? n : NULL);
+            NvmeResvHost h;
+
+            if (!c || c->namespaces[ns->nsid] != ns ||
+                (c->resv_mask[ns->nsid] & (1u << type))) {
+                continue;
+            }
+            h = nvme_resv_host_of(c);
+            if (nvme_resv_host_equal(&h, &out->notice[i].host)) {
+                trace_nvme_resv_notice(c->cntlid, ns->nsid, type);
+                nvme_resv_log_push(c, ns->nsid, type);
+            }
+        }
+    }
+}
+
+uint16_t nvme_resv_log(NvmeCtrl *n, NvmeRequest *req, uint64_t offset,
+                       uint64_t len, bool rae)
+{
+    NvmeResvNotificationLog page = {};
+
+    if (offset >= sizeof(page)) {
+        return nvme_cmd_error(req, NVME_SC_INVALID_FIELD | NVME_SC_DNR,
+                              "log page offset beyond the log");
+    }
+    if (n->nr_resv_log) {
+        page = n->resv_log[0];
+        n->nr_resv_log--;
+        memmove(&n->resv_log[0], &n->resv_log[1],
+                n->nr_resv_log * sizeof(page));
+        page.nr_available = MIN(n->nr_resv_log, 255);
+    }
+    if (!rae) {
+        nvme_clear_events(n, NVME_AER_TYPE_IO_SPECIFIC);
+    }
+    return nvme_dma_to_host(n, req, (uint8_t *)&page + offset,
+                            MIN(len, sizeof(page) - offset));
+}
+
+/* The command behaviour table on I/O commands */
+uint16_t nvme_resv_check_io(NvmeCtrl *n, NvmeRequest *req)
+{
+    NvmeResvHost h = nvme_resv_host_of(n);
+    bool is_write;
+
+    switch (req->cmd.opcode) {
+    case NVME_CMD_READ:
+    case NVME_CMD_COMPARE:
+    case NVME_CMD_VERIFY:
+        is_write = false;
+        break;
+    case NVME_CMD_WRITE:
+    case NVME_CMD_WRITE_ZEROES:
+    case NVME_CMD_WRITE_UNCOR:
+    case NVME_CMD_DSM:
+    case NVME_CMD_COPY:
+    case NVME_CMD_ZONE_APPEND:
+    case NVME_CMD_ZONE_MGMT_SEND:
+        is_write = true;
+        break;
+    default:
+        return NVME_SC_SUCCESS;
+    }
+    if (nvme_resv_conflict(req->ns->resv, &h, is_write)) {
+        trace_nvme_resv_conflict(n->cntlid, req->ns->nsid, req->cmd.opcode);
+        return NVME_SC_RESERVATION_CONFLICT | NVME_SC_DNR;
+    }
+    return NVME_SC_SUCCESS;
+}
+
+/* Register, Acquire, Release: the keys, then resv.c, then the notices */
+
+static uint16_t nvme_resv_done(NvmeCtrl *n, NvmeRequest *req,
+                               uint16_t status, const NvmeResvNotices *out)
+{
+    if (status) {
+        trace_nvme_resv_refused(n->cntlid, req->ns->nsid, req->cmd.opcode,
+                                status);
+        return status;
+    }
+    nvme_resv_deliver(n, req->ns, out);
+    return nvme_resv_persist(req);
+}
+
+uint16_t nvme_resv_register_cmd(NvmeCtrl *n, NvmeRequest *req)
+{
+    uint32_t cdw10 = le32_to_cpu(req->cmd.cdw10);
+    uint8_t cptpl = cdw10 >> 30;
+    NvmeResvHost h = nvme_resv_host_of(n);
+    NvmeResvNotices out = {};
+    uint64_t keys[2];
+    uint16_t status;
+
+    if (cptpl == 1 ||
+        (cptpl == NVME_RESV_CPTPL_SET && !req->ns->resv_state)) {
+        return nvme_cmd_error(req, NVME_SC_INVALID_FIELD | NVME_SC_DNR,
+                              "CPTPL not possible");
+    }
+    status = nvme_dma_from_host(n, req, keys, sizeof(keys));
+    if (status) {
+        return status;
+    }
+    status = nvme_resv_register(req->ns->resv, &h, cdw10 & 0x7,
+                                cdw10 & NVME_RESV_IEKEY,
+                                le64_to_cpu(keys[0]), le64_to_cpu(keys[1]),
+                                &out);
+    if (!status && cptpl) {
+        nvme_resv_set_ptpl(req->ns->resv, cptpl == NVME_RESV_CPTPL_SET);
+    }
+    return nvme_resv_done(n, req, status, &out);
+}
+
+uint16_t nvme_resv_acquire_cmd(NvmeCtrl *n, NvmeRequest *req)
+{
+    uint32_t cdw10 = le32_to_cpu(req->cmd.cdw10);
+    NvmeResvHost h = nvme_resv_host_of(n);
+    NvmeResvNotices out = {};
+    uint64_t keys[2];
+    uint16_t status;
+
+    status = nvme_dma_from_host(n, req, keys, sizeof(keys));
+    if (status) {
+        return status;
+    }
+    status = nvme_resv_acquire(req->ns->resv, &h, cdw10 & 0x7,
+                               cdw10 & NVME_RESV_IEKEY, le64_to_cpu(keys[0]),
+                               le64_to_cpu(keys[1]), (cdw10 >> 8) & 0xff,
+                               &out);
+    return nvme_resv_done(n, req, status, &out);
+}
+
+uint16_t nvme_resv_release_cmd(NvmeCtrl *n, NvmeRequest *req)
+{
+    uint32_t cdw10 = le32_to_cpu(req->cmd.cdw10);
+    NvmeResvHost h = nvme_resv_host_of(n);
+    NvmeResvNotices out = {};
+    uint64_t crkey;
+    uint16_t status;
+
+    status = nvme_dma_from_host(n, req, &crkey, sizeof(crkey));
+    if (status) {
+        return status;
+    }
+    status = nvme_resv_release(req->ns->resv, &h, cdw10 & 0x7,
+                               cdw10 & NVME_RESV_IEKEY, le64_to_cpu(crkey),
+                               (cdw10 >> 8) & 0xff, &out);
+    return nvme_resv_done(n, req, status, &out);
+}
+
+/* Reservation Report: 64-bit host IDs, or 128-bit ones with EDS */
+uint16_t nvme_resv_report_cmd(NvmeCtrl *n, NvmeRequest *req)
+{
+    uint64_t len = ((uint64_t)le32_to_cpu(req->cmd.cdw10) + 1) * 4;
+    bool eds = le32_to_cpu(req->cmd.cdw11) & 1;
+    size_t head = eds ? sizeof(NvmeResvStatusExt) : sizeof(NvmeResvStatus);
+    size_t entry = eds ? sizeof(NvmeResvControllerExt)
+                       : sizeof(NvmeResvController);
+    g_autofree uint8_t *buf = NULL;
+    NvmeResvStatus st;
+    NvmeResvHost h;
+    uint64_t key;
+    bool holder;
+
+    if (!eds && n->host_id_extended) {
+        return nvme_cmd_error(req, NVME_SC_HOST_ID_INCONSISTENT | NVME_SC_DNR,
+                              "128-bit host identifiers need EDS");
+    }
+    if (n->params.mdts && len > (uint64_t)n->page_size << n->params.mdts) {
+        return nvme_cmd_error(req, NVME_SC_INVALID_FIELD | NVME_SC_DNR,
+                              "report larger than MDTS");
+    }
+    buf = g_malloc0(MAX(len, head));
+    nvme_resv_status(req->ns->resv, &st);
+    memcpy(buf, &st, sizeof(st));
+    for (uint32_t i = 0;
+         head + (i + 1) * entry <= len &&
+         nvme_resv_registrant(req->ns->resv, i, &h, &key, &holder); i++) {
+        uint8_t *p = buf + head + i * entry;
+
+        if (eds) {
+            NvmeResvControllerExt e = {
+                .cntlid = cpu_to_le16(h.cntlid), .rcsts = holder,
+                .rkey = cpu_to_le64(key),
+            };
+
+            memcpy(e.hostid, h.id, sizeof(e.hostid));
+            memcpy(p, &e, sizeof(e));
+        } else {
+            NvmeResvController e = {
+                .cntlid = cpu_to_le16(h.cntlid), .rcsts = holder,
+                .hostid = ldq_le_p(h.id), .rkey = cpu_to_le64(key),
+            };
+
+            memcpy(p, &e, sizeof(e));
+        }
+    }
+    return nvme_dma_to_host(n, req, buf, len);
+}
+
+/* Features: Reservation Notification Mask (82h), Persistence (83h) */
+
+/* The mask (82h), or the PTPL state (83h), of the command's namespace */
+static uint16_t nvme_resv_feature_get(NvmeCtrl *n, NvmeRequest *req,
+                                      uint32_t *dw0, bool ptpl)
+{
+    uint16_t status = NVME_SC_SUCCESS;
+    NvmeNamespace *ns = nvme_feature_ns(n, req, &status);
+
+    if (ns) {
+        *dw0 = ptpl ? nvme_resv_ptpl(ns->resv) : n->resv_mask[ns->nsid];
+    }
+    return status;
+}
+
+uint16_t nvme_resv_mask_get(NvmeCtrl *n, NvmeRequest *req, uint32_t *dw0)
+{
+    return nvme_resv_feature_get(n, req, dw0, false);
+}
+
+uint16_t nvme_resv_mask_set(NvmeCtrl *n, NvmeRequest *req, uint32_t dw11)
+{
+    uint32_t nsid = le32_to_cpu(req->cmd.nsid);
+    uint16_t status = NVME_SC_SUCCESS;
+    NvmeNamespace *ns;
+
+    if (nsid == NVME_NSID_BROADCAST) {
+        memset(n->resv_mask, dw11 & NVME_RESV_NOTICE_MASKABLE,
+               sizeof(n->resv_mask));
+        return NVME_SC_SUCCESS;
+    }
+    ns = nvme_feature_ns(n, req, &status);
+    if (ns) {
+        n->resv_mask[ns->nsid] = dw11 & NVME_RESV_NOTICE_MASKABLE;
+    }
+    return status;
+}
+
+uint16_t nvme_resv_ptpl_get(NvmeCtrl *n, NvmeRequest *req, uint32_t *dw0)
+{
+    return nvme_resv_feature_get(n, req, dw0, true);
+}
+
+uint16_t nvme_resv_ptpl_set(NvmeCtrl *n, NvmeRequest *req, uint32_t dw11)
+{
+    uint16_t status = NVME_SC_SUCCESS;
+    NvmeNamespace *ns = nvme_feature_ns(n, req, &status);
+    void *buf;
+    int ret;
+
+    if (!ns) {
+        return status;
+    }
+    if ((dw11 & 1) && !ns->resv_state) {
+        return nvme_cmd_error(req, NVME_SC_INVALID_FIELD | NVME_SC_DNR,
+                              "Persist Through Power Loss needs resv.state");
+    }
+    nvme_resv_set_ptpl(ns->resv, dw11 & 1);
+    if (!ns->resv_state) {
+        return NVME_SC_SUCCESS;
+    }
+    /* Admin commands run in the main loop: a synchronous write is fine. */
+    buf = blk_blockalign(ns->resv_state, NVME_RESV_SAVED_SIZE);
+    nvme_resv_save(ns->resv, buf);
+    ret = blk_pwrite(ns->resv_state, 0, NVME_RESV_SAVED_SIZE, buf, 0);
+    if (ret >= 0) {
+        ret = blk_flush(ns->resv_state);
+    }
+    qemu_vfree(buf);
+    return ret < 0 ? NVME_SC_INTERNAL_ERROR : NVME_SC_SUCCESS;
+}

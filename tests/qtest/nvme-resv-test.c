@@ -1,0 +1,457 @@
+/*
+ * qtests for reservations: three hosts (Host Identifiers 1, 2 and a
+ * 128-bit one) on three controllers of a subsystem share namespace 1;
+ * every Register, Acquire and Release action, all six reservation types
+ * against the command behaviour table, Reservation Report with and
+ * without the extended data structure, the notification log, event and
+ * mask, and Persist Through Power Loss in resv.state.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "libqtest.h"
+#include "libqos/qgraph.h"
+#include "libqos/nvme.h"
+
+#define DNR             NVME_SC_DNR
+#define INVALID         (NVME_SC_INVALID_FIELD | DNR)
+#define CONFLICT        NVME_SC_RESERVATION_CONFLICT
+#define IO_CONFLICT     (NVME_SC_RESERVATION_CONFLICT | DNR)
+#define HOST_C          "000000000000000000000000000000c3"
+
+typedef struct Hosts {
+    QTestState *qts;
+    QNvme *h[3];            /* A (the qos controller), B, C */
+    uint64_t buf;
+} Hosts;
+
+static char *resv_state;
+
+static void *resv_setup(GString *cmd_line, void *arg)
+{
+    const char *dev = strstr(cmd_line->str, "-device nvme,");
+
+    g_assert(dev);
+    resv_state = qnvme_tmp_image(4096);
+    g_string_insert(cmd_line, dev - cmd_line->str + strlen("-device nvme,"),
+                    "subsys=rs,hostid=0000000000000001,");
+    g_string_insert(cmd_line, dev - cmd_line->str,
+                    "-device nvme-subsys,id=rs,nqn=nqn.2026-11.org.qemu:rs ");
+    g_string_append_printf(cmd_line,
+        " -device nvme,id=hb,addr=05.0,subsys=rs,serial=b,"
+        "hostid=0000000000000002"
+        " -device nvme,id=hc,addr=06.0,subsys=rs,serial=c,hostid=" HOST_C
+        " -drive id=r0,if=none,file=%s,format=raw"
+        " -drive id=rst,if=none,file=%s,format=raw"
+        " -device nvme-ns,bus=nvme0,drive=r0,nsid=1,resv.state=rst",
+        qnvme_tmp_image(QNVME_TEST_IMAGE_SIZE), resv_state);
+    return arg;
+}
+
+static Hosts start(void *obj)
+{
+    QNvme *a = obj;
+    Hosts t = { .qts = a->dev.bus->qts, .h = { a } };
+
+    t.h[1] = qnvme_open_slot(a, 5);
+    t.h[2] = qnvme_open_slot(a, 6);
+    for (int i = 0; i < 3; i++) {
+        qnvme_start_with_io_queue(t.h[i]);
+    }
+    t.buf = qnvme_alloc(a, QNVME_PAGE_SIZE);
+    return t;
+}
+
+static void stop(Hosts *t)
+{
+    qnvme_close(t->h[1]);
+    qnvme_close(t->h[2]);
+}
+
+/* A reservation command with its 8 or 16 bytes of keys */
+static uint16_t resv_cmd(Hosts *t, int host, uint8_t opcode, uint32_t cdw10,
+                         uint64_t key1, uint64_t key2)
+{
+    uint64_t keys[2] = { cpu_to_le64(key1), cpu_to_le64(key2) };
+    NvmeCmd cmd = {
+        .opcode = opcode,
+        .nsid = cpu_to_le32(1),
+        .dptr.prp1 = cpu_to_le64(t->buf),
+        .cdw10 = cpu_to_le32(cdw10),
+    };
+
+    qtest_memwrite(t->qts, t->buf, keys, sizeof(keys));
+    return qnvme_cmd(t->h[host], 1, &cmd, NULL);
+}
+
+static uint16_t reg(Hosts *t, int host, uint32_t action, uint64_t crkey,
+                    uint64_t nrkey)
+{
+    return resv_cmd(t, host, NVME_CMD_RESV_REGISTER, action, crkey, nrkey);
+}
+
+static uint16_t acq(Hosts *t, int host, uint32_t action, uint8_t rtype,
+                    uint64_t crkey, uint64_t prkey)
+{
+    return resv_cmd(t, host, NVME_CMD_RESV_ACQUIRE, action | rtype << 8,
+                    crkey, prkey);
+}
+
+static uint16_t rel(Hosts *t, int host, uint32_t action, uint8_t rtype,
+                    uint64_t crkey)
+{
+    return resv_cmd(t, host, NVME_CMD_RESV_RELEASE, action | rtype << 8,
+                    crkey, 0);
+}
+
+static uint16_t rd(Hosts *t, int host)
+{
+    return qnvme_rw(t->h[host], 1, NVME_CMD_READ, 1, 0, 1, t->buf, 0);
+}
+
+static uint16_t wr(Hosts *t, int host)
+{
+    return qnvme_rw(t->h[host], 1, NVME_CMD_WRITE, 1, 0, 1, t->buf, 0);
+}
+
+/* Reservation Report into out (len bytes); returns the status */
+static uint16_t report(Hosts *t, int host, bool eds, void *out, uint32_t len)
+{
+    NvmeCmd cmd = {
+        .opcode = NVME_CMD_RESV_REPORT,
+        .nsid = cpu_to_le32(1),
+        .dptr.prp1 = cpu_to_le64(t->buf),
+        .cdw10 = cpu_to_le32(len / 4 - 1),
+        .cdw11 = cpu_to_le32(eds),
+    };
+    uint16_t status = qnvme_cmd(t->h[host], 1, &cmd, NULL);
+
+    qtest_memread(t->qts, t->buf, out, len);
+    return status;
+}
+
+static NvmeResvStatus status_of(Hosts *t)
+{
+    struct QEMU_PACKED {
+        NvmeResvStatus st;
+        NvmeResvController c[3];
+    } r;
+
+    g_assert_cmphex(report(t, 0, false, &r, sizeof(r)), ==, 0);
+    return r.st;
+}
+
+/* Unregisters everyone: A registers (if needed) and clears */
+static void clear_all(Hosts *t)
+{
+    reg(t, 0, NVME_RESV_REGISTER, 0, 0xa);
+    g_assert_cmphex(rel(t, 0, NVME_RESV_CLEAR | NVME_RESV_IEKEY, 0, 0), ==,
+                    0);
+    g_assert_cmpuint(status_of(t).regctl, ==, 0);
+}
+
+/* The scenario of the issue: C is shut out of an EA-RO reservation */
+static void test_resv_scenario(void *obj, void *data, QGuestAllocator *a)
+{
+    Hosts t = start(obj);
+    struct QEMU_PACKED {
+        NvmeResvStatus st;
+        NvmeResvController c[2];
+    } r;
+    struct QEMU_PACKED {
+        NvmeResvStatusExt st;
+        NvmeResvControllerExt c[2];
+    } x;
+
+    g_assert_cmphex(reg(&t, 0, NVME_RESV_REGISTER, 0, 0xaa), ==, 0);
+    g_assert_cmphex(reg(&t, 1, NVME_RESV_REGISTER, 0, 0xbb), ==, 0);
+    g_assert_cmphex(acq(&t, 0, NVME_RESV_ACQUIRE,
+                        NVME_RESV_EXCLUSIVE_ACCESS_REGS, 0xaa, 0), ==, 0);
+    g_assert_cmphex(acq(&t, 2, NVME_RESV_ACQUIRE,
+                        NVME_RESV_EXCLUSIVE_ACCESS_REGS, 0xcc, 0), ==,
+                    CONFLICT);
+    g_assert_cmphex(wr(&t, 0), ==, 0);
+    g_assert_cmphex(rd(&t, 1), ==, 0);
+    g_assert_cmphex(wr(&t, 1), ==, 0);
+    g_assert_cmphex(rd(&t, 2), ==, IO_CONFLICT);
+    g_assert_cmphex(wr(&t, 2), ==, IO_CONFLICT);
+
+    /* Report: two registrants, A holds */
+    g_assert_cmphex(report(&t, 0, false, &r, sizeof(r)), ==, 0);
+    g_assert_cmpuint(r.st.rtype, ==, NVME_RESV_EXCLUSIVE_ACCESS_REGS);
+    g_assert_cmpuint(le16_to_cpu(r.st.regctl), ==, 2);
+    g_assert_cmpuint(le32_to_cpu(r.st.gen), >=, 2);
+    g_assert_cmpuint(le16_to_cpu(r.c[0].cntlid), ==, 0);
+    g_assert_cmpuint(r.c[0].rcsts, ==, 1);
+    g_assert_cmphex(be64_to_cpu(r.c[0].hostid), ==, 1);
+    g_assert_cmphex(le64_to_cpu(r.c[0].rkey), ==, 0xaa);
+    g_assert_cmpuint(le16_to_cpu(r.c[1].cntlid), ==, 1);
+    g_assert_cmpuint(r.c[1].rcsts, ==, 0);
+    g_assert_cmphex(le64_to_cpu(r.c[1].rkey), ==, 0xbb);
+    /* C has a 128-bit Host Identifier: only the extended report */
+    g_assert_cmphex(report(&t, 2, false, &r, sizeof(r)), ==,
+                    NVME_SC_HOST_ID_INCONSISTENT | DNR);
+    g_assert_cmphex(report(&t, 2, true, &x, sizeof(x)), ==, 0);
+    g_assert_cmpuint(le16_to_cpu(x.st.base.regctl), ==, 2);
+    g_assert_cmpuint(x.c[1].hostid[7], ==, 2);
+    g_assert_cmphex(le64_to_cpu(x.c[1].rkey), ==, 0xbb);
+
+    g_assert_cmphex(rel(&t, 0, NVME_RESV_RELEASE,
+                        NVME_RESV_EXCLUSIVE_ACCESS_REGS, 0xaa), ==, 0);
+    g_assert_cmphex(wr(&t, 2), ==, 0);
+    clear_all(&t);
+    stop(&t);
+}
+
+/* Each type against the command behaviour table: A holds, B registered */
+static void test_resv_types(void *obj, void *data, QGuestAllocator *a)
+{
+    Hosts t = start(obj);
+    static const struct {
+        uint8_t rtype;
+        bool b_read, b_write, c_read, c_write;
+    } table[] = {
+        { NVME_RESV_WRITE_EXCLUSIVE,        true,  false, true,  false },
+        { NVME_RESV_EXCLUSIVE_ACCESS,       false, false, false, false },
+        { NVME_RESV_WRITE_EXCLUSIVE_REGS,   true,  true,  true,  false },
+        { NVME_RESV_EXCLUSIVE_ACCESS_REGS,  true,  true,  false, false },
+        { NVME_RESV_WRITE_EXCLUSIVE_ALL,    true,  true,  true,  false },
+        { NVME_RESV_EXCLUSIVE_ACCESS_ALL,   true,  true,  false, false },
+    };
+
+    for (int i = 0; i < ARRAY_SIZE(table); i++) {
+        g_test_message("type %u", table[i].rtype);
+        g_assert_cmphex(reg(&t, 0, NVME_RESV_REGISTER, 0, 1), ==, 0);
+        g_assert_cmphex(reg(&t, 1, NVME_RESV_REGISTER, 0, 2), ==, 0);
+        g_assert_cmphex(acq(&t, 0, NVME_RESV_ACQUIRE, table[i].rtype, 1, 0),
+                        ==, 0);
+        g_assert_cmpuint(status_of(&t).rtype, ==, table[i].rtype);
+        g_assert_cmphex(rd(&t, 0), ==, 0);
+        g_assert_cmphex(wr(&t, 0), ==, 0);
+        g_assert_cmphex(rd(&t, 1), ==, table[i].b_read ? 0 : IO_CONFLICT);
+        g_assert_cmphex(wr(&t, 1), ==, table[i].b_write ? 0 : IO_CONFLICT);
+        g_assert_cmphex(rd(&t, 2), ==, table[i].c_read ? 0 : IO_CONFLICT);
+        g_assert_cmphex(wr(&t, 2), ==, table[i].c_write ? 0 : IO_CONFLICT);
+        /* The same acquire again is no change; another type conflicts */
+        g_assert_cmphex(acq(&t, 0, NVME_RESV_ACQUIRE, table[i].rtype, 1, 0),
+                        ==, 0);
+        g_assert_cmphex(acq(&t, 0, NVME_RESV_ACQUIRE, table[i].rtype % 6 + 1,
+                            1, 0), ==, CONFLICT);
+        /* Release needs the reservation's type */
+        g_assert_cmphex(rel(&t, 0, NVME_RESV_RELEASE, table[i].rtype % 6 + 1,
+                            1), ==, INVALID);
+        g_assert_cmphex(rel(&t, 0, NVME_RESV_RELEASE, table[i].rtype, 1), ==,
+                        0);
+        g_assert_cmpuint(status_of(&t).rtype, ==, 0);
+        g_assert_cmphex(wr(&t, 2), ==, 0);
+        clear_all(&t);
+    }
+    stop(&t);
+}
+
+static void test_resv_errors(void *obj, void *data, QGuestAllocator *a)
+{
+    Hosts t = start(obj);
+    uint32_t gen;
+
+    /* Register: again with the same key is fine, another key is not */
+    g_assert_cmphex(reg(&t, 0, NVME_RESV_REGISTER, 0, 5), ==, 0);
+    gen = le32_to_cpu(status_of(&t).gen);
+    g_assert_cmphex(reg(&t, 0, NVME_RESV_REGISTER, 0, 5), ==, 0);
+    g_assert_cmphex(reg(&t, 0, NVME_RESV_REGISTER, 0, 6), ==, CONFLICT);
+    g_assert_cmphex(reg(&t, 0, 3, 0, 6), ==, INVALID);
+    g_assert_cmphex(reg(&t, 0, NVME_RESV_REGISTER | 1u << 30, 0, 5), ==,
+                    INVALID);
+    /* Replace needs the current key, unless IEKEY */
+    g_assert_cmphex(reg(&t, 0, NVME_RESV_REPLACE, 4, 7), ==, CONFLICT);
+    g_assert_cmphex(reg(&t, 0, NVME_RESV_REPLACE, 5, 7), ==, 0);
+    g_assert_cmphex(reg(&t, 0, NVME_RESV_REPLACE | NVME_RESV_IEKEY, 0, 8),
+                    ==, 0);
+    g_assert_cmpuint(le32_to_cpu(status_of(&t).gen), ==, gen + 2);
+    /* Unregister: wrong key, not registered */
+    g_assert_cmphex(reg(&t, 0, NVME_RESV_UNREGISTER, 7, 0), ==, CONFLICT);
+    g_assert_cmphex(reg(&t, 1, NVME_RESV_UNREGISTER, 0, 0), ==, CONFLICT);
+    g_assert_cmphex(reg(&t, 1, NVME_RESV_REPLACE, 0, 1), ==, CONFLICT);
+    /* Acquire: the type, registration, key */
+    g_assert_cmphex(acq(&t, 0, NVME_RESV_ACQUIRE, 0, 8, 0), ==, INVALID);
+    g_assert_cmphex(acq(&t, 0, NVME_RESV_ACQUIRE, 7, 8, 0), ==, INVALID);
+    g_assert_cmphex(acq(&t, 0, 3, NVME_RESV_WRITE_EXCLUSIVE, 8, 0), ==,
+                    INVALID);
+    g_assert_cmphex(acq(&t, 1, NVME_RESV_ACQUIRE, 1, 0, 0), ==, CONFLICT);
+    g_assert_cmphex(acq(&t, 0, NVME_RESV_ACQUIRE, 1, 9, 0), ==, CONFLICT);
+    g_assert_cmphex(acq(&t, 0, NVME_RESV_ACQUIRE, 1, 8, 0), ==, 0);
+    /* Release: the key; a registrant that holds nothing releases nothing */
+    g_assert_cmphex(reg(&t, 1, NVME_RESV_REGISTER, 0, 2), ==, 0);
+    g_assert_cmphex(rel(&t, 0, NVME_RESV_RELEASE, 1, 9), ==, CONFLICT);
+    g_assert_cmphex(rel(&t, 1, NVME_RESV_RELEASE, 1, 2), ==, 0);
+    g_assert_cmpuint(status_of(&t).rtype, ==, 1);
+    g_assert_cmphex(rel(&t, 0, 2, 1, 8), ==, INVALID);
+    g_assert_cmphex(rel(&t, 2, NVME_RESV_RELEASE, 1, 0), ==, CONFLICT);
+    /* Unregistering the holder releases the reservation */
+    g_assert_cmphex(reg(&t, 0, NVME_RESV_UNREGISTER, 8, 0), ==, 0);
+    g_assert_cmpuint(status_of(&t).rtype, ==, 0);
+    g_assert_cmpuint(status_of(&t).regctl, ==, 1);
+    clear_all(&t);
+    stop(&t);
+}
+
+/* The oldest Reservation Notification log page of host */
+static NvmeResvNotificationLog notice(Hosts *t, int host)
+{
+    NvmeResvNotificationLog log;
+
+    g_assert_cmphex(qnvme_get_log(t->h[host], NVME_LOG_RESV_NOTIFICATION, 0,
+                                  &log, sizeof(log)), ==, 0);
+    return log;
+}
+
+static void test_resv_preempt(void *obj, void *data, QGuestAllocator *a)
+{
+    Hosts t = start(obj);
+    NvmeCmd aer = { .opcode = NVME_ADM_CMD_ASYNC_EV_REQ };
+    NvmeResvNotificationLog log;
+    NvmeCqe cqe;
+
+    g_assert_cmphex(reg(&t, 0, NVME_RESV_REGISTER, 0, 1), ==, 0);
+    g_assert_cmphex(reg(&t, 1, NVME_RESV_REGISTER, 0, 2), ==, 0);
+    g_assert_cmphex(acq(&t, 0, NVME_RESV_ACQUIRE,
+                        NVME_RESV_WRITE_EXCLUSIVE, 1, 0), ==, 0);
+    /* Preempting with no key, or one nobody has */
+    g_assert_cmphex(acq(&t, 1, NVME_RESV_PREEMPT, NVME_RESV_WRITE_EXCLUSIVE,
+                        2, 0), ==, INVALID);
+    g_assert_cmphex(acq(&t, 1, NVME_RESV_PREEMPT, NVME_RESV_WRITE_EXCLUSIVE,
+                        2, 9), ==, CONFLICT);
+    /* B preempts A: A is unregistered and told so (event, then log) */
+    qnvme_submit(t.h[0], 0, &aer);
+    g_assert_cmphex(acq(&t, 1, NVME_RESV_PREEMPT_ABORT,
+                        NVME_RESV_EXCLUSIVE_ACCESS, 2, 1), ==, 0);
+    g_assert_true(qnvme_poll(t.h[0], 0, &cqe));
+    g_assert_cmphex(le32_to_cpu(cqe.result), ==,
+                    NVME_AER_RESULT(NVME_AER_TYPE_IO_SPECIFIC,
+                                    NVME_AER_IO_RESV_LOG_AVAILABLE,
+                                    NVME_LOG_RESV_NOTIFICATION));
+    log = notice(&t, 0);
+    g_assert_cmpuint(log.type, ==, NVME_RESV_NOTICE_REG_PREEMPTED);
+    g_assert_cmpuint(le32_to_cpu(log.nsid), ==, 1);
+    g_assert_cmpuint(le64_to_cpu(log.count), ==, 1);
+    g_assert_cmpuint(log.nr_available, ==, 0);
+    g_assert_cmpuint(notice(&t, 0).type, ==, NVME_RESV_NOTICE_EMPTY);
+    g_assert_cmpuint(status_of(&t).rtype, ==, NVME_RESV_EXCLUSIVE_ACCESS);
+    g_assert_cmpuint(status_of(&t).regctl, ==, 1);
+    g_assert_cmphex(rd(&t, 0), ==, IO_CONFLICT);
+
+    /* All Registrants: each registrant holds; PRKEY 0 takes over */
+    g_assert_cmphex(reg(&t, 0, NVME_RESV_REGISTER, 0, 1), ==, 0);
+    g_assert_cmphex(reg(&t, 2, NVME_RESV_REGISTER, 0, 3), ==, 0);
+    g_assert_cmphex(rel(&t, 1, NVME_RESV_RELEASE, NVME_RESV_EXCLUSIVE_ACCESS,
+                        2), ==, 0);
+    g_assert_cmphex(acq(&t, 2, NVME_RESV_ACQUIRE,
+                        NVME_RESV_EXCLUSIVE_ACCESS_ALL, 3, 0), ==, 0);
+    g_assert_cmphex(acq(&t, 0, NVME_RESV_ACQUIRE,
+                        NVME_RESV_EXCLUSIVE_ACCESS_ALL, 1, 0), ==, 0);
+    g_assert_cmphex(wr(&t, 1), ==, 0);
+    /* A removes one registrant by key; the reservation stays */
+    g_assert_cmphex(acq(&t, 0, NVME_RESV_PREEMPT,
+                        NVME_RESV_EXCLUSIVE_ACCESS_ALL, 1, 3), ==, 0);
+    g_assert_cmpuint(status_of(&t).regctl, ==, 2);
+    g_assert_cmpuint(status_of(&t).rtype, ==, NVME_RESV_EXCLUSIVE_ACCESS_ALL);
+    g_assert_cmphex(rd(&t, 2), ==, IO_CONFLICT);
+    /* then everyone else, taking a Write Exclusive one */
+    g_assert_cmphex(acq(&t, 0, NVME_RESV_PREEMPT, NVME_RESV_WRITE_EXCLUSIVE,
+                        1, 0), ==, 0);
+    g_assert_cmpuint(status_of(&t).regctl, ==, 1);
+    g_assert_cmpuint(status_of(&t).rtype, ==, NVME_RESV_WRITE_EXCLUSIVE);
+    g_assert_cmphex(wr(&t, 1), ==, IO_CONFLICT);
+    g_assert_cmphex(rd(&t, 1), ==, 0);
+    clear_all(&t);
+    stop(&t);
+}
+
+/* Released and preempted notices, and the mask that silences them */
+static void test_resv_notices(void *obj, void *data, QGuestAllocator *a)
+{
+    Hosts t = start(obj);
+    NvmeCmd mask = {
+        .opcode = NVME_ADM_CMD_SET_FEATURES,
+        .nsid = cpu_to_le32(1),
+        .cdw10 = cpu_to_le32(NVME_FEAT_RESV_NOTIFICATION_MASK),
+        .cdw11 = cpu_to_le32(1u << NVME_RESV_NOTICE_RELEASED),
+    };
+    NvmeCqe cqe;
+
+    g_assert_cmphex(reg(&t, 0, NVME_RESV_REGISTER, 0, 1), ==, 0);
+    g_assert_cmphex(reg(&t, 1, NVME_RESV_REGISTER, 0, 2), ==, 0);
+    g_assert_cmphex(reg(&t, 2, NVME_RESV_REGISTER, 0, 3), ==, 0);
+    g_assert_cmphex(acq(&t, 0, NVME_RESV_ACQUIRE,
+                        NVME_RESV_WRITE_EXCLUSIVE_REGS, 1, 0), ==, 0);
+    /* C masks "released"; B hears of the release, A (the releaser) not */
+    g_assert_cmphex(qnvme_cmd(t.h[2], 0, &mask, NULL), ==, 0);
+    g_assert_cmphex(rel(&t, 0, NVME_RESV_RELEASE,
+                        NVME_RESV_WRITE_EXCLUSIVE_REGS, 1), ==, 0);
+    g_assert_cmpuint(notice(&t, 1).type, ==, NVME_RESV_NOTICE_RELEASED);
+    g_assert_cmpuint(notice(&t, 2).type, ==, NVME_RESV_NOTICE_EMPTY);
+    g_assert_cmpuint(notice(&t, 0).type, ==, NVME_RESV_NOTICE_EMPTY);
+    /* Get Features reads the mask back */
+    mask.opcode = NVME_ADM_CMD_GET_FEATURES;
+    g_assert_cmphex(qnvme_cmd(t.h[2], 0, &mask, &cqe), ==, 0);
+    g_assert_cmphex(le32_to_cpu(cqe.result), ==,
+                    1u << NVME_RESV_NOTICE_RELEASED);
+    /* Clear: every other registrant is preempted */
+    g_assert_cmphex(rel(&t, 0, NVME_RESV_CLEAR, 0, 1), ==, 0);
+    g_assert_cmpuint(notice(&t, 1).type, ==, NVME_RESV_NOTICE_PREEMPTED);
+    g_assert_cmpuint(notice(&t, 2).type, ==, NVME_RESV_NOTICE_PREEMPTED);
+    g_assert_cmpuint(notice(&t, 0).type, ==, NVME_RESV_NOTICE_EMPTY);
+    g_assert_cmpuint(status_of(&t).regctl, ==, 0);
+    stop(&t);
+}
+
+/* Persist Through Power Loss: the feature, CPTPL and resv.state */
+static void test_resv_ptpl(void *obj, void *data, QGuestAllocator *a)
+{
+    Hosts t = start(obj);
+    g_autofree NvmeIdNs *id = g_new0(NvmeIdNs, 1);
+    g_autofree char *file = NULL;
+    NvmeCmd ptpl = {
+        .opcode = NVME_ADM_CMD_GET_FEATURES,
+        .nsid = cpu_to_le32(1),
+        .cdw10 = cpu_to_le32(NVME_FEAT_RESV_PERSISTENCE),
+    };
+    NvmeCqe cqe;
+    gsize len;
+
+    g_assert_cmphex(qnvme_identify(t.h[0], NVME_ID_CNS_NS, 1, 0, id), ==, 0);
+    g_assert_cmphex(id->rescap, ==, 0xff);
+    g_assert_cmphex(qnvme_cmd(t.h[0], 0, &ptpl, &cqe), ==, 0);
+    g_assert_cmpuint(le32_to_cpu(cqe.result), ==, 0);
+    g_assert_cmphex(reg(&t, 0, NVME_RESV_REGISTER | 3u << 30, 0, 0x1234),
+                    ==, 0);
+    g_assert_cmphex(qnvme_cmd(t.h[0], 0, &ptpl, &cqe), ==, 0);
+    g_assert_cmpuint(le32_to_cpu(cqe.result), ==, 1);
+    g_assert_cmpuint(status_of(&t).ptpls, ==, 1);
+    /* resv.state holds the registrant, durably written already */
+    g_assert_true(g_file_get_contents(resv_state, &file, &len, NULL));
+    g_assert_cmpmem(file, 8, "QNVMERSV", 8);
+    g_assert_nonnull(memmem(file, len, "\x34\x12\0\0\0\0\0\0", 8));
+    /* Set Features clears it again */
+    ptpl.opcode = NVME_ADM_CMD_SET_FEATURES;
+    ptpl.cdw11 = 0;
+    g_assert_cmphex(qnvme_cmd(t.h[0], 0, &ptpl, NULL), ==, 0);
+    g_assert_cmpuint(status_of(&t).ptpls, ==, 0);
+    clear_all(&t);
+    stop(&t);
+}
+
+static void register_nvme_resv_tests(void)
+{
+    QOSGraphTestOptions opts = { .before = resv_setup };
+
+    qos_add_test("resv-scenario", "nvme", test_resv_scenario, &opts);
+    qos_add_test("resv-types", "nvme", test_resv_types, &opts);
+    qos_add_test("resv-errors", "nvme", test_resv_errors, &opts);
+    qos_add_test("resv-preempt", "nvme", test_resv_preempt, &opts);
+    qos_add_test("resv-notices", "nvme", test_resv_notices, &opts);
+    qos_add_test("resv-ptpl", "nvme", test_resv_ptpl, &opts);
+}
+
+libqos_init(register_nvme_resv_tests);
