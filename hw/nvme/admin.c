@@ -666,7 +666,7 @@ static const NvmeFeatureDesc nvme_features[NVME_FEAT_FID_MAX] = {
         .default_value = 0x157,
     },
     [NVME_FEAT_ERROR_RECOVERY] = {
-        .field = feat_err_rec, .writable_mask = 0xffff,
+        .field = feat_err_rec, .writable_mask = 0xffff | NVME_ERR_REC_DULBE,
     },
     [NVME_FEAT_VOLATILE_WRITE_CACHE] = {
         .get = nvme_feat_vwc_get, .set = nvme_feat_vwc_set,

@@ -70,14 +70,18 @@ static void nvme_ns_init_identify(NvmeNamespace *ns, BlockConf *conf)
     if (ns->wp_state) {
         id->nsattr |= NVME_NSATTR_WRITE_PROTECTED;
     }
-    if (pbs_ratio > 1) {
+    /* Reads of deallocated blocks may fail (DULBE, dulbe.c) */
+    id->nsfeat |= NVME_NSFEAT_DEALLOC_ERR;
+    if (pbs_ratio > 1 || nvme_dulbe_granularity(ns)) {
         /* NPWG, NPWA, NPDG, NPDA and NOWS are valid (0's based). */
+        uint16_t npdg = MAX(pbs_ratio - 1, nvme_dulbe_granularity(ns));
+
         id->nsfeat |= NVME_NSFEAT_OPTPERF;
-        id->npwg = cpu_to_le16(pbs_ratio - 1);
-        id->npwa = cpu_to_le16(pbs_ratio - 1);
-        id->npdg = cpu_to_le16(pbs_ratio - 1);
-        id->npda = cpu_to_le16(pbs_ratio - 1);
-        id->nows = cpu_to_le16(pbs_ratio - 1);
+        id->npwg = cpu_to_le16(MAX(pbs_ratio, 1) - 1);
+        id->npwa = cpu_to_le16(MAX(pbs_ratio, 1) - 1);
+        id->npdg = cpu_to_le16(npdg);
+        id->npda = cpu_to_le16(npdg);
+        id->nows = cpu_to_le16(MAX(pbs_ratio, 1) - 1);
     }
     id->anagrpid = cpu_to_le32(ns->anagrpid);
     id->rescap = NVME_RESCAP_TYPES | NVME_RESCAP_IEKEY |

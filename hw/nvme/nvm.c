@@ -367,6 +367,21 @@ static void nvme_rw_cb(void *opaque, int ret)
     nvme_rw_done(opaque, ret);
 }
 
+/* Submits a decoded, mapped and accounted Read */
+static void nvme_rw_read_go(NvmeRequest *req)
+{
+    NvmeNamespace *ns = req->ns;
+    int64_t offset = (int64_t)(((uint64_t)le32_to_cpu(req->cmd.cdw11) << 32) |
+                               le32_to_cpu(req->cmd.cdw10)) << ns->lba_bits;
+
+    if (req->sg_bit_bucket) {
+        nvme_blk_read_bounce(req, ns->blk, offset, nvme_rw_done);
+    } else {
+        nvme_io_rw(req, ns->blk, offset, DMA_DIRECTION_FROM_DEVICE, 0,
+                   nvme_rw_done);
+    }
+}
+
 static uint16_t nvme_rw(NvmeCtrl *n, NvmeRequest *req, bool is_write)
 {
     NvmeNamespace *ns = req->ns;
@@ -417,11 +432,10 @@ static uint16_t nvme_rw(NvmeCtrl *n, NvmeRequest *req, bool is_write)
     } else {
         n->host_read_commands++;
         n->data_units_read += rw.len;
-        if (req->sg_bit_bucket) {
-            nvme_blk_read_bounce(req, blk, rw.offset, nvme_rw_done);
+        if (unlikely(nvme_dulbe_enabled(n))) {
+            nvme_dulbe_check(req, rw.offset, rw.len, nvme_rw_read_go);
         } else {
-            nvme_io_rw(req, blk, rw.offset, DMA_DIRECTION_FROM_DEVICE, 0,
-                       nvme_rw_done);
+            nvme_rw_read_go(req);
         }
     }
     return NVME_NO_COMPLETE;

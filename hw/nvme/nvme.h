@@ -605,6 +605,12 @@ void nvme_zns_format(NvmeNamespace *ns);
 bool nvme_zns_inject(NvmeNamespace *ns, uint64_t slba, bool offline,
                      Error **errp);
 
+/* dulbe.c: Deallocated or Unwritten Logical Block errors */
+bool nvme_dulbe_enabled(NvmeCtrl *n);
+void nvme_dulbe_check(NvmeRequest *req, int64_t offset, int64_t bytes,
+                      void (*go)(NvmeRequest *req));
+uint32_t nvme_dulbe_granularity(NvmeNamespace *ns);
+
 /* resv-cmd.c: the reservation commands, features and log */
 bool nvme_resv_setup(NvmeNamespace *ns, Error **errp);
 uint16_t nvme_resv_check_io(NvmeCtrl *n, NvmeRequest *req);

@@ -719,6 +719,9 @@ typedef struct QEMU_PACKED NvmeIdNs {
 #define NVME_ID_NS_DLFEAT_READ_BEHAVIOR_ONES        2
 #define NVME_ID_NS_DLFEAT_WRITE_ZEROES_DEAC         (1u << 3)
 
+/* Error Recovery feature: Deallocated or Unwritten Logical Block Error */
+#define NVME_ERR_REC_DULBE              (1u << 16)
+
 /* NSFEAT */
 #define NVME_NSFEAT_THIN_PROVISIONING   (1u << 0)
 #define NVME_NSFEAT_DEALLOC_ERR         (1u << 2)

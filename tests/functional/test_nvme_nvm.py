@@ -1,7 +1,8 @@
 #
 # The NVM command set I/O commands from the guest: nvme-cli's write-zeroes,
 # dsm, compare, verify, copy, write-uncor and get-lba-status, and Linux's
-# own use of them (discard and write zeroes limits, blkdiscard, fio trim).
+# own use of them (discard and write zeroes limits, blkdiscard, fio trim);
+# DULBE with set-feature 5h and reads of deallocated blocks.
 # One boot, one controller with namespace 1 through drive=.
 #
 # SPDX-License-Identifier: GPL-2.0-or-later
@@ -35,8 +36,8 @@ rd() { dd if=$NS bs=512 skip=$1 count=$2 iflag=direct 2>/dev/null; }
 wr() { dd if=$1 of=$NS bs=512 seek=$2 count=$3 oflag=direct conv=notrunc 2>/dev/null; }
 
 # ONCS: Compare, Write Uncorrectable, DSM, Write Zeroes, Save/Select,
-# Timestamp, Verify, Copy
-check oncs 'nvme id-ctrl $C | grep -E "^oncs +: 0x1df"'
+# Reservations, Timestamp, Verify, Copy
+check oncs 'nvme id-ctrl $C | grep -E "^oncs +: 0x1ff"'
 check id-ns-copy-limits 'nvme id-ns $NS | grep -E "^mssrl +: 128" &&
                          nvme id-ns $NS | grep -E "^mcl +: 1024" &&
                          nvme id-ns $NS | grep -E "^msrc +: 127"'
@@ -103,6 +104,19 @@ check fio-write-trim-verify 'fio --name=tw --filename=$NS --ioengine=psync \
     --direct=1 --rw=trimwrite --bs=16k --offset=32M --size=4M \
     --verify=crc32c --do_verify=1 >/tmp/fio 2>&1 || { cat /tmp/fio; exit 1; }'
 check smart-after 'nvme smart-log $C | grep -E "^host_read_commands[[:space:]]+: [1-9]"'
+
+# DULBE (Error Recovery bit 16): the discarded range at 48 MiB reads as an
+# error while it is set, as zeroes otherwise; written blocks always read.
+check dulbe-nsfeat '[ $(( $(nvme id-ns $NS | sed -n "s/^nsfeat *: //p") & 4 )) = 4 ]'
+check dulbe-set 'nvme set-feature $C -n 1 -f 0x5 -v 0x10000 &&
+    nvme get-feature $C -n 1 -f 0x5 | grep -iE "0x0*10000"'
+check dulbe-deallocated 'blkdiscard -o 50331648 -l 1048576 $NS &&
+    ! nvme read $NS -s 98304 -c 7 -z 4096 -d /tmp/d 2>/tmp/e &&
+    grep -i "deallocated" /tmp/e'
+check dulbe-written 'wr /tmp/r 98304 16 && nvme read $NS -s 98304 -c 15 -z 8192 -d /tmp/d &&
+    cmp /tmp/d /tmp/r'
+check dulbe-off 'nvme set-feature $C -n 1 -f 0x5 -v 0 &&
+    nvme read $NS -s 98400 -c 15 -z 8192 -d /tmp/d && cmp /tmp/d /tmp/zero'
 '''
 
 

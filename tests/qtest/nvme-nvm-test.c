@@ -167,6 +167,7 @@ static void test_identify(void *obj, void *data, QGuestAllocator *alloc)
     g_autofree NvmeIdCtrl *ctrl = g_new0(NvmeIdCtrl, 1);
     g_autofree NvmeEffectsLog *eff = g_new0(NvmeEffectsLog, 1);
     const uint16_t oncs = NVME_ONCS_COMPARE | NVME_ONCS_WRITE_UNCORR |
+                          NVME_ONCS_RESRVATIONS |
                           NVME_ONCS_DSM | NVME_ONCS_WRITE_ZEROES |
                           NVME_ONCS_VERIFY | NVME_ONCS_COPY;
     const uint8_t changes[] = {
@@ -622,6 +623,56 @@ static void test_lba_status(void *obj, void *data, QGuestAllocator *alloc)
     g_assert_cmpuint(le32_to_cpu(lh->nlslne), ==, 0);
 }
 
+static uint16_t set_err_rec(Ctx *c, uint32_t dw11)
+{
+    NvmeCmd cmd = {
+        .opcode = NVME_ADM_CMD_SET_FEATURES,
+        .nsid = cpu_to_le32(1),
+        .cdw10 = cpu_to_le32(NVME_FEAT_ERROR_RECOVERY),
+        .cdw11 = cpu_to_le32(dw11),
+    };
+
+    return qnvme_cmd(c->n, 0, &cmd, NULL);
+}
+
+/*
+ * DULBE: with Error Recovery bit 16 set, reads of blocks the backend holds
+ * no data for (a hole of the sparse raw image) fail with Deallocated or
+ * Unwritten Logical Block; written blocks read; deallocating makes them
+ * fail again; without the bit they read as zeroes.
+ */
+static void test_dulbe(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = setup(obj);
+    g_autofree NvmeIdNs *id = g_new0(NvmeIdNs, 1);
+    const uint16_t dulb = NVME_SC_DEALLOCATED_OR_UNWRITTEN | DNR;
+    uint64_t slba = 64;
+    uint32_t nlb = 16;
+    NvmeCmd get = {
+        .opcode = NVME_ADM_CMD_GET_FEATURES,
+        .cdw10 = cpu_to_le32(NVME_FEAT_ERROR_RECOVERY),
+    };
+    NvmeCqe cqe;
+
+    g_assert_cmphex(qnvme_identify(c.n, NVME_ID_CNS_NS, 1, 0, id), ==, 0);
+    g_assert_cmphex(id->nsfeat & NVME_NSFEAT_DEALLOC_ERR, !=, 0);
+    g_assert_cmphex(set_err_rec(&c, NVME_ERR_REC_DULBE), ==, 0);
+    g_assert_cmphex(qnvme_cmd(c.n, 0, &get, &cqe), ==, 0);
+    g_assert_cmphex(le32_to_cpu(cqe.result), ==, NVME_ERR_REC_DULBE);
+
+    g_assert_cmphex(io(&c, NVME_CMD_READ, 64, 8), ==, dulb);
+    write_pattern(&c, 64, 8, 3);
+    assert_pattern(&c, 64, 8, 3);
+    /* Written and unwritten blocks together */
+    g_assert_cmphex(io(&c, NVME_CMD_READ, 64, 16), ==, dulb);
+    g_assert_cmphex(io(&c, NVME_CMD_READ, 8192, 1), ==, dulb);
+    g_assert_cmphex(dsm(&c, NVME_DSMGMT_AD, &slba, &nlb, 1), ==, 0);
+    g_assert_cmphex(io(&c, NVME_CMD_READ, 64, 8), ==, dulb);
+    /* Without DULBE: zeroes */
+    g_assert_cmphex(set_err_rec(&c, 0), ==, 0);
+    assert_zero(&c, 64, 16);
+}
+
 static void register_nvme_nvm_tests(void)
 {
     QOSGraphTestOptions opts = { .before = qnvme_setup_one_namespace };
@@ -634,6 +685,7 @@ static void register_nvme_nvm_tests(void)
     qos_add_test("nvm-dsm", "nvme", test_dsm, &opts);
     qos_add_test("nvm-copy", "nvme", test_copy, &opts);
     qos_add_test("nvm-lba-status", "nvme", test_lba_status, &opts);
+    qos_add_test("nvm-dulbe", "nvme", test_dulbe, &opts);
 }
 
 libqos_init(register_nvme_nvm_tests);
