@@ -1205,6 +1205,8 @@ void nvme_admin_init_id_ctrl(NvmeCtrl *n)
     id->cntlid = cpu_to_le16(n->cntlid);
     id->ver = cpu_to_le32(n->vs);
     id->oaes = cpu_to_le32(NVME_OAES_NS_ATTR);
+    /* Extended LBA formats: 64-bit guard protection information */
+    id->ctratt |= cpu_to_le32(NVME_CTRATT_ELBAS);
     id->cntrltype = n->admin_only ? NVME_CNTRLTYPE_ADMIN : NVME_CNTRLTYPE_IO;
     id->oacs = cpu_to_le16(nvme_admin_oacs(n));
     id->acl = NVME_ACL;

@@ -23,7 +23,9 @@ enum NvmeSecureErase {
 
 typedef struct NvmeFormatParams {
     uint8_t lbaf;
+    bool mset;
     uint8_t pi;
+    bool pil;
     uint8_t ses;
 } NvmeFormatParams;
 
@@ -35,8 +37,21 @@ static uint16_t nvme_format_check(NvmeNamespace *ns,
                       "format %u\n", ns->nsid, fp->lbaf);
         return NVME_SC_INVALID_FORMAT | NVME_SC_DNR;
     }
-    if (fp->pi) {
-        /* No format with metadata yet: protection needs metadata. */
+    if (fp->pi > NVME_PI_TYPE3) {
+        qemu_log_mask(LOG_GUEST_ERROR, "nvme: reserved PI type %u\n",
+                      fp->pi);
+        return NVME_SC_INVALID_FIELD | NVME_SC_DNR;
+    }
+    if (fp->pi && ns->lbaf_ms[fp->lbaf] <
+                  (ns->lbaf_pif[fp->lbaf] == NVME_PIF_64B ? 16 : 8)) {
+        /* Protection information lives in the metadata. */
+        qemu_log_mask(LOG_GUEST_ERROR, "nvme: LBA format %u has no room "
+                      "for protection information\n", fp->lbaf);
+        return NVME_SC_INVALID_FORMAT | NVME_SC_DNR;
+    }
+    if (ns->zns && ns->lbaf_ms[fp->lbaf]) {
+        qemu_log_mask(LOG_GUEST_ERROR, "nvme: zoned namespace %u has no "
+                      "metadata formats\n", ns->nsid);
         return NVME_SC_INVALID_FORMAT | NVME_SC_DNR;
     }
     if (ns->wp_state) {
@@ -65,7 +80,13 @@ static void nvme_format_one(NvmeRequest *req, NvmeNamespace *ns,
 {
     /* The host must have stopped I/O; finish what is still in flight. */
     nvme_ns_drain(ns);
+    ns->mset = fp->mset;
+    ns->pi = fp->pi;
+    ns->pil = fp->pil;
     nvme_ns_set_format(ns, fp->lbaf);
+    if (ns->ms && !nvme_meta_erase(ns, NULL)) {
+        req->aio_ret = -EIO;
+    }
     nvme_nsmgmt_ns_changed(ns, nvme_req_ctrl(req)->subsys);
     /* Write Uncorrectable marks name LBAs of the old format. */
     ns->nr_uncor = 0;
@@ -73,8 +94,9 @@ static void nvme_format_one(NvmeRequest *req, NvmeNamespace *ns,
     trace_nvme_format(ns->nsid, fp->lbaf, fp->ses);
     if (fp->ses != NVME_SES_NONE) {
         req->aio_pending++;
-        blk_aio_pwrite_zeroes(ns->blk, 0, ns->size, BDRV_REQ_MAY_UNMAP,
-                              nvme_format_erased, req);
+        /* The blocks; their metadata was just initialized */
+        blk_aio_pwrite_zeroes(ns->blk, 0, ns->nlbas << ns->lba_bits,
+                              BDRV_REQ_MAY_UNMAP, nvme_format_erased, req);
     }
 }
 
@@ -84,7 +106,9 @@ uint16_t nvme_format_nvm(NvmeCtrl *n, NvmeRequest *req)
     uint32_t nsid = le32_to_cpu(req->cmd.nsid);
     NvmeFormatParams fp = {
         .lbaf = (cdw10 & 0xf) | (((cdw10 >> 12) & 0x3) << 4),
+        .mset = (cdw10 >> 4) & 1,
         .pi = (cdw10 >> 5) & 0x7,
+        .pil = (cdw10 >> 8) & 1,
         .ses = (cdw10 >> 9) & 0x7,
     };
     bool all = nsid == NVME_NSID_BROADCAST;

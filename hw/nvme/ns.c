@@ -12,6 +12,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/cutils.h"
+#include "qemu/error-report.h"
 #include "qemu/units.h"
 #include "qapi/error.h"
 #include "hw/qdev-properties.h"
@@ -62,10 +63,16 @@ static void nvme_ns_init_identify(NvmeNamespace *ns, BlockConf *conf)
     id->ncap = cpu_to_le64(ns->nlbas);
     id->nuse = cpu_to_le64(ns->nlbas);
     id->nlbaf = ns->nlbaf - 1;
-    id->flbas = ns->lbaf_index;
+    id->flbas = (ns->lbaf_index & 0xf) | (ns->mset << 4) |
+                ((ns->lbaf_index >> 4) << 5);
     for (int i = 0; i < ns->nlbaf; i++) {
         id->lbaf[i].ds = ns->lbaf_bits[i];
+        id->lbaf[i].ms = cpu_to_le16(ns->lbaf_ms[i]);
     }
+    /* Metadata extended or at MPTR; PI types 1-3, first or last bytes */
+    id->mc = 0x3;
+    id->dpc = 0x1f;
+    id->dps = ns->pi | (ns->pil << 3);
     id->nmic = ns->params.shared ? 1 : 0;
     if (ns->wp_state) {
         id->nsattr |= NVME_NSATTR_WRITE_PROTECTED;
@@ -89,29 +96,84 @@ static void nvme_ns_init_identify(NvmeNamespace *ns, BlockConf *conf)
     memcpy(id->nguid, ns->nguid, sizeof(id->nguid));
     id->eui64 = cpu_to_be64(ns->params.eui64);
     memset(&ns->id_ns_nvm, 0, sizeof(ns->id_ns_nvm));
+    for (int i = 0; i < ns->nlbaf; i++) {
+        /* Extended LBA format: the PI format (bits 8:7) */
+        ns->id_ns_nvm.elbaf[i] = cpu_to_le32(ns->lbaf_pif[i] << 7);
+    }
     nvme_nvm_init_id_ns(ns);
 }
 
+static void nvme_ns_add_format(NvmeNamespace *ns, uint8_t bits, uint16_t ms,
+                               uint8_t pif)
+{
+    for (uint8_t i = 0; i < ns->nlbaf; i++) {
+        if (ns->lbaf_bits[i] == bits && ns->lbaf_ms[i] == ms &&
+            ns->lbaf_pif[i] == pif) {
+            return;
+        }
+    }
+    ns->lbaf_bits[ns->nlbaf] = bits;
+    ns->lbaf_ms[ns->nlbaf] = ms;
+    ns->lbaf_pif[ns->nlbaf] = pif;
+    ns->nlbaf++;
+}
+
 /*
- * The LBA formats Format NVM may switch between: 512 bytes and 4 KiB, and
- * the configured logical_block_size if it is neither; that one is current.
+ * The LBA formats Format NVM may switch between: 512 bytes and 4 KiB
+ * without metadata (formats 0 and 1, as namespace management knows them),
+ * then with 8, 16 or 64 bytes of metadata for 16-bit or 64-bit guard
+ * protection information, and the configured one (logical_block_size,
+ * ms, pif) if it is none of these; that one is current.
  */
 static void nvme_ns_init_formats(NvmeNamespace *ns, uint8_t bits)
 {
-    static const uint8_t common[] = { 9, 12 };
+    static const struct {
+        uint8_t bits;
+        uint16_t ms;
+        uint8_t pif;
+    } common[] = {
+        { 9, 0, 0 }, { 12, 0, 0 },
+        { 9, 8, NVME_PIF_16B }, { 9, 16, NVME_PIF_64B },
+        { 9, 64, NVME_PIF_16B }, { 12, 8, NVME_PIF_16B },
+        { 12, 16, NVME_PIF_64B }, { 12, 64, NVME_PIF_64B },
+    };
 
     ns->nlbaf = 0;
     for (int i = 0; i < ARRAY_SIZE(common); i++) {
-        ns->lbaf_bits[ns->nlbaf++] = common[i];
+        nvme_ns_add_format(ns, common[i].bits, common[i].ms, common[i].pif);
     }
-    if (bits != 9 && bits != 12) {
-        ns->lbaf_bits[ns->nlbaf++] = bits;
-    }
+    nvme_ns_add_format(ns, bits, ns->params.ms, ns->params.pif);
     for (uint8_t i = 0; i < ns->nlbaf; i++) {
-        if (ns->lbaf_bits[i] == bits) {
+        if (ns->lbaf_bits[i] == bits && ns->lbaf_ms[i] == ns->params.ms &&
+            ns->lbaf_pif[i] == ns->params.pif) {
             nvme_ns_set_format(ns, i);
         }
     }
+}
+
+static bool nvme_ns_check_metadata(NvmeNamespaceParams *p, Error **errp)
+{
+    if (p->ms != 0 && p->ms != 8 && p->ms != 16 && p->ms != 64) {
+        error_setg(errp, "nvme namespace: ms must be 0, 8, 16 or 64");
+        return false;
+    }
+    if (p->mset > 1 || p->pil > 1 || p->pi > NVME_PI_TYPE3 ||
+        (p->pif != NVME_PIF_16B && p->pif != NVME_PIF_64B)) {
+        error_setg(errp, "nvme namespace: mset and pil are 0 or 1, pi 0 "
+                   "to 3, pif 0 (16-bit guard) or 2 (64-bit guard)");
+        return false;
+    }
+    if (p->pi && p->ms < (p->pif == NVME_PIF_64B ? 16 : 8)) {
+        error_setg(errp, "nvme namespace: pi=%u needs ms of at least %u",
+                   p->pi, p->pif == NVME_PIF_64B ? 16 : 8);
+        return false;
+    }
+    if (p->ms && p->zoned.zoned) {
+        error_setg(errp, "nvme namespace: zoned namespaces have no "
+                   "metadata here");
+        return false;
+    }
+    return true;
 }
 
 /* Switches the namespace to LBA format lbaf_index (checked by callers). */
@@ -120,13 +182,44 @@ void nvme_ns_set_format(NvmeNamespace *ns, uint8_t lbaf_index)
     ns->lbaf_index = lbaf_index;
     ns->lba_bits = ns->lbaf_bits[lbaf_index];
     ns->lba_size = 1u << ns->lba_bits;
-    ns->nlbas = ns->size >> ns->lba_bits;
+    ns->ms = ns->lbaf_ms[lbaf_index];
+    ns->pif = ns->lbaf_pif[lbaf_index];
+    /* Blocks first, then the metadata of each */
+    ns->nlbas = ns->size / (ns->lba_size + ns->ms);
     if (ns->nsid) {
         nvme_ns_init_identify(ns, ns->conf);
     }
     if (ns->zns) {
         nvme_zns_format(ns);
     }
+}
+
+/*
+ * A backend whose metadata was never written (its first bytes are zero)
+ * gets all ones there: unwritten blocks then carry protection information
+ * that escapes checking, as after Format NVM.
+ */
+static bool nvme_ns_init_metadata(NvmeNamespace *ns, Error **errp)
+{
+    uint8_t head[64];
+    uint64_t off = ns->nlbas << ns->lba_bits;
+
+    if (!ns->ms || !blk_is_writable(ns->blk)) {
+        return true;
+    }
+    if (blk_pread(ns->blk, off, MIN(sizeof(head), ns->ms), head, 0) < 0) {
+        error_setg(errp, "nvme namespace: cannot read the metadata");
+        return false;
+    }
+    if (!buffer_is_zero(head, MIN(sizeof(head), ns->ms))) {
+        return true;
+    }
+    if ((uint64_t)ns->nlbas * ns->ms > 1 * GiB) {
+        warn_report("nvme namespace: metadata left uninitialized (more "
+                    "than 1 GiB); Format NVM initializes it");
+        return true;
+    }
+    return nvme_meta_erase(ns, errp);
 }
 
 bool nvme_ns_setup(NvmeNamespace *ns, BlockConf *conf, Error **errp)
@@ -156,10 +249,16 @@ bool nvme_ns_setup(NvmeNamespace *ns, BlockConf *conf, Error **errp)
         error_setg_errno(errp, -size, "nvme namespace: cannot get drive size");
         return false;
     }
+    if (!nvme_ns_check_metadata(&ns->params, errp)) {
+        return false;
+    }
     ns->blk = conf->blk;
     ns->conf = conf;
     ns->csi = NVME_CSI_NVM;
     ns->size = size;
+    ns->mset = ns->params.mset;
+    ns->pi = ns->params.pi;
+    ns->pil = ns->params.pil;
     nvme_ns_init_formats(ns, ctz32(conf->logical_block_size));
     if (!ns->nlbas) {
         error_setg(errp, "nvme namespace: drive is smaller than one "
@@ -173,7 +272,7 @@ bool nvme_ns_setup(NvmeNamespace *ns, BlockConf *conf, Error **errp)
         return false;
     }
     return nvme_ns_parse_nguid(ns, errp) && nvme_zns_setup(ns, errp) &&
-           nvme_resv_setup(ns, errp);
+           nvme_resv_setup(ns, errp) && nvme_ns_init_metadata(ns, errp);
 }
 
 /*
@@ -406,6 +505,11 @@ static const Property nvme_ns_props[] = {
     NVME_NS_PARAM(BOOL, "shared", shared, true),
     NVME_NS_PARAM(UINT32, "anagrpid", anagrpid, 0),
     NVME_NS_PARAM(BOOL, "detached", detached, false),
+    NVME_NS_PARAM(UINT16, "ms", ms, 0),
+    NVME_NS_PARAM(UINT8, "mset", mset, 0),
+    NVME_NS_PARAM(UINT8, "pi", pi, 0),
+    NVME_NS_PARAM(UINT8, "pil", pil, 0),
+    NVME_NS_PARAM(UINT8, "pif", pif, 0),
     NVME_NS_PARAM(BOOL, "zoned", zoned.zoned, false),
     DEFINE_PROP_SIZE("zoned.zone_size", NvmeNamespaceDevice,
                      ns.params.zoned.zone_size, 128 * MiB),

@@ -443,11 +443,17 @@ static uint16_t nvme_rw(NvmeCtrl *n, NvmeRequest *req, bool is_write)
 
 static uint16_t nvme_read(NvmeCtrl *n, NvmeRequest *req)
 {
+    if (unlikely(req->ns->ms)) {
+        return nvme_meta_io(n, req);
+    }
     return nvme_rw(n, req, false);
 }
 
 static uint16_t nvme_write(NvmeCtrl *n, NvmeRequest *req)
 {
+    if (unlikely(req->ns->ms)) {
+        return nvme_meta_io(n, req);
+    }
     return nvme_rw(n, req, true);
 }
 
@@ -479,6 +485,10 @@ static uint16_t nvme_write_zeroes(NvmeCtrl *n, NvmeRequest *req)
 {
     NvmeNamespace *ns = req->ns;
     uint32_t cdw12 = le32_to_cpu(req->cmd.cdw12);
+
+    if (unlikely(ns->ms)) {
+        return nvme_meta_io(n, req);
+    }
     BdrvRequestFlags flags = 0;
     uint64_t slba;
     uint32_t nlb;
@@ -576,6 +586,10 @@ static uint16_t nvme_compare(NvmeCtrl *n, NvmeRequest *req)
 {
     NvmeNamespace *ns = req->ns;
     NvmeRwParams rw;
+
+    if (unlikely(ns->ms)) {
+        return nvme_meta_io(n, req);
+    }
     uint16_t status;
 
     status = nvme_rw_decode(n, req, &rw);
@@ -633,6 +647,10 @@ static uint16_t nvme_verify(NvmeCtrl *n, NvmeRequest *req)
 {
     NvmeNamespace *ns = req->ns;
     uint64_t slba, len;
+
+    if (unlikely(ns->ms)) {
+        return nvme_meta_io(n, req);
+    }
     uint32_t nlb;
     uint16_t status;
 
@@ -876,6 +894,11 @@ static uint16_t nvme_copy(NvmeCtrl *n, NvmeRequest *req)
 {
     NvmeNamespace *ns = req->ns;
     uint32_t cdw12 = le32_to_cpu(req->cmd.cdw12);
+
+    if (ns->ms) {
+        return nvme_cmd_error(req, NVME_SC_INVALID_FIELD | NVME_SC_DNR,
+                              "Copy on a namespace with metadata");
+    }
     uint32_t nr = NVME_COPY_NR(cdw12) + 1;
     uint64_t sdlba = ((uint64_t)le32_to_cpu(req->cmd.cdw11) << 32) |
                      le32_to_cpu(req->cmd.cdw10);

@@ -139,6 +139,12 @@ typedef struct NvmeNamespaceParams {
     bool detached;
     uint32_t anagrpid;      /* 0: group 1 (in a subsystem) */
     NvmeZonedParams zoned;
+    /* Metadata and protection information (ms, mset, pi, pil, pif) */
+    uint16_t ms;
+    uint8_t mset;
+    uint8_t pi;
+    uint8_t pil;
+    uint8_t pif;
 } NvmeNamespaceParams;
 
 /* Namespace Write Protection Config states 0-3, CDW11 bits 2:0 (wp.c) */
@@ -167,6 +173,13 @@ struct NvmeNamespace {
     uint8_t lbaf_index;         /* current LBA format */
     uint8_t nlbaf;              /* formats offered, 1's based */
     uint8_t lbaf_bits[NVME_MAX_NLBAF];
+    uint16_t lbaf_ms[NVME_MAX_NLBAF];   /* metadata bytes per block */
+    uint8_t lbaf_pif[NVME_MAX_NLBAF];   /* protection information format */
+    uint16_t ms;                /* current format: metadata bytes */
+    bool mset;                  /* metadata with each block (extended) */
+    uint8_t pi;                 /* protection information type, 0: none */
+    bool pil;                   /* PI in the first metadata bytes */
+    uint8_t pif;                /* NVME_PIF_16B or NVME_PIF_64B */
     uint32_t lba_size;
     uint8_t lba_bits;
     uint64_t nlbas;
@@ -604,6 +617,37 @@ uint16_t nvme_zns_read_check(NvmeRequest *req, uint64_t slba, uint32_t nlb);
 void nvme_zns_format(NvmeNamespace *ns);
 bool nvme_zns_inject(NvmeNamespace *ns, uint64_t slba, bool offline,
                      Error **errp);
+
+/* pi.c: protection information (NVM Command Set 5.3) */
+#define NVME_PIF_16B            0
+#define NVME_PIF_64B            2
+#define NVME_PI_TYPE1           1
+#define NVME_PI_TYPE2           2
+#define NVME_PI_TYPE3           3
+#define NVME_PRCHK_GUARD        (1u << 2)
+#define NVME_PRCHK_APP          (1u << 1)
+#define NVME_PRCHK_REF          (1u << 0)
+typedef struct NvmePiCmd {
+    bool pract;
+    uint8_t prchk;
+    uint64_t eilbrt;
+    uint16_t elbat;
+    uint16_t elbatm;
+} NvmePiCmd;
+uint16_t nvme_crc16_t10dif(uint16_t crc, const void *buf, size_t len);
+uint64_t nvme_crc64_nvme(const void *buf, size_t len);
+size_t nvme_pi_size(NvmeNamespace *ns);
+void nvme_pi_decode(NvmeNamespace *ns, NvmeCmd *cmd, NvmePiCmd *pc);
+void nvme_pi_generate(NvmeNamespace *ns, const NvmePiCmd *pc,
+                      const uint8_t *data, uint8_t *meta, uint32_t nlb,
+                      size_t data_stride);
+uint16_t nvme_pi_check(NvmeNamespace *ns, const NvmePiCmd *pc,
+                       const uint8_t *data, const uint8_t *meta, uint32_t nlb,
+                       uint64_t slba);
+
+/* meta.c: I/O on namespaces with metadata */
+uint16_t nvme_meta_io(NvmeCtrl *n, NvmeRequest *req);
+bool nvme_meta_erase(NvmeNamespace *ns, Error **errp);
 
 /* dulbe.c: Deallocated or Unwritten Logical Block errors */
 bool nvme_dulbe_enabled(NvmeCtrl *n);

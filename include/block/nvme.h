@@ -403,6 +403,7 @@ enum NvmeIoCommands {
 #define NVME_RW_FUA                 (1u << 30)
 #define NVME_RW_LR                  (1u << 31)
 #define NVME_RW_PRINFO_SHIFT        26
+#define NVME_RW_PRINFO_PRACT        (1u << 29)
 
 /* Write Zeroes CDW12 */
 #define NVME_WZ_DEAC                (1u << 25)

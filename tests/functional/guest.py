@@ -178,6 +178,15 @@ class Guest:
         return Result(status, console, log, time.monotonic() - start)
 
 
+    def boot_checks(self, script, qemu_args, checks, killed=False, **kw):
+        """Boots; fails unless the script ran exactly checks checks, all
+        passing (and, with killed, had QEMU killed by HOST-KILL)."""
+        r = self.boot(script, qemu_args, **kw)
+        r.assert_ok(killed=killed)
+        assert len(r.checks) == checks, r.checks
+        return r
+
+
 class GuestTestCase(unittest.TestCase):
     """Base for unittest-style tests: self.guest is a fresh Guest."""
 

@@ -67,9 +67,5 @@ def test_reservations(g):
         '-device', 'nvme,id=cc,serial=RC,subsys=ss,hostid=00000000000000c3',
         '-device', 'nvme-ns,bus=ca,drive=d0,nsid=1,resv.state=rs',
     ]
-    r = g.boot(SCENARIO, args)
-    r.assert_ok()
-    assert len(r.checks) == 17, r.checks
-    r = g.boot(AFTER_RESTART, args)
-    r.assert_ok()
-    assert len(r.checks) == 8, r.checks
+    g.boot_checks(SCENARIO, args, 17)
+    g.boot_checks(AFTER_RESTART, args, 8)

@@ -79,9 +79,7 @@ def test_objects_and_unplug(g):
         '-object', 'x-nvme-ns-nvm,id=ns3,subsys=ss,drive=b2,nsid=3,'
                    'attached-to=c0',
     ]
-    r = g.boot(OBJECTS.replace('@HOT@', hot), args)
-    r.assert_ok()
-    assert len(r.checks) == 16, r.checks
+    g.boot_checks(OBJECTS.replace('@HOT@', hot), args, 16)
 
 
 # Namespace Management on an x-nvme-subsystem pool, then SIGKILL: the
@@ -115,9 +113,5 @@ def test_pool_after_kill(g):
                    'tnvmcap=%d' % (NQN, g.scratch, TNVMCAP),
         '-device', 'nvme,id=c0,serial=KILL0,subsys=ss',
     ]
-    r = g.boot(BEFORE_KILL, args)
-    r.assert_ok(killed=True)
-    assert len(r.checks) == 3, r.checks
-    r = g.boot(AFTER_KILL, args)
-    r.assert_ok()
-    assert len(r.checks) == 3, r.checks
+    g.boot_checks(BEFORE_KILL, args, 3, killed=True)
+    g.boot_checks(AFTER_KILL, args, 3)

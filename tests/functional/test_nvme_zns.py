@@ -107,19 +107,13 @@ def test_zns(g):
                            'zoned.zone_size=4M,zoned.zone_capacity=3M,'
                            'zoned.max_open=4,zoned.state=s2',
             ])
-    first = g.boot(FIRST, args)
-    first.assert_ok()
-    assert len(first.checks) == 20, first.checks
-    second = g.boot(AFTER_RESTART, args)
-    second.assert_ok(killed=True)
-    assert len(second.checks) == 5, second.checks
+    first = g.boot_checks(FIRST, args, 20)
+    second = g.boot_checks(AFTER_RESTART, args, 5, killed=True)
     # The restart finds every zone where the first run left it.
     for tag in ('1', '2'):
         before, after = reports(first.output, tag), reports(second.output, tag)
         assert before and before == after, (tag, before, after)
-    third = g.boot(AFTER_KILL, args)
-    third.assert_ok()
-    assert len(third.checks) == 2, third.checks
+    third = g.boot_checks(AFTER_KILL, args, 2)
     before, after = reports(second.output, '3'), reports(third.output, '3')
     assert before and before == after, (before, after)
     # Zone 3 of namespace 2 holds 1.5 MiB: its pointer is past it.

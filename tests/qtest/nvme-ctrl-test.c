@@ -579,9 +579,12 @@ static void test_format(void *obj, void *data, QGuestAllocator *alloc)
     const uint16_t dnr = NVME_SC_DNR;
 
     g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_NS, 1, 0, id), ==, 0);
-    g_assert_cmpuint(id->nlbaf, ==, 1);
+    /* 512 B and 4 KiB, then six formats with metadata */
+    g_assert_cmpuint(id->nlbaf, ==, 7);
     g_assert_cmpuint(id->lbaf[0].ds, ==, 9);
     g_assert_cmpuint(id->lbaf[1].ds, ==, 12);
+    g_assert_cmpuint(id->lbaf[0].ms, ==, 0);
+    g_assert_cmpuint(le16_to_cpu(id->lbaf[2].ms), ==, 8);
     g_assert_cmpuint(NVME_ID_NS_FLBAS_INDEX(id->flbas), ==, 0);
 
     for (int i = 0; i < sizeof(pattern); i++) {
@@ -592,7 +595,7 @@ static void test_format(void *obj, void *data, QGuestAllocator *alloc)
     g_assert_cmphex(qnvme_rw(n, 1, NVME_CMD_WRITE, 1, 0, 8, buf, 0), ==, 0);
 
     /* Errors first: nothing changes. */
-    g_assert_cmphex(format(n, 1, 2), ==, NVME_SC_INVALID_FORMAT | dnr);
+    g_assert_cmphex(format(n, 1, 8), ==, NVME_SC_INVALID_FORMAT | dnr);
     g_assert_cmphex(format(n, 1, 1 | (1 << 5)), ==,
                     NVME_SC_INVALID_FORMAT | dnr);
     g_assert_cmphex(format(n, 1, 1 | (3 << 9)), ==,

@@ -20,23 +20,7 @@
 #define CSL             (NVME_SC_COMMAND_SIZE_LIMIT | DNR)
 #define INVALID         (NVME_SC_INVALID_FIELD | DNR)
 
-typedef struct Ctx {
-    QNvme *n;
-    QTestState *qts;
-    uint64_t buf;           /* two pages of guest memory for data */
-    uint64_t list;          /* one page for range lists */
-} Ctx;
-
-static Ctx setup(void *obj)
-{
-    QNvme *n = obj;
-    Ctx c = { .n = n, .qts = n->dev.bus->qts };
-
-    qnvme_start_with_io_queue(n);
-    c.buf = qnvme_alloc(n, 2 * QNVME_PAGE_SIZE);
-    c.list = qnvme_alloc(n, QNVME_PAGE_SIZE);
-    return c;
-}
+typedef QNvmeCtx Ctx;     /* aux holds range lists */
 
 /* An I/O command: SLBA, NLB (1's based) and extra CDW12 bits. */
 static uint16_t io_full(Ctx *c, uint8_t opcode, uint32_t nsid, uint64_t slba,
@@ -115,7 +99,7 @@ static uint16_t dsm(Ctx *c, uint32_t attr, const uint64_t *slba,
     NvmeCmd cmd = {
         .opcode = NVME_CMD_DSM,
         .nsid = cpu_to_le32(1),
-        .dptr.prp1 = cpu_to_le64(c->list),
+        .dptr.prp1 = cpu_to_le64(c->aux),
         .cdw10 = cpu_to_le32(nr - 1),
         .cdw11 = cpu_to_le32(attr),
     };
@@ -125,7 +109,7 @@ static uint16_t dsm(Ctx *c, uint32_t attr, const uint64_t *slba,
         r[i].slba = cpu_to_le64(slba[i]);
         r[i].nlb = cpu_to_le32(nlb[i]);
     }
-    qtest_memwrite(c->qts, c->list, r, nr * sizeof(r[0]));
+    qtest_memwrite(c->qts, c->aux, r, nr * sizeof(r[0]));
     return qnvme_cmd(c->n, 1, &cmd, NULL);
 }
 
@@ -139,7 +123,7 @@ static uint16_t copy(Ctx *c, uint64_t sdlba, const uint64_t *slba,
     NvmeCmd cmd = {
         .opcode = NVME_CMD_COPY,
         .nsid = cpu_to_le32(1),
-        .dptr.prp1 = cpu_to_le64(c->list),
+        .dptr.prp1 = cpu_to_le64(c->aux),
         .cdw10 = cpu_to_le32(sdlba),
         .cdw11 = cpu_to_le32(sdlba >> 32),
         .cdw12 = cpu_to_le32(((nr - 1) & 0xff) | (desfmt << 8)),
@@ -150,7 +134,7 @@ static uint16_t copy(Ctx *c, uint64_t sdlba, const uint64_t *slba,
         r[i].slba = cpu_to_le64(slba[i]);
         r[i].nlb = cpu_to_le16(nlb[i] - 1);
     }
-    qtest_memwrite(c->qts, c->list, r, MIN(nr, 128) * sizeof(r[0]));
+    qtest_memwrite(c->qts, c->aux, r, MIN(nr, 128) * sizeof(r[0]));
     status = qnvme_cmd(c->n, 1, &cmd, &cqe);
     if (dw0) {
         *dw0 = le32_to_cpu(cqe.result);
@@ -162,7 +146,7 @@ static uint16_t copy(Ctx *c, uint64_t sdlba, const uint64_t *slba,
 
 static void test_identify(void *obj, void *data, QGuestAllocator *alloc)
 {
-    Ctx c = setup(obj);
+    Ctx c = qnvme_ctx_start(obj);
     g_autofree NvmeIdNs *ns = g_new0(NvmeIdNs, 1);
     g_autofree NvmeIdCtrl *ctrl = g_new0(NvmeIdCtrl, 1);
     g_autofree NvmeEffectsLog *eff = g_new0(NvmeEffectsLog, 1);
@@ -202,7 +186,7 @@ static void test_identify(void *obj, void *data, QGuestAllocator *alloc)
 
 static void test_write_zeroes(void *obj, void *data, QGuestAllocator *alloc)
 {
-    Ctx c = setup(obj);
+    Ctx c = qnvme_ctx_start(obj);
 
     /* The whole namespace at once: no data, so MDTS does not apply. */
     write_pattern(&c, NLBAS - 4, 4, 3);
@@ -239,7 +223,7 @@ static void test_write_zeroes(void *obj, void *data, QGuestAllocator *alloc)
 
 static void test_write_uncor(void *obj, void *data, QGuestAllocator *alloc)
 {
-    Ctx c = setup(obj);
+    Ctx c = qnvme_ctx_start(obj);
     uint64_t s = 22;
     uint32_t l = 2;
 
@@ -297,7 +281,7 @@ static void test_write_uncor(void *obj, void *data, QGuestAllocator *alloc)
 
 static void test_compare(void *obj, void *data, QGuestAllocator *alloc)
 {
-    Ctx c = setup(obj);
+    Ctx c = qnvme_ctx_start(obj);
     g_autofree uint8_t *p = g_malloc(16 * BS);
 
     fill(p, 16 * BS, 5);
@@ -326,7 +310,7 @@ static void test_compare(void *obj, void *data, QGuestAllocator *alloc)
 
 static void test_verify(void *obj, void *data, QGuestAllocator *alloc)
 {
-    Ctx c = setup(obj);
+    Ctx c = qnvme_ctx_start(obj);
 
     g_assert_cmphex(io(&c, NVME_CMD_VERIFY, 0, 8), ==, 0);
     /* No data transfer: larger than MDTS and than one bounce chunk. */
@@ -346,7 +330,7 @@ static void test_verify(void *obj, void *data, QGuestAllocator *alloc)
 
 static void test_dsm(void *obj, void *data, QGuestAllocator *alloc)
 {
-    Ctx c = setup(obj);
+    Ctx c = qnvme_ctx_start(obj);
     uint64_t slba[NVME_DSM_MAX_RANGES];
     uint32_t nlb[NVME_DSM_MAX_RANGES];
 
@@ -407,7 +391,7 @@ static void test_dsm(void *obj, void *data, QGuestAllocator *alloc)
     {
         NvmeCmd cmd = {
             .opcode = NVME_CMD_DSM, .nsid = cpu_to_le32(1),
-            .dptr.prp1 = cpu_to_le64(c.list + 1),
+            .dptr.prp1 = cpu_to_le64(c.aux + 1),
             .cdw11 = cpu_to_le32(NVME_DSMGMT_AD),
         };
         g_assert_cmphex(qnvme_cmd(c.n, 1, &cmd, NULL), ==,
@@ -419,7 +403,7 @@ static void test_dsm(void *obj, void *data, QGuestAllocator *alloc)
 
 static void test_copy(void *obj, void *data, QGuestAllocator *alloc)
 {
-    Ctx c = setup(obj);
+    Ctx c = qnvme_ctx_start(obj);
     uint64_t slba[129];
     uint32_t nlb[129];
     uint32_t dw0;
@@ -522,7 +506,7 @@ static uint16_t get_lba_status(Ctx *c, uint32_t nsid, uint64_t slba,
 
 static void test_lba_status(void *obj, void *data, QGuestAllocator *alloc)
 {
-    Ctx c = setup(obj);
+    Ctx c = qnvme_ctx_start(obj);
     g_autofree NvmeIdCtrl *ctrl = g_new0(NvmeIdCtrl, 1);
     uint8_t out[4096];
     NvmeLbaStatusHeader *h = (NvmeLbaStatusHeader *)out;
@@ -643,7 +627,7 @@ static uint16_t set_err_rec(Ctx *c, uint32_t dw11)
  */
 static void test_dulbe(void *obj, void *data, QGuestAllocator *a)
 {
-    Ctx c = setup(obj);
+    Ctx c = qnvme_ctx_start(obj);
     g_autofree NvmeIdNs *id = g_new0(NvmeIdNs, 1);
     const uint16_t dulb = NVME_SC_DEALLOCATED_OR_UNWRITTEN | DNR;
     uint64_t slba = 64;

@@ -266,7 +266,8 @@ QNvmeCtx qnvme_ctx_start(void *obj)
     QNvmeCtx c = { .n = obj, .qts = ((QNvme *)obj)->dev.bus->qts };
 
     qnvme_start_with_io_queue(c.n);
-    c.buf = qnvme_alloc(c.n, QNVME_PAGE_SIZE);
+    c.buf = qnvme_alloc(c.n, 2 * QNVME_PAGE_SIZE);
+    c.aux = qnvme_alloc(c.n, QNVME_PAGE_SIZE);
     return c;
 }
 

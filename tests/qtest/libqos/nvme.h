@@ -60,11 +60,15 @@ void qnvme_create_io_queue_pair(QNvme *n, uint16_t qid, uint16_t entries);
 /* Enables n with I/O queue pair 1 (16 entries) for the usual tests. */
 void qnvme_start_with_io_queue(QNvme *n);
 
-/* What most tests work with: a started controller and one data page */
+/*
+ * What most tests work with: a started controller, two pages of guest
+ * memory for data (buf, PRP1 and PRP2) and one more for lists or metadata.
+ */
 typedef struct QNvmeCtx {
     QNvme *n;
     QTestState *qts;
     uint64_t buf;
+    uint64_t aux;
 } QNvmeCtx;
 QNvmeCtx qnvme_ctx_start(void *obj);
 /* Another controller of the same test machine, at PCI slot (bus 0) */

@@ -1,0 +1,357 @@
+/*
+ * NVMe device model: I/O on namespaces formatted with metadata.
+ *
+ * The backend holds the logical blocks first and then, after the last one,
+ * ms bytes of metadata per block. The host sends metadata either with each
+ * block (extended LBAs, MSET=1) or in a separate buffer at MPTR. Read,
+ * Write, Compare, Verify and Write Zeroes go through a bounce buffer of
+ * the blocks followed by their metadata, where protection information is
+ * generated (PRACT) and checked (PRCHK); with PRACT and metadata that is
+ * only protection information, the host transfers none (it is inserted and
+ * stripped here). Written from NVM Command Set 1.0, 5.2 and 5.3.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/units.h"
+#include "qemu/memalign.h"
+#include "system/block-backend.h"
+#include "nvme.h"
+#include "trace.h"
+
+/* Verify and Write Zeroes carry no data; bound what they may bounce. */
+#define NVME_META_MAX_BOUNCE    (8 * MiB)
+
+typedef struct NvmeMetaIo {
+    NvmeRequest *req;
+    NvmePiCmd pc;
+    uint64_t slba;
+    uint32_t nlb;
+    uint8_t *buf;           /* blocks, then their metadata */
+    size_t data_bytes;
+    size_t meta_bytes;
+    bool host_meta;         /* metadata travels between host and device */
+    QEMUIOVector dqiov;
+    QEMUIOVector mqiov;
+    int pending;
+    int ret;
+} NvmeMetaIo;
+
+static uint64_t nvme_meta_offset(NvmeNamespace *ns, uint64_t lba)
+{
+    return (ns->nlbas << ns->lba_bits) + lba * ns->ms;
+}
+
+/* The metadata buffer at MPTR: contiguous, or one SGL Data Block */
+static uint16_t nvme_meta_xfer(NvmeCtrl *n, NvmeRequest *req, void *meta,
+                               size_t len, DMADirection dir)
+{
+    uint64_t addr = le64_to_cpu(req->cmd.mptr);
+
+    if (NVME_CMD_FLAGS_PSDT(req->cmd.flags) == NVME_PSDT_SGL_MPTR_SGL) {
+        NvmeSglDescriptor d;
+
+        if (dma_memory_read(n->dma_as, addr, &d, sizeof(d),
+                            MEMTXATTRS_UNSPECIFIED)) {
+            return NVME_SC_DATA_TRANSFER_ERROR;
+        }
+        if (NVME_SGL_TYPE(d.type) != NVME_SGL_DESCR_TYPE_DATA_BLOCK ||
+            le32_to_cpu(d.len) < len) {
+            return nvme_cmd_error(req, NVME_SC_INVALID_SGL_SEGMENT |
+                                  NVME_SC_DNR, "metadata SGL is not one "
+                                  "Data Block large enough");
+        }
+        addr = le64_to_cpu(d.addr);
+    }
+    if (dma_memory_rw(n->dma_as, addr, meta, len, dir,
+                      MEMTXATTRS_UNSPECIFIED)) {
+        return NVME_SC_DATA_TRANSFER_ERROR;
+    }
+    return NVME_SC_SUCCESS;
+}
+
+/*
+ * Moves the blocks and (when it travels) their metadata between the host
+ * buffers and the bounce buffer laid out as blocks, then metadata.
+ */
+static uint16_t nvme_meta_host(NvmeCtrl *n, NvmeMetaIo *m, uint8_t *buf,
+                               DMADirection dir)
+{
+    NvmeNamespace *ns = m->req->ns;
+    NvmeRequest *req = m->req;
+    uint8_t *meta = buf + m->data_bytes;
+    g_autofree uint8_t *ext = NULL;
+    size_t unit = ns->lba_size + ns->ms;
+    uint16_t status;
+
+    if (!ns->mset || !m->host_meta) {
+        status = dir == DMA_DIRECTION_TO_DEVICE ?
+                 nvme_dma_from_host(n, req, buf, m->data_bytes) :
+                 nvme_dma_to_host(n, req, buf, m->data_bytes);
+        if (status || !m->host_meta) {
+            return status;
+        }
+        return nvme_meta_xfer(n, req, meta, m->meta_bytes, dir);
+    }
+    /* Extended LBAs: each block followed by its metadata */
+    ext = g_malloc((size_t)m->nlb * unit);
+    if (dir == DMA_DIRECTION_FROM_DEVICE) {
+        for (uint32_t i = 0; i < m->nlb; i++) {
+            memcpy(ext + i * unit, buf + (size_t)i * ns->lba_size,
+                   ns->lba_size);
+            memcpy(ext + i * unit + ns->lba_size, meta + (size_t)i * ns->ms,
+                   ns->ms);
+        }
+        return nvme_dma_to_host(n, req, ext, (size_t)m->nlb * unit);
+    }
+    status = nvme_dma_from_host(n, req, ext, (size_t)m->nlb * unit);
+    for (uint32_t i = 0; !status && i < m->nlb; i++) {
+        memcpy(buf + (size_t)i * ns->lba_size, ext + i * unit, ns->lba_size);
+        memcpy(meta + (size_t)i * ns->ms, ext + i * unit + ns->lba_size,
+               ns->ms);
+    }
+    return status;
+}
+
+static void nvme_meta_free(NvmeMetaIo *m)
+{
+    qemu_vfree(m->buf);
+    g_free(m);
+}
+
+static void nvme_meta_finish(NvmeMetaIo *m, uint16_t status)
+{
+    NvmeRequest *req = m->req;
+
+    req->status = status;
+    nvme_meta_free(m);
+    nvme_req_complete(req);
+}
+
+/* After the backend: checks and the transfer to the host */
+static void nvme_meta_read_done(NvmeMetaIo *m)
+{
+    NvmeRequest *req = m->req;
+    NvmeNamespace *ns = req->ns;
+    NvmeCtrl *n = nvme_req_ctrl(req);
+    uint16_t status;
+
+    if (m->ret < 0) {
+        nvme_meta_finish(m, NVME_SC_UNRECOVERED_READ_ERROR);
+        return;
+    }
+    if (ns->pi && m->pc.prchk) {
+        status = nvme_pi_check(ns, &m->pc, m->buf, m->buf + m->data_bytes,
+                               m->nlb, m->slba);
+        if (status) {
+            nvme_meta_finish(m, status);
+            return;
+        }
+    }
+    switch (req->cmd.opcode) {
+    case NVME_CMD_READ:
+        status = nvme_meta_host(n, m, m->buf, DMA_DIRECTION_FROM_DEVICE);
+        break;
+    case NVME_CMD_COMPARE: {
+        size_t len = m->data_bytes + (m->host_meta ? m->meta_bytes : 0);
+        g_autofree uint8_t *host = g_malloc(m->data_bytes + m->meta_bytes);
+
+        status = nvme_meta_host(n, m, host, DMA_DIRECTION_TO_DEVICE);
+        if (!status && memcmp(host, m->buf, m->data_bytes)) {
+            status = NVME_SC_COMPARE_FAILURE | NVME_SC_DNR;
+        }
+        if (!status && len > m->data_bytes &&
+            memcmp(host + m->data_bytes, m->buf + m->data_bytes,
+                   m->meta_bytes)) {
+            status = NVME_SC_COMPARE_FAILURE | NVME_SC_DNR;
+        }
+        break;
+    }
+    default:                /* Verify: nothing travels */
+        status = NVME_SC_SUCCESS;
+    }
+    nvme_meta_finish(m, status);
+}
+
+static void nvme_meta_cb(void *opaque, int ret)
+{
+    NvmeMetaIo *m = opaque;
+
+    if (ret < 0 && !m->ret) {
+        m->ret = ret;
+    }
+    if (--m->pending) {
+        return;
+    }
+    switch (m->req->cmd.opcode) {
+    case NVME_CMD_READ:
+    case NVME_CMD_COMPARE:
+    case NVME_CMD_VERIFY:
+        nvme_meta_read_done(m);
+        break;
+    default:
+        nvme_meta_finish(m, m->ret < 0 ? NVME_SC_WRITE_FAULT
+                                       : NVME_SC_SUCCESS);
+    }
+}
+
+/* Both halves to or from the backend; nvme_meta_cb when they are done */
+static void nvme_meta_backend(NvmeMetaIo *m, bool write, bool zero_data,
+                              BdrvRequestFlags flags)
+{
+    NvmeNamespace *ns = m->req->ns;
+    int64_t data_off = (int64_t)m->slba << ns->lba_bits;
+
+    m->pending = 2;
+    qemu_iovec_init_buf(&m->dqiov, m->buf, m->data_bytes);
+    qemu_iovec_init_buf(&m->mqiov, m->buf + m->data_bytes, m->meta_bytes);
+    if (zero_data) {
+        blk_aio_pwrite_zeroes(ns->blk, data_off, m->data_bytes, flags,
+                              nvme_meta_cb, m);
+    } else if (write) {
+        blk_aio_pwritev(ns->blk, data_off, &m->dqiov, flags, nvme_meta_cb, m);
+    } else {
+        blk_aio_preadv(ns->blk, data_off, &m->dqiov, 0, nvme_meta_cb, m);
+    }
+    if (write) {
+        blk_aio_pwritev(ns->blk, nvme_meta_offset(ns, m->slba), &m->mqiov,
+                        flags & BDRV_REQ_FUA, nvme_meta_cb, m);
+    } else {
+        blk_aio_preadv(ns->blk, nvme_meta_offset(ns, m->slba), &m->mqiov, 0,
+                       nvme_meta_cb, m);
+    }
+}
+
+static uint16_t nvme_meta_write(NvmeCtrl *n, NvmeMetaIo *m)
+{
+    NvmeNamespace *ns = m->req->ns;
+    uint32_t cdw12 = le32_to_cpu(m->req->cmd.cdw12);
+    uint16_t status = nvme_meta_host(n, m, m->buf, DMA_DIRECTION_TO_DEVICE);
+
+    if (status) {
+        return status;
+    }
+    if (ns->pi && m->pc.pract) {
+        nvme_pi_generate(ns, &m->pc, m->buf, m->buf + m->data_bytes, m->nlb,
+                         ns->lba_size);
+    } else if (ns->pi && m->pc.prchk) {
+        status = nvme_pi_check(ns, &m->pc, m->buf, m->buf + m->data_bytes,
+                               m->nlb, m->slba);
+        if (status) {
+            return status;
+        }
+    }
+    nvme_meta_backend(m, true, false,
+                      cdw12 & NVME_RW_FUA ? BDRV_REQ_FUA : 0);
+    return NVME_NO_COMPLETE;
+}
+
+/*
+ * Write Zeroes: zero blocks; their metadata gets generated protection
+ * information with PRACT, else all ones (what unwritten blocks hold).
+ */
+static uint16_t nvme_meta_write_zeroes(NvmeMetaIo *m)
+{
+    NvmeNamespace *ns = m->req->ns;
+    uint32_t cdw12 = le32_to_cpu(m->req->cmd.cdw12);
+    g_autofree uint8_t *zero = g_malloc0(ns->lba_size);
+    BdrvRequestFlags flags = cdw12 & NVME_WZ_DEAC ? BDRV_REQ_MAY_UNMAP : 0;
+
+    memset(m->buf + m->data_bytes, 0xff, m->meta_bytes);
+    if (ns->pi && m->pc.pract) {
+        memset(m->buf + m->data_bytes, 0, m->meta_bytes);
+        nvme_pi_generate(ns, &m->pc, zero, m->buf + m->data_bytes, m->nlb, 0);
+    }
+    nvme_meta_backend(m, true, true,
+                      flags | (cdw12 & NVME_RW_FUA ? BDRV_REQ_FUA : 0));
+    return NVME_NO_COMPLETE;
+}
+
+/* Read, Write, Compare, Verify and Write Zeroes with metadata */
+uint16_t nvme_meta_io(NvmeCtrl *n, NvmeRequest *req)
+{
+    NvmeNamespace *ns = req->ns;
+    uint8_t opcode = req->cmd.opcode;
+    bool no_host_data = opcode == NVME_CMD_VERIFY ||
+                        opcode == NVME_CMD_WRITE_ZEROES;
+    NvmeMetaIo *m;
+    uint64_t host_len;
+    uint16_t status;
+
+    m = g_new0(NvmeMetaIo, 1);
+    m->req = req;
+    m->slba = ((uint64_t)le32_to_cpu(req->cmd.cdw11) << 32) |
+              le32_to_cpu(req->cmd.cdw10);
+    m->nlb = (le32_to_cpu(req->cmd.cdw12) & 0xffff) + 1;
+    if (m->slba >= ns->nlbas || m->nlb > ns->nlbas - m->slba) {
+        g_free(m);
+        return nvme_cmd_error(req, NVME_SC_LBA_OUT_OF_RANGE | NVME_SC_DNR,
+                              "LBA range beyond the namespace");
+    }
+    if (ns->pi) {
+        nvme_pi_decode(ns, &req->cmd, &m->pc);
+    }
+    m->data_bytes = (size_t)m->nlb << ns->lba_bits;
+    m->meta_bytes = (size_t)m->nlb * ns->ms;
+    /* PRACT with metadata that is only PI: inserted and stripped here */
+    m->host_meta = !(ns->pi && m->pc.pract && ns->ms == nvme_pi_size(ns)) &&
+                   !no_host_data;
+    host_len = m->data_bytes + (ns->mset && m->host_meta ? m->meta_bytes : 0);
+    if (!no_host_data && n->params.mdts &&
+        host_len > (uint64_t)n->page_size << n->params.mdts) {
+        g_free(m);
+        return nvme_cmd_error(req, NVME_SC_INVALID_FIELD | NVME_SC_DNR,
+                              "transfer larger than MDTS");
+    }
+    if (m->data_bytes + m->meta_bytes > NVME_META_MAX_BOUNCE &&
+        no_host_data) {
+        g_free(m);
+        return nvme_cmd_error(req, NVME_SC_INVALID_FIELD | NVME_SC_DNR,
+                              "command too large for a namespace with "
+                              "metadata");
+    }
+    m->buf = blk_try_blockalign(ns->blk, m->data_bytes + m->meta_bytes);
+    if (!m->buf) {
+        g_free(m);
+        return NVME_SC_INTERNAL_ERROR;
+    }
+    trace_nvme_meta_io(le16_to_cpu(req->cmd.cid), ns->nsid, opcode, m->slba,
+                       m->nlb, m->pc.pract, m->pc.prchk);
+    switch (opcode) {
+    case NVME_CMD_WRITE:
+        status = nvme_meta_write(n, m);
+        break;
+    case NVME_CMD_WRITE_ZEROES:
+        status = nvme_meta_write_zeroes(m);
+        break;
+    default:
+        nvme_meta_backend(m, false, false, 0);
+        status = NVME_NO_COMPLETE;
+    }
+    if (status != NVME_NO_COMPLETE) {
+        nvme_meta_free(m);
+    }
+    return status;
+}
+
+/*
+ * Metadata of blocks never written: all ones, so that their protection
+ * information escapes checking. Format NVM and a new backend get it.
+ */
+bool nvme_meta_erase(NvmeNamespace *ns, Error **errp)
+{
+    uint64_t off = nvme_meta_offset(ns, 0);
+    uint64_t end = nvme_meta_offset(ns, ns->nlbas);
+    g_autofree uint8_t *ones = g_malloc(MiB);
+
+    memset(ones, 0xff, MiB);
+    for (; off < end; off += MiB) {
+        if (blk_pwrite(ns->blk, off, MIN(MiB, end - off), ones, 0) < 0) {
+            error_setg(errp, "nvme namespace: cannot initialize metadata");
+            return false;
+        }
+    }
+    return true;
+}

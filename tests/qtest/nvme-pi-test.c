@@ -1,0 +1,334 @@
+/*
+ * qtests for metadata and end-to-end data protection: both guards against
+ * bit-at-a-time reference CRCs (themselves checked against the catalogue
+ * values), separate (MPTR) and extended metadata, PRACT insert and strip,
+ * every PRCHK check and its status, the escape values, Write Zeroes,
+ * Verify, Compare, and Format NVM choosing a format, MSET, PI and PIL.
+ *
+ * Namespaces: 1: 512 + 8 bytes, type 1, 16-bit guard, metadata at MPTR;
+ * 2: 512 + 16 bytes, type 1, 64-bit guard, extended LBAs; 3: 512 + 64
+ * bytes, type 3, 16-bit guard, PI in the first bytes, at MPTR.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "libqtest.h"
+#include "libqos/qgraph.h"
+#include "libqos/nvme.h"
+
+#define DNR             NVME_SC_DNR
+#define GUARD_ERR       (NVME_SC_GUARD_CHECK_ERROR | DNR)
+#define APP_ERR         (NVME_SC_APP_TAG_CHECK_ERROR | DNR)
+#define REF_ERR         (NVME_SC_REF_TAG_CHECK_ERROR | DNR)
+#define PRACT           (1u << 29)
+#define CHK_GUARD       (1u << 28)
+#define CHK_APP         (1u << 27)
+#define CHK_REF         (1u << 26)
+#define CHK_ALL         (CHK_GUARD | CHK_APP | CHK_REF)
+
+typedef QNvmeCtx Ctx;     /* aux holds the metadata buffer (MPTR) */
+
+/* Reference CRCs, one bit at a time, straight from the definitions */
+static uint16_t ref_crc16(const uint8_t *p, size_t len)
+{
+    uint16_t crc = 0;
+
+    while (len--) {
+        crc ^= *p++ << 8;
+        for (int b = 0; b < 8; b++) {
+            crc = crc & 0x8000 ? (crc << 1) ^ 0x8bb7 : crc << 1;
+        }
+    }
+    return crc;
+}
+
+static uint64_t ref_crc64(const uint8_t *p, size_t len)
+{
+    uint64_t crc = ~0ULL;
+
+    while (len--) {
+        crc ^= *p++;
+        for (int b = 0; b < 8; b++) {
+            crc = crc & 1 ? (crc >> 1) ^ 0x9a6c9329ac4bc9b5ULL : crc >> 1;
+        }
+    }
+    return ~crc;
+}
+
+static void *pi_setup(GString *cmd_line, void *arg)
+{
+    for (int i = 1; i <= 3; i++) {
+        g_string_append_printf(cmd_line,
+            " -drive id=p%d,if=none,file=%s,format=raw", i,
+            qnvme_tmp_image(QNVME_TEST_IMAGE_SIZE));
+    }
+    g_string_append(cmd_line,
+        " -device nvme-ns,drive=p1,bus=nvme0,nsid=1,ms=8,pi=1"
+        " -device nvme-ns,drive=p2,bus=nvme0,nsid=2,ms=16,pi=1,pif=2,mset=1"
+        " -device nvme-ns,drive=p3,bus=nvme0,nsid=3,ms=64,pi=3,pil=1");
+    return arg;
+}
+
+/* An I/O command with PRINFO and the expected tags */
+static uint16_t pio(Ctx *c, uint8_t opcode, uint32_t nsid, uint64_t slba,
+                    uint32_t nlb, uint32_t prinfo, uint64_t eilbrt,
+                    uint16_t elbat, uint16_t elbatm)
+{
+    NvmeCmd cmd = {
+        .opcode = opcode,
+        .nsid = cpu_to_le32(nsid),
+        .mptr = cpu_to_le64(c->aux),
+        .dptr.prp1 = cpu_to_le64(c->buf),
+        .dptr.prp2 = cpu_to_le64(c->buf + QNVME_PAGE_SIZE),
+        .cdw3 = cpu_to_le32(eilbrt >> 32),
+        .cdw10 = cpu_to_le32(slba),
+        .cdw11 = cpu_to_le32(slba >> 32),
+        .cdw12 = cpu_to_le32((nlb - 1) | prinfo),
+        .cdw14 = cpu_to_le32(eilbrt),
+        .cdw15 = cpu_to_le32(elbat | (uint32_t)elbatm << 16),
+    };
+
+    return qnvme_cmd(c->n, 1, &cmd, NULL);
+}
+
+static void fill(uint8_t *p, size_t len, uint8_t seed)
+{
+    for (size_t i = 0; i < len; i++) {
+        p[i] = seed ^ (i * 7) ^ (i >> 8);
+    }
+}
+
+/* 16-bit guard PI tuple: guard, application tag, reference tag (BE) */
+static void put_pi16(uint8_t *m, const uint8_t *block, uint16_t app,
+                     uint32_t ref)
+{
+    stw_be_p(m, ref_crc16(block, 512));
+    stw_be_p(m + 2, app);
+    stl_be_p(m + 4, ref);
+}
+
+static void test_pi_crc(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+    const uint8_t check[] = "123456789";
+    uint8_t blocks[2048 + 4 * 528], meta[4 * 8];
+
+    /* The references against the catalogue check values */
+    g_assert_cmphex(ref_crc16(check, 9), ==, 0xd0db);
+    g_assert_cmphex(ref_crc64(check, 9), ==, 0xae8b14860a799888ULL);
+
+    /* 16-bit guard: PRACT generates it; read back raw (no PRACT) */
+    fill(blocks, 2048, 0x31);
+    qtest_memwrite(c.qts, c.buf, blocks, 2048);
+    g_assert_cmphex(pio(&c, NVME_CMD_WRITE, 1, 100, 4, PRACT, 100, 0x1234,
+                        0), ==, 0);
+    g_assert_cmphex(pio(&c, NVME_CMD_READ, 1, 100, 4, 0, 0, 0, 0), ==, 0);
+    qtest_memread(c.qts, c.aux, meta, sizeof(meta));
+    for (int i = 0; i < 4; i++) {
+        g_assert_cmphex(lduw_be_p(meta + 8 * i), ==,
+                        ref_crc16(blocks + 512 * i, 512));
+        g_assert_cmphex(lduw_be_p(meta + 8 * i + 2), ==, 0x1234);
+        g_assert_cmphex((uint32_t)ldl_be_p(meta + 8 * i + 4), ==, 100 + i);
+    }
+
+    /* 64-bit guard, extended LBAs: blocks of 512 + 16 bytes */
+    fill(blocks, 2048, 0x77);
+    qtest_memwrite(c.qts, c.buf, blocks, 2048);
+    g_assert_cmphex(pio(&c, NVME_CMD_WRITE, 2, 7, 4, PRACT,
+                        0x123400000007ULL, 0xbeef, 0), ==, 0);
+    g_assert_cmphex(pio(&c, NVME_CMD_READ, 2, 7, 4, 0, 0, 0, 0), ==, 0);
+    qtest_memread(c.qts, c.buf, blocks + 2048, 4 * 528);
+    for (int i = 0; i < 4; i++) {
+        const uint8_t *b = blocks + 2048 + 528 * i;
+
+        g_assert_cmpmem(b, 512, blocks + 512 * i, 512);
+        g_assert_cmphex(ldq_be_p(b + 512), ==, ref_crc64(b, 512));
+        g_assert_cmphex(lduw_be_p(b + 520), ==, 0xbeef);
+        g_assert_cmphex(((uint64_t)lduw_be_p(b + 522) << 32) |
+                        (uint32_t)ldl_be_p(b + 524), ==,
+                        0x123400000007ULL + i);
+    }
+    /* Read with every check and PRACT: the PI is stripped */
+    g_assert_cmphex(pio(&c, NVME_CMD_READ, 2, 7, 4, PRACT | CHK_ALL,
+                        0x123400000007ULL, 0xbeef, 0xffff), ==, 0);
+    qtest_memread(c.qts, c.buf, blocks + 2048, 2048);
+    g_assert_cmpmem(blocks + 2048, 2048, blocks, 2048);
+}
+
+static void test_pi_checks(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+    uint8_t blocks[1024], meta[16], back[16];
+
+    /* The host's own PI, checked on the way in */
+    fill(blocks, sizeof(blocks), 0x5a);
+    put_pi16(meta, blocks, 0x0a0a, 200);
+    put_pi16(meta + 8, blocks + 512, 0x0a0a, 201);
+    qtest_memwrite(c.qts, c.buf, blocks, sizeof(blocks));
+    qtest_memwrite(c.qts, c.aux, meta, sizeof(meta));
+    g_assert_cmphex(pio(&c, NVME_CMD_WRITE, 1, 200, 2, CHK_ALL, 200, 0x0a0a,
+                        0xffff), ==, 0);
+    g_assert_cmphex(pio(&c, NVME_CMD_WRITE, 1, 200, 2, CHK_REF, 300, 0, 0),
+                    ==, REF_ERR);
+    g_assert_cmphex(pio(&c, NVME_CMD_WRITE, 1, 200, 2, CHK_APP, 200, 0x0b0a,
+                        0xffff), ==, APP_ERR);
+    /* The mask: only the bits it selects are compared */
+    g_assert_cmphex(pio(&c, NVME_CMD_WRITE, 1, 200, 2, CHK_APP, 200, 0x0b0a,
+                        0x00ff), ==, 0);
+    meta[0] ^= 1;
+    qtest_memwrite(c.qts, c.aux, meta, sizeof(meta));
+    g_assert_cmphex(pio(&c, NVME_CMD_WRITE, 1, 200, 2, CHK_GUARD, 200, 0, 0),
+                    ==, GUARD_ERR);
+    /* Unchecked, a bad guard is stored; reads then find it */
+    g_assert_cmphex(pio(&c, NVME_CMD_WRITE, 1, 200, 2, 0, 0, 0, 0), ==, 0);
+    g_assert_cmphex(pio(&c, NVME_CMD_READ, 1, 200, 2, CHK_GUARD, 200, 0, 0),
+                    ==, GUARD_ERR);
+    g_assert_cmphex(pio(&c, NVME_CMD_READ, 1, 200, 2, CHK_REF | CHK_APP,
+                        200, 0x0a0a, 0xffff), ==, 0);
+    g_assert_cmphex(pio(&c, NVME_CMD_READ, 1, 200, 2, CHK_REF, 201, 0, 0), ==,
+                    REF_ERR);
+    g_assert_cmphex(pio(&c, NVME_CMD_VERIFY, 1, 200, 2, CHK_GUARD, 200, 0, 0),
+                    ==, GUARD_ERR);
+    g_assert_cmphex(pio(&c, NVME_CMD_VERIFY, 1, 201, 1, CHK_ALL, 201, 0x0a0a,
+                        0xffff), ==, 0);
+    /* Read without PRACT returns the stored metadata as is */
+    qtest_memset(c.qts, c.aux, 0, sizeof(back));
+    g_assert_cmphex(pio(&c, NVME_CMD_READ, 1, 200, 2, 0, 0, 0, 0), ==, 0);
+    qtest_memread(c.qts, c.aux, back, sizeof(back));
+    g_assert_cmpmem(back, sizeof(back), meta, sizeof(meta));
+
+    /* Escape: application tag FFFFh disables checking of type 1 */
+    stw_be_p(meta + 2, 0xffff);
+    stw_be_p(meta + 10, 0xffff);
+    qtest_memwrite(c.qts, c.aux, meta, sizeof(meta));
+    g_assert_cmphex(pio(&c, NVME_CMD_WRITE, 1, 200, 2, CHK_ALL, 999, 1, 0xff),
+                    ==, 0);
+    /* Blocks never written carry all-ones PI: no check fails */
+    g_assert_cmphex(pio(&c, NVME_CMD_READ, 1, 5000, 8, CHK_ALL, 5000, 7,
+                        0xffff), ==, 0);
+
+    /* Compare: data and metadata */
+    qtest_memwrite(c.qts, c.buf, blocks, sizeof(blocks));
+    put_pi16(meta, blocks, 0x0a0a, 200);
+    put_pi16(meta + 8, blocks + 512, 0x0a0a, 201);
+    qtest_memwrite(c.qts, c.aux, meta, sizeof(meta));
+    g_assert_cmphex(pio(&c, NVME_CMD_WRITE, 1, 200, 2, CHK_ALL, 200, 0x0a0a,
+                        0xffff), ==, 0);
+    g_assert_cmphex(pio(&c, NVME_CMD_COMPARE, 1, 200, 2, CHK_ALL, 200,
+                        0x0a0a, 0xffff), ==, 0);
+    blocks[700] ^= 0x80;
+    qtest_memwrite(c.qts, c.buf, blocks, sizeof(blocks));
+    g_assert_cmphex(pio(&c, NVME_CMD_COMPARE, 1, 200, 2, 0, 0, 0, 0), ==,
+                    NVME_SC_COMPARE_FAILURE | DNR);
+
+    /* Write Zeroes with PRACT: zero blocks with valid PI */
+    g_assert_cmphex(pio(&c, NVME_CMD_WRITE_ZEROES, 1, 300, 16, PRACT, 300,
+                        0x5555, 0), ==, 0);
+    g_assert_cmphex(pio(&c, NVME_CMD_VERIFY, 1, 300, 16, CHK_ALL, 300,
+                        0x5555, 0xffff), ==, 0);
+    g_assert_cmphex(pio(&c, NVME_CMD_READ, 1, 300, 1, PRACT | CHK_ALL, 300,
+                        0x5555, 0xffff), ==, 0);
+    qtest_memread(c.qts, c.buf, blocks, 512);
+    g_assert_cmpuint(blocks[0] | blocks[511], ==, 0);
+}
+
+/* Type 3, PI in the first 8 of 64 metadata bytes: PRACT keeps the rest */
+static void test_pi_type3_first(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+    uint8_t block[512], meta[64], back[64];
+
+    fill(block, sizeof(block), 0x13);
+    memset(meta, 0x6c, sizeof(meta));
+    qtest_memwrite(c.qts, c.buf, block, sizeof(block));
+    qtest_memwrite(c.qts, c.aux, meta, sizeof(meta));
+    g_assert_cmphex(pio(&c, NVME_CMD_WRITE, 3, 40, 1, PRACT, 0xabcdef01, 9,
+                        0), ==, 0);
+    qtest_memset(c.qts, c.aux, 0, sizeof(back));
+    g_assert_cmphex(pio(&c, NVME_CMD_READ, 3, 40, 1, CHK_ALL, 0x11111111, 9,
+                        0xffff), ==, 0);     /* type 3: no reference check */
+    qtest_memread(c.qts, c.aux, back, sizeof(back));
+    g_assert_cmphex(lduw_be_p(back), ==, ref_crc16(block, 512));
+    g_assert_cmphex(lduw_be_p(back + 2), ==, 9);
+    g_assert_cmphex((uint32_t)ldl_be_p(back + 4), ==, 0xabcdef01);
+    g_assert_cmpmem(back + 8, 56, meta + 8, 56);
+    g_assert_cmphex(pio(&c, NVME_CMD_READ, 3, 40, 1, CHK_APP, 0, 8, 0xffff),
+                    ==, APP_ERR);
+}
+
+static void test_pi_format(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+    g_autofree NvmeIdNs *id = g_new0(NvmeIdNs, 1);
+    g_autofree NvmeIdNsNvm *nvm = g_new0(NvmeIdNsNvm, 1);
+    g_autofree NvmeIdCtrl *ctrl = g_new0(NvmeIdCtrl, 1);
+    NvmeCmd fmt = {
+        .opcode = NVME_ADM_CMD_FORMAT_NVM,
+        .nsid = cpu_to_le32(1),
+    };
+    int lbaf_4k8 = -1;
+
+    g_assert_cmphex(qnvme_identify(c.n, NVME_ID_CNS_CTRL, 0, 0, ctrl), ==, 0);
+    g_assert_cmphex(le32_to_cpu(ctrl->ctratt) & NVME_CTRATT_ELBAS, !=, 0);
+    g_assert_cmphex(qnvme_identify(c.n, NVME_ID_CNS_NS, 2, 0, id), ==, 0);
+    g_assert_cmphex(id->flbas & 0x10, ==, 0x10);            /* MSET */
+    g_assert_cmphex(id->mc, ==, 0x3);
+    g_assert_cmphex(id->dpc, ==, 0x1f);
+    g_assert_cmphex(id->dps, ==, 1);
+    g_assert_cmpuint(le16_to_cpu(id->lbaf[id->flbas & 0xf].ms), ==, 16);
+    g_assert_cmphex(qnvme_identify(c.n, NVME_ID_CNS_CS_NS, 2, NVME_CSI_NVM,
+                                   nvm), ==, 0);
+    g_assert_cmphex(le32_to_cpu(nvm->elbaf[id->flbas & 0xf]) >> 7, ==, 2);
+    g_assert_cmphex(qnvme_identify(c.n, NVME_ID_CNS_NS, 3, 0, id), ==, 0);
+    g_assert_cmphex(id->dps, ==, 3 | 8);                    /* PIL */
+
+    g_assert_cmphex(qnvme_identify(c.n, NVME_ID_CNS_NS, 1, 0, id), ==, 0);
+    for (int i = 0; i <= id->nlbaf; i++) {
+        if (id->lbaf[i].ds == 12 && le16_to_cpu(id->lbaf[i].ms) == 8) {
+            lbaf_4k8 = i;
+        }
+    }
+    g_assert_cmpint(lbaf_4k8, >, 1);
+    /* PI needs metadata; PI types stop at 3 */
+    fmt.cdw10 = cpu_to_le32(1 | 1 << 5);
+    g_assert_cmphex(qnvme_cmd(c.n, 0, &fmt, NULL), ==,
+                    NVME_SC_INVALID_FORMAT | DNR);
+    fmt.cdw10 = cpu_to_le32(lbaf_4k8 | 4 << 5);
+    g_assert_cmphex(qnvme_cmd(c.n, 0, &fmt, NULL), ==,
+                    NVME_SC_INVALID_FIELD | DNR);
+    /* 4 KiB + 8, type 2, extended, PI first */
+    fmt.cdw10 = cpu_to_le32(lbaf_4k8 | 1 << 4 | 2 << 5 | 1 << 8);
+    g_assert_cmphex(qnvme_cmd(c.n, 0, &fmt, NULL), ==, 0);
+    g_assert_cmphex(qnvme_identify(c.n, NVME_ID_CNS_NS, 1, 0, id), ==, 0);
+    g_assert_cmpuint(id->flbas & 0xf, ==, lbaf_4k8);
+    g_assert_cmphex(id->flbas & 0x10, ==, 0x10);
+    g_assert_cmphex(id->dps, ==, 2 | 8);
+    g_assert_cmpuint(le64_to_cpu(id->nsze), ==,
+                     QNVME_TEST_IMAGE_SIZE / (4096 + 8));
+    /* Formatted: every block escapes, and PRACT writes work */
+    g_assert_cmphex(pio(&c, NVME_CMD_READ, 1, 0, 1, CHK_ALL, 0, 0, 0), ==, 0);
+    g_assert_cmphex(pio(&c, NVME_CMD_WRITE, 1, 3, 1, PRACT, 77, 1, 0), ==, 0);
+    g_assert_cmphex(pio(&c, NVME_CMD_READ, 1, 3, 1, PRACT | CHK_ALL, 77, 1,
+                        0xffff), ==, 0);
+    g_assert_cmphex(pio(&c, NVME_CMD_READ, 1, 3, 1, CHK_REF, 78, 1, 0), ==,
+                    REF_ERR);
+    /* Back to no metadata */
+    fmt.cdw10 = cpu_to_le32(0);
+    g_assert_cmphex(qnvme_cmd(c.n, 0, &fmt, NULL), ==, 0);
+    g_assert_cmphex(qnvme_identify(c.n, NVME_ID_CNS_NS, 1, 0, id), ==, 0);
+    g_assert_cmphex(id->dps, ==, 0);
+    g_assert_cmpuint(le64_to_cpu(id->nsze), ==, QNVME_TEST_NLBAS);
+}
+
+static void register_nvme_pi_tests(void)
+{
+    QOSGraphTestOptions opts = { .before = pi_setup };
+
+    qos_add_test("pi-crc", "nvme", test_pi_crc, &opts);
+    qos_add_test("pi-checks", "nvme", test_pi_checks, &opts);
+    qos_add_test("pi-type3-first", "nvme", test_pi_type3_first, &opts);
+    qos_add_test("pi-format", "nvme", test_pi_format, &opts);
+}
+
+libqos_init(register_nvme_pi_tests);
