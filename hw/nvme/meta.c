@@ -37,6 +37,11 @@ typedef struct NvmeMetaIo {
     QEMUIOVector mqiov;
     int pending;
     int ret;
+    /* Copy: the source ranges, the one being read, blocks read so far */
+    NvmeCopySourceRange *ranges;
+    uint32_t nr_ranges;
+    uint32_t range;
+    uint64_t pos;
 } NvmeMetaIo;
 
 static uint64_t nvme_meta_offset(NvmeNamespace *ns, uint64_t lba)
@@ -118,6 +123,7 @@ static uint16_t nvme_meta_host(NvmeCtrl *n, NvmeMetaIo *m, uint8_t *buf,
 static void nvme_meta_free(NvmeMetaIo *m)
 {
     qemu_vfree(m->buf);
+    g_free(m->ranges);
     g_free(m);
 }
 
@@ -334,6 +340,130 @@ uint16_t nvme_meta_io(NvmeCtrl *n, NvmeRequest *req)
         nvme_meta_free(m);
     }
     return status;
+}
+
+/*
+ * Copy (format 0h): each source range is read with its blocks' metadata and
+ * checked with PRINFOR (CDW12 15:12) and the range's EILBRT, ELBAT and
+ * ELBATM; the destination gets generated PI (PRINFOW's PRACT, CDW14 and
+ * CDW15 as for a Write) or the source metadata, checked with PRINFOW.
+ */
+static void nvme_meta_copy_step(void *opaque, int ret);
+
+static void nvme_meta_copy_write(NvmeMetaIo *m)
+{
+    NvmeRequest *req = m->req;
+    NvmeNamespace *ns = req->ns;
+    uint16_t status = NVME_SC_SUCCESS;
+
+    nvme_pi_decode(ns, &req->cmd, &m->pc);
+    if (ns->pi && m->pc.pract) {
+        nvme_pi_generate(ns, &m->pc, m->buf, m->buf + m->data_bytes, m->nlb,
+                         ns->lba_size);
+    } else if (ns->pi && m->pc.prchk) {
+        status = nvme_pi_check(ns, &m->pc, m->buf, m->buf + m->data_bytes,
+                               m->nlb, m->slba);
+    }
+    if (status) {
+        nvme_meta_finish(m, status);
+        return;
+    }
+    nvme_meta_backend(m, true, false, 0);
+}
+
+static void nvme_meta_copy_step(void *opaque, int ret)
+{
+    NvmeMetaIo *m = opaque;
+    NvmeRequest *req = m->req;
+    NvmeNamespace *ns = req->ns;
+    uint32_t cdw12 = le32_to_cpu(req->cmd.cdw12);
+    NvmeCopySourceRange *r;
+    uint64_t slba;
+    uint32_t nlb;
+
+    if (ret < 0 && !m->ret) {
+        m->ret = ret;
+    }
+    if (--m->pending) {
+        return;
+    }
+    if (m->ret < 0) {
+        nvme_meta_finish(m, NVME_SC_UNRECOVERED_READ_ERROR);
+        return;
+    }
+    if (m->range) {
+        /* The range just read: check it as PRINFOR asks */
+        NvmePiCmd pc = {
+            .pract = cdw12 & (1u << 15),
+            .prchk = (cdw12 >> 12) & 0x7,
+        };
+
+        r = &m->ranges[m->range - 1];
+        nlb = le16_to_cpu(r->nlb) + 1;
+        pc.eilbrt = le32_to_cpu(r->eilbrt);
+        pc.elbat = le16_to_cpu(r->elbat);
+        pc.elbatm = le16_to_cpu(r->elbatm);
+        if (ns->pi && pc.prchk) {
+            uint16_t status = nvme_pi_check(ns, &pc,
+                m->buf + ((m->pos - nlb) << ns->lba_bits),
+                m->buf + m->data_bytes + (m->pos - nlb) * ns->ms, nlb,
+                le64_to_cpu(r->slba));
+
+            if (status) {
+                nvme_meta_finish(m, status);
+                return;
+            }
+        }
+    }
+    if (m->range == m->nr_ranges) {
+        nvme_meta_copy_write(m);
+        return;
+    }
+    r = &m->ranges[m->range++];
+    slba = le64_to_cpu(r->slba);
+    nlb = le16_to_cpu(r->nlb) + 1;
+    m->pending = 2;
+    qemu_iovec_init_buf(&m->dqiov, m->buf + (m->pos << ns->lba_bits),
+                        (size_t)nlb << ns->lba_bits);
+    qemu_iovec_init_buf(&m->mqiov, m->buf + m->data_bytes + m->pos * ns->ms,
+                        (size_t)nlb * ns->ms);
+    m->pos += nlb;
+    blk_aio_preadv(ns->blk, (int64_t)slba << ns->lba_bits, &m->dqiov, 0,
+                   nvme_meta_copy_step, m);
+    blk_aio_preadv(ns->blk, nvme_meta_offset(ns, slba), &m->mqiov, 0,
+                   nvme_meta_copy_step, m);
+}
+
+uint16_t nvme_meta_copy(NvmeCtrl *n, NvmeRequest *req, uint64_t sdlba,
+                        uint32_t nr, uint64_t total)
+{
+    NvmeNamespace *ns = req->ns;
+    NvmeMetaIo *m = g_new0(NvmeMetaIo, 1);
+    uint16_t status;
+
+    m->req = req;
+    m->slba = sdlba;
+    m->nlb = total;
+    m->data_bytes = total << ns->lba_bits;
+    m->meta_bytes = total * ns->ms;
+    m->nr_ranges = nr;
+    m->ranges = g_new(NvmeCopySourceRange, nr);
+    for (uint32_t i = 0; i < nr; i++) {
+        status = nvme_range_entry(req, i, &m->ranges[i],
+                                  sizeof(m->ranges[i]));
+        if (status) {
+            nvme_meta_free(m);
+            return status;
+        }
+    }
+    m->buf = blk_try_blockalign(ns->blk, m->data_bytes + m->meta_bytes);
+    if (!m->buf) {
+        nvme_meta_free(m);
+        return NVME_SC_INTERNAL_ERROR;
+    }
+    m->pending = 1;
+    nvme_meta_copy_step(m, 0);
+    return NVME_NO_COMPLETE;
 }
 
 /*

@@ -678,7 +678,7 @@ static uint16_t nvme_verify(NvmeCtrl *n, NvmeRequest *req)
 }
 
 /* Reads entry index of a DSM or Copy range list from the host's data. */
-static uint16_t nvme_range_entry(NvmeRequest *req, uint16_t index,
+uint16_t nvme_range_entry(NvmeRequest *req, uint16_t index,
                                  void *entry, size_t size)
 {
     if (!nvme_sg_copy(req, (uint64_t)index * size, entry, size,
@@ -894,11 +894,6 @@ static uint16_t nvme_copy(NvmeCtrl *n, NvmeRequest *req)
 {
     NvmeNamespace *ns = req->ns;
     uint32_t cdw12 = le32_to_cpu(req->cmd.cdw12);
-
-    if (ns->ms) {
-        return nvme_cmd_error(req, NVME_SC_INVALID_FIELD | NVME_SC_DNR,
-                              "Copy on a namespace with metadata");
-    }
     uint32_t nr = NVME_COPY_NR(cdw12) + 1;
     uint64_t sdlba = ((uint64_t)le32_to_cpu(req->cmd.cdw11) << 32) |
                      le32_to_cpu(req->cmd.cdw10);
@@ -936,6 +931,9 @@ static uint16_t nvme_copy(NvmeCtrl *n, NvmeRequest *req)
         return status;
     }
     trace_nvme_copy(le16_to_cpu(req->cmd.cid), ns->nsid, sdlba, nr, total);
+    if (unlikely(ns->ms)) {
+        return nvme_meta_copy(n, req, sdlba, nr, total);
+    }
     status = nvme_op_start(req, MIN(total << ns->lba_bits, NVME_NVM_CHUNK),
                            total << ns->lba_bits, BLOCK_ACCT_WRITE);
     if (status) {

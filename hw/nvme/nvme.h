@@ -590,6 +590,9 @@ NvmeNamespace *nvme_feature_ns(NvmeCtrl *n, NvmeRequest *req,
                                uint16_t *status);
 
 /* nvm.c */
+/* Entry index of a DSM or Copy range list (mapped by the caller) */
+uint16_t nvme_range_entry(NvmeRequest *req, uint16_t index, void *entry,
+                          size_t size);
 extern const NvmeOpcodeDesc nvme_nvm_opcodes[256];
 uint16_t nvme_nvm_oncs(void);
 void nvme_nvm_init_id_ns(NvmeNamespace *ns);
@@ -647,6 +650,9 @@ uint16_t nvme_pi_check(NvmeNamespace *ns, const NvmePiCmd *pc,
 
 /* meta.c: I/O on namespaces with metadata */
 uint16_t nvme_meta_io(NvmeCtrl *n, NvmeRequest *req);
+/* Copy's ranges, validated (nr of them, total blocks) */
+uint16_t nvme_meta_copy(NvmeCtrl *n, NvmeRequest *req, uint64_t sdlba,
+                        uint32_t nr, uint64_t total);
 bool nvme_meta_erase(NvmeNamespace *ns, Error **errp);
 
 /* dulbe.c: Deallocated or Unwritten Logical Block errors */

@@ -3,7 +3,8 @@
  * bit-at-a-time reference CRCs (themselves checked against the catalogue
  * values), separate (MPTR) and extended metadata, PRACT insert and strip,
  * every PRCHK check and its status, the escape values, Write Zeroes,
- * Verify, Compare, and Format NVM choosing a format, MSET, PI and PIL.
+ * Verify, Compare, Copy, and Format NVM choosing a format, MSET, PI and
+ * PIL.
  *
  * Namespaces: 1: 512 + 8 bytes, type 1, 16-bit guard, metadata at MPTR;
  * 2: 512 + 16 bytes, type 1, 64-bit guard, extended LBAs; 3: 512 + 64
@@ -321,6 +322,61 @@ static void test_pi_format(void *obj, void *data, QGuestAllocator *a)
     g_assert_cmpuint(le64_to_cpu(id->nsze), ==, QNVME_TEST_NLBAS);
 }
 
+/* Copy: PRINFOR checks each source range, PRINFOW writes new PI */
+static uint16_t pi_copy(Ctx *c, uint64_t sdlba, const uint64_t *slba,
+                        const uint32_t *eilbrt, int nr, uint32_t prinfor,
+                        uint32_t prinfow, uint32_t ilbrt)
+{
+    NvmeCopySourceRange r[2] = {};
+    NvmeCmd cmd = {
+        .opcode = NVME_CMD_COPY,
+        .nsid = cpu_to_le32(1),
+        .dptr.prp1 = cpu_to_le64(c->aux),
+        .cdw10 = cpu_to_le32(sdlba),
+        .cdw12 = cpu_to_le32((nr - 1) | prinfor << 12 | prinfow),
+        .cdw14 = cpu_to_le32(ilbrt),
+        .cdw15 = cpu_to_le32(0x4444),
+    };
+
+    for (int i = 0; i < nr; i++) {
+        r[i].slba = cpu_to_le64(slba[i]);
+        r[i].nlb = cpu_to_le16(3);
+        r[i].eilbrt = cpu_to_le32(eilbrt[i]);
+        r[i].elbat = cpu_to_le16(0x3333);
+        r[i].elbatm = cpu_to_le16(0xffff);
+    }
+    qtest_memwrite(c->qts, c->aux, r, sizeof(r));
+    return qnvme_cmd(c->n, 1, &cmd, NULL);
+}
+
+static void test_pi_copy(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+    uint8_t blocks[4096], back[4096];
+    const uint64_t src[2] = { 1000, 2000 };
+    const uint32_t good[2] = { 1000, 2000 }, bad[2] = { 1000, 2001 };
+
+    fill(blocks, sizeof(blocks), 0x42);
+    for (int i = 0; i < 2; i++) {
+        qtest_memwrite(c.qts, c.buf, blocks + 2048 * i, 2048);
+        g_assert_cmphex(pio(&c, NVME_CMD_WRITE, 1, src[i], 4, PRACT, src[i],
+                            0x3333, 0), ==, 0);
+    }
+    /* PRINFOR: bits 2:0 of the nibble are the checks, bit 3 PRACT */
+    g_assert_cmphex(pi_copy(&c, 3000, src, bad, 2, 0x7, PRACT, 3000), ==,
+                    REF_ERR);
+    g_assert_cmphex(pi_copy(&c, 3000, src, good, 2, 0x7, PRACT, 3000), ==, 0);
+    g_assert_cmphex(pio(&c, NVME_CMD_VERIFY, 1, 3000, 8, CHK_ALL, 3000,
+                        0x4444, 0xffff), ==, 0);
+    g_assert_cmphex(pio(&c, NVME_CMD_READ, 1, 3000, 8, PRACT, 0, 0, 0), ==,
+                    0);
+    qtest_memread(c.qts, c.buf, back, sizeof(back));
+    g_assert_cmpmem(back, sizeof(back), blocks, sizeof(blocks));
+    /* Without PRACTW the source PI travels: its reference tags now fail */
+    g_assert_cmphex(pi_copy(&c, 4000, src, good, 2, 0x7, CHK_REF, 4000), ==,
+                    REF_ERR);
+}
+
 static void register_nvme_pi_tests(void)
 {
     QOSGraphTestOptions opts = { .before = pi_setup };
@@ -329,6 +385,7 @@ static void register_nvme_pi_tests(void)
     qos_add_test("pi-checks", "nvme", test_pi_checks, &opts);
     qos_add_test("pi-type3-first", "nvme", test_pi_type3_first, &opts);
     qos_add_test("pi-format", "nvme", test_pi_format, &opts);
+    qos_add_test("pi-copy", "nvme", test_pi_copy, &opts);
 }
 
 libqos_init(register_nvme_pi_tests);
