@@ -195,6 +195,7 @@ def main():
                   for w in ('ours', 'upstream'))
     cg_io = load(os.path.join(d, 'devcost-cg-ours-iothread.json'))
     fio = load(os.path.join(d, 'fio.json'))
+    crc = load(os.path.join(d, 'crc.json'))
 
     L = ['# NVMe device model benchmark results', '']
     L += ['- Date: %s' % meta.get('date', '?'),
@@ -268,6 +269,21 @@ def main():
               'upstream\'s).' % (fio['runtime'], fio['reps'])]
         L += fio_tables(fio)
         L += ['']
+    if crc:
+        L += ['## (c) Protection information guards', '',
+              '`bench/crcbench.c` over %d-byte blocks, single thread, MB/s '
+              '(the device computes a guard per block on every checked or '
+              'generated block). Folded = PCLMULQDQ folding, used by the '
+              'device when the host has it (%s here).'
+              % (crc['block'], 'available' if crc['folded_available']
+                 else 'not available'), '',
+              '| guard | table-driven MB/s | folded MB/s |',
+              '|---|---|---|',
+              '| CRC-16 T10-DIF (16-bit guard) | %d | %s |'
+              % (crc['crc16_table_mbs'], crc['crc16_folded_mbs'] or '-'),
+              '| CRC-64 NVMe (64-bit guard) | %d | %s |'
+              % (crc['crc64_table_mbs'], crc['crc64_folded_mbs'] or '-'),
+              '']
     L += ['Raw JSON: `%s`.' % d, '']
     with open(args.out, 'w') as f:
         f.write('\n'.join(L))

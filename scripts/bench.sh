@@ -4,7 +4,7 @@
 #   BENCH_QUICK=1   smoke mode (tiny N, one fio cell, about 5 minutes)
 #   BENCH_N, BENCH_REPS, BENCH_CG_N, BENCH_CG_REPS, BENCH_FIO_RUNTIME,
 #   BENCH_FIO_REPS
-#   BENCH_SKIP="cpu callgrind fio"   skip parts (space separated)
+#   BENCH_SKIP="cpu callgrind fio crc"   skip parts (space separated)
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -76,6 +76,15 @@ if [[ $SKIP != *" fio "* ]]; then
     python3 "$BENCH_DIR/fiobench.py" --ours "$OURS" --upstream "$UPSTREAM" \
         --cache "$CACHE" --logdir "$RAW/fio-logs" --runtime "$FIO_RT" \
         --reps "$FIO_REPS" $qflag --out "$RAW/fio.json"
+fi
+
+if [[ $SKIP != *" crc "* ]]; then
+    log "protection information guards: MB/s"
+    gcc -O2 -std=gnu11 $(pkg-config --cflags glib-2.0) -I "$QEMU_BUILD" \
+        -I "$QEMU_TREE/include" -I "$QEMU_TREE" -I "$REPO/hw/nvme" \
+        "$BENCH_DIR/crcbench.c" "$REPO/hw/nvme/crc.c" \
+        $(pkg-config --libs glib-2.0) -o "$RAW/crcbench"
+    "$RAW/crcbench" >"$RAW/crc.json"
 fi
 
 elapsed=$(( $(date +%s) - start ))

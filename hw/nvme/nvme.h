@@ -637,8 +637,6 @@ typedef struct NvmePiCmd {
     uint16_t elbat;
     uint16_t elbatm;
 } NvmePiCmd;
-uint16_t nvme_crc16_t10dif(uint16_t crc, const void *buf, size_t len);
-uint64_t nvme_crc64_nvme(const void *buf, size_t len);
 size_t nvme_pi_size(NvmeNamespace *ns);
 void nvme_pi_decode(NvmeNamespace *ns, NvmeCmd *cmd, NvmePiCmd *pc);
 void nvme_pi_generate(NvmeNamespace *ns, const NvmePiCmd *pc,

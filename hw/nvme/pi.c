@@ -1,10 +1,6 @@
 /*
- * NVMe device model: end-to-end data protection (NVM Command Set 5.3).
- *
- * The two guards: CRC-16 T10-DIF (polynomial 8BB7h, MSB first, no
- * inversion) for 16-bit guard protection information, CRC-64 NVMe
- * (polynomial AD93D23594C93659h, reflected, inverted in and out) for the
- * 64-bit guard. Both are table-driven, eight bytes per step.
+ * NVMe device model: end-to-end data protection (NVM Command Set 5.3),
+ * with the guards of crc.c.
  *
  * Protection information lives in each block's metadata, first or last
  * (PIL); blocks and metadata are handled here as two contiguous buffers.
@@ -14,87 +10,9 @@
 
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
+#include "crc.h"
 #include "nvme.h"
 #include "trace.h"
-
-#define NVME_CRC16_POLY     0x8bb7
-#define NVME_CRC64_POLY_REV 0x9a6c9329ac4bc9b5ULL    /* AD93..59h reflected */
-
-static uint16_t nvme_crc16_table[8][256];
-static uint64_t nvme_crc64_table[8][256];
-
-static void __attribute__((constructor)) nvme_crc_init(void)
-{
-    for (int i = 0; i < 256; i++) {
-        uint16_t c16 = i << 8;
-        uint64_t c64 = i;
-
-        for (int b = 0; b < 8; b++) {
-            c16 = c16 & 0x8000 ? (c16 << 1) ^ NVME_CRC16_POLY : c16 << 1;
-            c64 = c64 & 1 ? (c64 >> 1) ^ NVME_CRC64_POLY_REV : c64 >> 1;
-        }
-        nvme_crc16_table[0][i] = c16;
-        nvme_crc64_table[0][i] = c64;
-    }
-    /* Table k: the CRC of byte i followed by k zero bytes */
-    for (int k = 1; k < 8; k++) {
-        for (int i = 0; i < 256; i++) {
-            uint16_t c16 = nvme_crc16_table[k - 1][i];
-            uint64_t c64 = nvme_crc64_table[k - 1][i];
-
-            nvme_crc16_table[k][i] = (c16 << 8) ^
-                                     nvme_crc16_table[0][c16 >> 8];
-            nvme_crc64_table[k][i] = (c64 >> 8) ^
-                                     nvme_crc64_table[0][c64 & 0xff];
-        }
-    }
-}
-
-uint16_t nvme_crc16_t10dif(uint16_t crc, const void *buf, size_t len)
-{
-    const uint8_t *p = buf;
-
-    for (; len >= 8; len -= 8, p += 8) {
-        uint16_t x = crc ^ (p[0] << 8 | p[1]);
-
-        crc = nvme_crc16_table[7][x >> 8] ^ nvme_crc16_table[6][x & 0xff] ^
-              nvme_crc16_table[5][p[2]] ^ nvme_crc16_table[4][p[3]] ^
-              nvme_crc16_table[3][p[4]] ^ nvme_crc16_table[2][p[5]] ^
-              nvme_crc16_table[1][p[6]] ^ nvme_crc16_table[0][p[7]];
-    }
-    while (len--) {
-        crc = (crc << 8) ^ nvme_crc16_table[0][(crc >> 8) ^ *p++];
-    }
-    return crc;
-}
-
-/* crc is the register: start with ~0, invert the result (see below) */
-static uint64_t nvme_crc64_update(uint64_t crc, const void *buf, size_t len)
-{
-    const uint8_t *p = buf;
-
-    for (; len >= 8; len -= 8, p += 8) {
-        uint64_t x = crc ^ ldq_le_p(p);
-
-        crc = nvme_crc64_table[7][x & 0xff] ^
-              nvme_crc64_table[6][(x >> 8) & 0xff] ^
-              nvme_crc64_table[5][(x >> 16) & 0xff] ^
-              nvme_crc64_table[4][(x >> 24) & 0xff] ^
-              nvme_crc64_table[3][(x >> 32) & 0xff] ^
-              nvme_crc64_table[2][(x >> 40) & 0xff] ^
-              nvme_crc64_table[1][(x >> 48) & 0xff] ^
-              nvme_crc64_table[0][x >> 56];
-    }
-    while (len--) {
-        crc = (crc >> 8) ^ nvme_crc64_table[0][(crc ^ *p++) & 0xff];
-    }
-    return crc;
-}
-
-uint64_t nvme_crc64_nvme(const void *buf, size_t len)
-{
-    return ~nvme_crc64_update(~0ULL, buf, len);
-}
 
 /* Protection information of the namespace's current format */
 
@@ -115,9 +33,9 @@ static uint64_t nvme_pi_guard(NvmeNamespace *ns, const uint8_t *data,
     size_t prefix = nvme_pi_offset(ns);
 
     if (ns->pif == NVME_PIF_64B) {
-        uint64_t crc = nvme_crc64_update(~0ULL, data, ns->lba_size);
+        uint64_t crc = nvme_crc64_nvme_update(~0ULL, data, ns->lba_size);
 
-        return ~nvme_crc64_update(crc, meta, prefix);
+        return ~nvme_crc64_nvme_update(crc, meta, prefix);
     }
     return nvme_crc16_t10dif(nvme_crc16_t10dif(0, data, ns->lba_size), meta,
                              prefix);
