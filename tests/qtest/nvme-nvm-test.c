@@ -11,6 +11,7 @@
 #include "libqtest.h"
 #include "libqos/qgraph.h"
 #include "libqos/nvme.h"
+#include "libqos/libqos.h"
 
 #define NLBAS           QNVME_TEST_NLBAS
 #define BS              512
@@ -657,9 +658,61 @@ static void test_dulbe(void *obj, void *data, QGuestAllocator *a)
     assert_zero(&c, 64, 16);
 }
 
+/* Namespace 2 on a qcow2 image (64 KiB clusters) */
+static void *qcow2_setup(GString *cmd_line, void *arg)
+{
+    char *img = qnvme_tmp_image(0);
+
+    mkqcow2(img, 16);
+    g_string_append_printf(cmd_line,
+                           " -drive id=q0,if=none,file=%s,format=qcow2"
+                           " -device nvme-ns,drive=q0,bus=nvme0,nsid=2",
+                           img);
+    return arg;
+}
+
+/*
+ * DULBE on qcow2: unallocated clusters, and clusters Dataset Management
+ * turned into zero clusters, fail reads; NPDG/NPDA are the cluster size.
+ */
+static void test_dulbe_qcow2(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+    g_autofree NvmeIdNs *id = g_new0(NvmeIdNs, 1);
+    const uint16_t dulb = NVME_SC_DEALLOCATED_OR_UNWRITTEN | DNR;
+    uint64_t slba = 256;
+    uint32_t nlb = 128;
+
+    g_assert_cmphex(qnvme_identify(c.n, NVME_ID_CNS_NS, 2, 0, id), ==, 0);
+    g_assert_cmphex(id->nsfeat & NVME_NSFEAT_OPTPERF, !=, 0);
+    g_assert_cmpuint(le16_to_cpu(id->npdg), ==, 65536 / 512 - 1);
+    g_assert_cmpuint(le16_to_cpu(id->npda), ==, 65536 / 512 - 1);
+    g_assert_cmphex(set_err_rec(&c, NVME_ERR_REC_DULBE), ==, 0);
+    g_assert_cmphex(io_full(&c, NVME_CMD_READ, 2, 256, 8, 0, NULL), ==, dulb);
+    g_assert_cmphex(io_full(&c, NVME_CMD_WRITE, 2, 256, 8, 0, NULL), ==, 0);
+    g_assert_cmphex(io_full(&c, NVME_CMD_READ, 2, 256, 8, 0, NULL), ==, 0);
+    {
+        NvmeDsmRange r = {
+            .slba = cpu_to_le64(slba), .nlb = cpu_to_le32(nlb),
+        };
+        NvmeCmd cmd = {
+            .opcode = NVME_CMD_DSM,
+            .nsid = cpu_to_le32(2),
+            .dptr.prp1 = cpu_to_le64(c.aux),
+            .cdw11 = cpu_to_le32(NVME_DSMGMT_AD),
+        };
+
+        qtest_memwrite(c.qts, c.aux, &r, sizeof(r));
+        g_assert_cmphex(qnvme_cmd(c.n, 1, &cmd, NULL), ==, 0);
+    }
+    g_assert_cmphex(io_full(&c, NVME_CMD_READ, 2, 256, 8, 0, NULL), ==, dulb);
+    g_assert_cmphex(set_err_rec(&c, 0), ==, 0);
+}
+
 static void register_nvme_nvm_tests(void)
 {
     QOSGraphTestOptions opts = { .before = qnvme_setup_one_namespace };
+    QOSGraphTestOptions qcow2 = { .before = qcow2_setup };
 
     qos_add_test("nvm-identify", "nvme", test_identify, &opts);
     qos_add_test("nvm-write-zeroes", "nvme", test_write_zeroes, &opts);
@@ -670,6 +723,7 @@ static void register_nvme_nvm_tests(void)
     qos_add_test("nvm-copy", "nvme", test_copy, &opts);
     qos_add_test("nvm-lba-status", "nvme", test_lba_status, &opts);
     qos_add_test("nvm-dulbe", "nvme", test_dulbe, &opts);
+    qos_add_test("nvm-dulbe-qcow2", "nvme", test_dulbe_qcow2, &qcow2);
 }
 
 libqos_init(register_nvme_nvm_tests);
