@@ -21,8 +21,8 @@
 #include "nvme.h"
 #include "trace.h"
 
-/* Verify and Write Zeroes carry no data; bound what they may bounce. */
-#define NVME_META_MAX_BOUNCE    (8 * MiB)
+/* What one command may bounce (Verify and Write Zeroes have no MDTS) */
+#define NVME_META_MAX_BOUNCE    (32 * MiB)
 
 typedef struct NvmeMetaIo {
     NvmeRequest *req;
@@ -311,8 +311,7 @@ uint16_t nvme_meta_io(NvmeCtrl *n, NvmeRequest *req)
         return nvme_cmd_error(req, NVME_SC_INVALID_FIELD | NVME_SC_DNR,
                               "transfer larger than MDTS");
     }
-    if (m->data_bytes + m->meta_bytes > NVME_META_MAX_BOUNCE &&
-        no_host_data) {
+    if (m->data_bytes + m->meta_bytes > NVME_META_MAX_BOUNCE) {
         g_free(m);
         return nvme_cmd_error(req, NVME_SC_INVALID_FIELD | NVME_SC_DNR,
                               "command too large for a namespace with "

@@ -335,6 +335,8 @@ uint16_t nvme_resv_report_cmd(NvmeCtrl *n, NvmeRequest *req)
         return nvme_cmd_error(req, NVME_SC_INVALID_FIELD | NVME_SC_DNR,
                               "report larger than MDTS");
     }
+    /* No more than the header and every registrant */
+    len = MIN(len, head + NVME_RESV_MAX_REGISTRANTS * entry);
     buf = g_malloc0(MAX(len, head));
     nvme_resv_status(req->ns->resv, &st);
     memcpy(buf, &st, sizeof(st));

@@ -675,6 +675,7 @@ static uint16_t nvme_zone_mgmt_recv(NvmeCtrl *n, NvmeRequest *req)
     g_autofree uint8_t *buf = NULL;
     NvmeZoneReportHeader *hdr;
     uint64_t matched = 0, listed = 0;
+    uint64_t room;
     uint8_t *p;
 
     trace_nvme_zone_mgmt_recv(le16_to_cpu(req->cmd.cid), ns->nsid, slba, zra,
@@ -696,7 +697,9 @@ static uint16_t nvme_zone_mgmt_recv(NvmeCtrl *n, NvmeRequest *req)
         return nvme_cmd_error(req, NVME_SC_INVALID_FIELD | NVME_SC_DNR,
                               "report larger than MDTS");
     }
-    buf = g_malloc0(len);
+    /* Beyond the header and every zone there is nothing to report. */
+    room = MIN(len, sizeof(*hdr) + (uint64_t)z->nr_zones * entry);
+    buf = g_malloc0(room);
     hdr = (NvmeZoneReportHeader *)buf;
     p = buf + sizeof(*hdr);
     for (uint64_t i = slba / z->zsze; i < z->nr_zones; i++) {
@@ -707,7 +710,7 @@ static uint16_t nvme_zone_mgmt_recv(NvmeCtrl *n, NvmeRequest *req)
             continue;
         }
         matched++;
-        if (len < sizeof(*hdr) || (p - buf) + entry > len) {
+        if (room < sizeof(*hdr) || (p - buf) + entry > room) {
             continue;
         }
         d.zt = NVME_ZONE_TYPE_SEQ_WRITE;
@@ -723,10 +726,10 @@ static uint16_t nvme_zone_mgmt_recv(NvmeCtrl *n, NvmeRequest *req)
         p += entry;
         listed++;
     }
-    if (len >= sizeof(*hdr)) {
+    if (room >= sizeof(*hdr)) {
         hdr->nr_zones = cpu_to_le64(partial ? listed : matched);
     }
-    return nvme_dma_to_host(n, req, buf, len);
+    return nvme_dma_to_host(n, req, buf, room);
 }
 
 /* Zone Append: a write at the write pointer, which DW0-1 report */
