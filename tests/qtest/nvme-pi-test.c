@@ -322,6 +322,50 @@ static void test_pi_format(void *obj, void *data, QGuestAllocator *a)
     g_assert_cmpuint(le64_to_cpu(id->nsze), ==, QNVME_TEST_NLBAS);
 }
 
+/*
+ * Metadata pointers with SGL data: MPTR as a contiguous buffer (PSDT 01b)
+ * or pointing at one SGL Data Block descriptor (PSDT 10b).
+ */
+static void test_pi_sgl_mptr(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+    uint8_t blocks[1024], meta[16], back[16];
+    NvmeSglDescriptor md = {
+        .addr = cpu_to_le64(c.aux + 1024), .len = cpu_to_le32(16),
+    };
+    NvmeCmd cmd = {
+        .opcode = NVME_CMD_WRITE,
+        .flags = NVME_PSDT_SGL_MPTR_CONTIG << 6,
+        .nsid = cpu_to_le32(1),
+        .mptr = cpu_to_le64(c.aux),
+        .cdw10 = cpu_to_le32(600),
+        .cdw12 = cpu_to_le32(1 | CHK_ALL),
+        .cdw14 = cpu_to_le32(600),
+    };
+
+    cmd.dptr.sgl.addr = cpu_to_le64(c.buf);
+    cmd.dptr.sgl.len = cpu_to_le32(sizeof(blocks));
+    fill(blocks, sizeof(blocks), 0x66);
+    put_pi16(meta, blocks, 0, 600);
+    put_pi16(meta + 8, blocks + 512, 0, 601);
+    qtest_memwrite(c.qts, c.buf, blocks, sizeof(blocks));
+    qtest_memwrite(c.qts, c.aux, meta, sizeof(meta));
+    g_assert_cmphex(qnvme_cmd(c.n, 1, &cmd, NULL), ==, 0);
+    /* Read it back through an MPTR SGL descriptor */
+    qtest_memwrite(c.qts, c.aux + 2048, &md, sizeof(md));
+    cmd.opcode = NVME_CMD_READ;
+    cmd.flags = NVME_PSDT_SGL_MPTR_SGL << 6;
+    cmd.mptr = cpu_to_le64(c.aux + 2048);
+    g_assert_cmphex(qnvme_cmd(c.n, 1, &cmd, NULL), ==, 0);
+    qtest_memread(c.qts, c.aux + 1024, back, sizeof(back));
+    g_assert_cmpmem(back, sizeof(back), meta, sizeof(meta));
+    /* A descriptor that is not one Data Block large enough */
+    md.len = cpu_to_le32(8);
+    qtest_memwrite(c.qts, c.aux + 2048, &md, sizeof(md));
+    g_assert_cmphex(qnvme_cmd(c.n, 1, &cmd, NULL), ==,
+                    NVME_SC_INVALID_SGL_SEGMENT | DNR);
+}
+
 /* Copy: PRINFOR checks each source range, PRINFOW writes new PI */
 static uint16_t pi_copy(Ctx *c, uint64_t sdlba, const uint64_t *slba,
                         const uint32_t *eilbrt, int nr, uint32_t prinfor,
@@ -386,6 +430,7 @@ static void register_nvme_pi_tests(void)
     qos_add_test("pi-type3-first", "nvme", test_pi_type3_first, &opts);
     qos_add_test("pi-format", "nvme", test_pi_format, &opts);
     qos_add_test("pi-copy", "nvme", test_pi_copy, &opts);
+    qos_add_test("pi-sgl-mptr", "nvme", test_pi_sgl_mptr, &opts);
 }
 
 libqos_init(register_nvme_pi_tests);
