@@ -1450,6 +1450,7 @@ static void nvme_exit(PCIDevice *pci)
         }
         nvme_subsys_unregister_ctrl(n->subsys, n);
     }
+    nvme_ns_cleanup(&n->implicit_ns);
     g_free(n->sq);
     g_free(n->cq);
     g_free(n->no_coalescing);
