@@ -24,7 +24,7 @@ check erased 'dd if=$NS of=/tmp/y bs=4k count=4 iflag=direct 2>/dev/null &&
 check format-512 'nvme format $NS -l 0 -f'
 sleep 1
 check lba-512 '[ "$(cat /sys/block/nvme0n1/queue/logical_block_size)" = 512 ]'
-check_fails format-bad-lbaf 'nvme format $NS -l 7 -f'
+check_fails format-bad-lbaf 'nvme format $NS -l 15 -f'
 
 printf "QEMUFW42%01016d" 0 > /tmp/fw.bin
 check fw-download 'nvme fw-download $C -f /tmp/fw.bin'

@@ -35,6 +35,12 @@ by_size() {
         [ "$(cat $n/size)" = "$1" ] && echo /dev/${n##*/}
     done | head -1
 }
+# Paths (nvmeXcYnZ) of NSID 1: Z is Linux's numbering, not the NSID.
+shared_paths() {
+    for p in /sys/block/nvme*c*n*; do
+        [ "$(cat $p/nsid 2>/dev/null)" = 1 ] && echo $p
+    done | wc -l
+}
 C0=/dev/$(ctrl_of 0)
 C1=/dev/$(ctrl_of 1)
 SHARED=$(by_size 131072)
@@ -53,7 +59,7 @@ check cntlids '[ "$(nvme id-ctrl $C0 | sed -n "s/^cntlid *: //p")" != \
 check nmic-shared 'nvme id-ns $SHARED | grep -E "^nmic +: 0x1|^nmic +: 1"'
 check nmic-private 'nvme id-ns $PRIVATE | grep -E "^nmic +: 0"'
 # One disk, two hidden paths (nvmeXc0nY, nvmeXc1nY) for the shared one.
-check two-paths '[ "$(ls /sys/block | grep -c "^nvme[0-9]*c[0-9]*n1$")" = 2 ]'
+check two-paths '[ "$(shared_paths)" = 2 ]'
 check private-on-c1 'nvme list-ns $C1 | grep -q ":0x2$"'
 check private-not-on-c0 '! nvme list-ns $C0 | grep -q ":0x2$"'
 check fio-verify-shared 'fio --name=mp --filename=$SHARED --direct=1 \
@@ -68,19 +74,19 @@ check write-before 'dd if=/dev/urandom of=/tmp/x bs=1M count=2 2>/dev/null &&
 echo "HOST-HMP: device_del c1"
 for i in $(seq 50); do [ -e $C1 ] || break; sleep 0.2; done
 check unplugged '[ ! -e $C1 ]'
-check one-path-left '[ "$(ls /sys/block | grep -c "^nvme[0-9]*c[0-9]*n1$")" = 1 ]'
+check one-path-left '[ "$(shared_paths)" = 1 ]'
 check shared-survives 'dd if=$SHARED of=/tmp/y bs=1M skip=40 count=2 iflag=direct 2>/dev/null &&
                        cmp /tmp/x /tmp/y'
 
 # Plug it back: the shared namespace gets its second path again.
 echo "HOST-HMP: device_add nvme,id=c1,bus=rp1,serial=MP1,subsys=ss"
 for i in $(seq 50); do
-    [ "$(ls /sys/block | grep -c "^nvme[0-9]*c[0-9]*n1$")" = 2 ] && break
+    [ "$(shared_paths)" = 2 ] && break
     sleep 0.2
 done
 check replugged '[ "$(ls /sys/class/nvme-subsystem/*/ | grep -c "^nvme[0-9]*$")" = 2 ] &&
     [ "$(cat /sys/class/nvme/nvme*/state | grep -c live)" = 2 ]'
-check two-paths-again '[ "$(ls /sys/block | grep -c "^nvme[0-9]*c[0-9]*n1$")" = 2 ]'
+check two-paths-again '[ "$(shared_paths)" = 2 ]'
 check data-after-replug 'dd if=$SHARED of=/tmp/z bs=1M skip=40 count=2 iflag=direct 2>/dev/null &&
                          cmp /tmp/x /tmp/z'
 '''

@@ -17,10 +17,16 @@ C0=/dev/$(ctrl_of 0)
 C1=/dev/$(ctrl_of 1)
 qmp() { echo "HOST-QMP: $1"; }
 wait_gone() { for i in $(seq 100); do [ -e $1 ] || return 0; sleep 0.2; done; return 1; }
-# Paths (nvmeXcYn1) of the namespace with NSID 1, once there are $1 of them
+# Paths (nvmeXcYnZ) of the namespace with NSID 1, once there are $1 of
+# them (Z is Linux's own numbering, not the NSID)
+paths_of_1() {
+    for p in /sys/block/nvme*c*n*; do
+        [ "$(cat $p/nsid 2>/dev/null)" = 1 ] && echo $p
+    done | wc -l
+}
 wait_paths() {
     for i in $(seq 100); do
-        [ "$(ls /sys/block | grep -c "^nvme[0-9]*c[0-9]*n1$")" = $1 ] && return 0
+        [ "$(paths_of_1)" = $1 ] && return 0
         sleep 0.2
     done
     return 1
