@@ -312,12 +312,12 @@ static void register_nvme_dma_tests(void)
 {
     QOSGraphTestOptions opts = { .before = qnvme_setup_one_namespace };
 
-    qos_add_test("sgls-reported", "nvme", test_sgls_reported, &opts);
-    qos_add_test("sgl-data-block", "nvme", test_sgl_data_block, &opts);
-    qos_add_test("sgl-segments", "nvme", test_sgl_segments, &opts);
-    qos_add_test("sgl-bit-bucket", "nvme", test_sgl_bit_bucket, &opts);
-    qos_add_test("sgl-errors", "nvme", test_sgl_errors, &opts);
-    qos_add_test("prp-chained-list", "nvme", test_prp_chained_list, &opts);
+    qos_add_test("sgls-reported", "nvme-dma", test_sgls_reported, &opts);
+    qos_add_test("sgl-data-block", "nvme-dma", test_sgl_data_block, &opts);
+    qos_add_test("sgl-segments", "nvme-dma", test_sgl_segments, &opts);
+    qos_add_test("sgl-bit-bucket", "nvme-dma", test_sgl_bit_bucket, &opts);
+    qos_add_test("sgl-errors", "nvme-dma", test_sgl_errors, &opts);
+    qos_add_test("prp-chained-list", "nvme-dma", test_prp_chained_list, &opts);
 }
 
 libqos_init(register_nvme_dma_tests);
