@@ -147,8 +147,14 @@ static void nvme_crc_fold_init(void)
 {
     uint8_t test[1031];
 
+    /*
+     * Constructors may run before libgcc's own CPU detection: initialize
+     * it here, and require every extension the fold code is built for.
+     */
+    __builtin_cpu_init();
     if (!__builtin_cpu_supports("pclmul") ||
-        !__builtin_cpu_supports("ssse3")) {
+        !__builtin_cpu_supports("ssse3") ||
+        !__builtin_cpu_supports("sse4.1")) {
         return;
     }
     nvme_fold64_k1 = nvme_reverse64(nvme_xpow_mod(191, NVME_CRC64_POLY, 64));

@@ -21,7 +21,8 @@ typedef struct NvmeDulbeCheck {
     NvmeRequest *req;
     int64_t offset;
     int64_t bytes;
-    void (*go)(NvmeRequest *req);
+    NvmeDulbeDone *done;
+    void *opaque;
 } NvmeDulbeCheck;
 
 static void coroutine_fn nvme_dulbe_co(void *opaque)
@@ -42,29 +43,30 @@ static void coroutine_fn nvme_dulbe_co(void *opaque)
         if (!(ret & BDRV_BLOCK_DATA) || (ret & BDRV_BLOCK_ZERO)) {
             trace_nvme_dulbe(le16_to_cpu(req->cmd.cid), req->ns->nsid,
                              c.offset);
-            block_acct_failed(blk_get_stats(blk), &req->acct);
-            req->status = NVME_SC_DEALLOCATED_OR_UNWRITTEN | NVME_SC_DNR;
-            nvme_req_complete(req);
+            c.done(c.opaque, NVME_SC_DEALLOCATED_OR_UNWRITTEN | NVME_SC_DNR);
             return;
         }
         c.offset += pnum;
         c.bytes -= pnum;
     }
-    c.go(req);
+    c.done(c.opaque, NVME_SC_SUCCESS);
 }
 
 /*
- * With DULBE set, checks [offset, offset + bytes) of req's namespace, then
- * either completes req with Deallocated or Unwritten Logical Block or calls
- * go(req). Block status may wait, so this runs in a coroutine of its own.
+ * With DULBE set, checks [offset, offset + bytes) of req's namespace
+ * before a read (Read, Compare, Verify: NVM 3.2.3.2.1), then calls
+ * done(opaque, status): Deallocated or Unwritten Logical Block, or
+ * success to go on. Block status may wait, so this runs in a coroutine
+ * of its own.
  */
 void nvme_dulbe_check(NvmeRequest *req, int64_t offset, int64_t bytes,
-                      void (*go)(NvmeRequest *req))
+                      NvmeDulbeDone *done, void *opaque)
 {
     NvmeDulbeCheck *c = g_new(NvmeDulbeCheck, 1);
 
     *c = (NvmeDulbeCheck) {
-        .req = req, .offset = offset, .bytes = bytes, .go = go,
+        .req = req, .offset = offset, .bytes = bytes, .done = done,
+        .opaque = opaque,
     };
     qemu_coroutine_enter(qemu_coroutine_create(nvme_dulbe_co, c));
 }
@@ -76,19 +78,26 @@ bool nvme_dulbe_enabled(NvmeCtrl *n)
 
 /*
  * The deallocation granularity the backend really has (NPDG/NPDA, 0's
- * based, in logical blocks): its cluster size, or the discard granularity
- * of the drive.
+ * based, in logical blocks, at most FFFFh): its subcluster (or cluster)
+ * size, else a discard_granularity the user set. 0 (one block) when
+ * neither is known, as for a raw file: discard_granularity is then 0 or
+ * -1 (not set), which says nothing about the backend.
  */
 uint32_t nvme_dulbe_granularity(NvmeNamespace *ns)
 {
     BlockDriverState *bs = blk_bs(ns->blk);
     BlockDriverInfo bdi;
-    uint32_t bytes = 0;
+    uint64_t bytes = 0;
 
     if (bs && bdrv_get_info(bs, &bdi) == 0 && bdi.cluster_size > 0) {
-        bytes = bdi.cluster_size;
-    } else if (ns->conf) {
+        bytes = bdi.subcluster_size > 0 ? bdi.subcluster_size
+                                        : bdi.cluster_size;
+    } else if (ns->conf && ns->conf->discard_granularity != 0 &&
+               ns->conf->discard_granularity != (uint32_t)-1) {
         bytes = ns->conf->discard_granularity;
     }
-    return bytes > ns->lba_size ? bytes / ns->lba_size - 1 : 0;
+    if (bytes <= ns->lba_size) {
+        return 0;
+    }
+    return MIN(bytes / ns->lba_size - 1, UINT16_MAX);
 }

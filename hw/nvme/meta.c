@@ -10,6 +10,12 @@
  * only protection information, the host transfers none (it is inserted and
  * stripped here). Written from NVM Command Set 1.0, 5.2 and 5.3.
  *
+ * The protection information bytes are stored inverted (XOR FFh), every
+ * other metadata byte as it is. Backend bytes that were never written, or
+ * that were deallocated (zeroes, holes), so read as PI of all ones, which
+ * escapes checking, and other metadata of zeroes: what DLFEAT promises for
+ * deallocated blocks. No initialization ever depends on the contents.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
@@ -49,6 +55,24 @@ static uint64_t nvme_meta_offset(NvmeNamespace *ns, uint64_t lba)
     return (ns->nlbas << ns->lba_bits) + lba * ns->ms;
 }
 
+/* Host metadata <-> stored form: the PI bytes of nlb blocks inverted */
+static void nvme_meta_flip(NvmeNamespace *ns, uint8_t *meta, uint32_t nlb)
+{
+    size_t pis = nvme_pi_size(ns);
+    size_t off = ns->pil ? 0 : ns->ms - pis;
+
+    if (!ns->pi) {
+        return;
+    }
+    for (uint32_t i = 0; i < nlb; i++) {
+        uint8_t *pi = meta + (size_t)i * ns->ms + off;
+
+        for (size_t j = 0; j < pis; j++) {
+            pi[j] ^= 0xff;
+        }
+    }
+}
+
 /* The metadata buffer at MPTR: contiguous, or one SGL Data Block */
 static uint16_t nvme_meta_xfer(NvmeCtrl *n, NvmeRequest *req, void *meta,
                                size_t len, DMADirection dir)
@@ -62,11 +86,15 @@ static uint16_t nvme_meta_xfer(NvmeCtrl *n, NvmeRequest *req, void *meta,
                             MEMTXATTRS_UNSPECIFIED)) {
             return NVME_SC_DATA_TRANSFER_ERROR;
         }
-        if (NVME_SGL_TYPE(d.type) != NVME_SGL_DESCR_TYPE_DATA_BLOCK ||
-            le32_to_cpu(d.len) < len) {
-            return nvme_cmd_error(req, NVME_SC_INVALID_SGL_SEGMENT |
-                                  NVME_SC_DNR, "metadata SGL is not one "
-                                  "Data Block large enough");
+        if (NVME_SGL_TYPE(d.type) != NVME_SGL_DESCR_TYPE_DATA_BLOCK) {
+            return nvme_cmd_error(req, NVME_SC_SGL_TYPE_INVALID |
+                                  NVME_SC_DNR, "metadata SGL descriptor is "
+                                  "not a Data Block");
+        }
+        if (le32_to_cpu(d.len) < len) {
+            return nvme_cmd_error(req, NVME_SC_METADATA_SGL_LENGTH_INVALID |
+                                  NVME_SC_DNR, "metadata SGL Data Block "
+                                  "shorter than the metadata");
         }
         addr = le64_to_cpu(d.addr);
     }
@@ -145,7 +173,7 @@ static void nvme_meta_read_done(NvmeMetaIo *m)
     uint16_t status;
 
     if (m->ret < 0) {
-        nvme_meta_finish(m, NVME_SC_UNRECOVERED_READ_ERROR);
+        nvme_meta_finish(m, nvme_status_from_errno(m->ret, false));
         return;
     }
     if (ns->pi && m->pc.prchk) {
@@ -195,17 +223,22 @@ static void nvme_meta_cb(void *opaque, int ret)
     case NVME_CMD_READ:
     case NVME_CMD_COMPARE:
     case NVME_CMD_VERIFY:
+        nvme_meta_flip(m->req->ns, m->buf + m->data_bytes, m->nlb);
         nvme_meta_read_done(m);
         break;
     default:
-        nvme_meta_finish(m, m->ret < 0 ? NVME_SC_WRITE_FAULT
+        nvme_meta_finish(m, m->ret < 0 ? nvme_status_from_errno(m->ret, true)
                                        : NVME_SC_SUCCESS);
     }
 }
 
-/* Both halves to or from the backend; nvme_meta_cb when they are done */
+/*
+ * Both halves to or from the backend; nvme_meta_cb when they are done.
+ * zero_data and zero_meta write zeroes (unmapping with BDRV_REQ_MAY_UNMAP
+ * in flags) instead of the buffer.
+ */
 static void nvme_meta_backend(NvmeMetaIo *m, bool write, bool zero_data,
-                              BdrvRequestFlags flags)
+                              bool zero_meta, BdrvRequestFlags flags)
 {
     NvmeNamespace *ns = m->req->ns;
     int64_t data_off = (int64_t)m->slba << ns->lba_bits;
@@ -213,15 +246,22 @@ static void nvme_meta_backend(NvmeMetaIo *m, bool write, bool zero_data,
     m->pending = 2;
     qemu_iovec_init_buf(&m->dqiov, m->buf, m->data_bytes);
     qemu_iovec_init_buf(&m->mqiov, m->buf + m->data_bytes, m->meta_bytes);
+    if (write) {
+        nvme_meta_flip(ns, m->buf + m->data_bytes, m->nlb);
+    }
     if (zero_data) {
         blk_aio_pwrite_zeroes(ns->blk, data_off, m->data_bytes, flags,
                               nvme_meta_cb, m);
     } else if (write) {
-        blk_aio_pwritev(ns->blk, data_off, &m->dqiov, flags, nvme_meta_cb, m);
+        blk_aio_pwritev(ns->blk, data_off, &m->dqiov,
+                        flags & ~BDRV_REQ_MAY_UNMAP, nvme_meta_cb, m);
     } else {
         blk_aio_preadv(ns->blk, data_off, &m->dqiov, 0, nvme_meta_cb, m);
     }
-    if (write) {
+    if (zero_meta) {
+        blk_aio_pwrite_zeroes(ns->blk, nvme_meta_offset(ns, m->slba),
+                              m->meta_bytes, flags, nvme_meta_cb, m);
+    } else if (write) {
         blk_aio_pwritev(ns->blk, nvme_meta_offset(ns, m->slba), &m->mqiov,
                         flags & BDRV_REQ_FUA, nvme_meta_cb, m);
     } else {
@@ -249,30 +289,49 @@ static uint16_t nvme_meta_write(NvmeCtrl *n, NvmeMetaIo *m)
             return status;
         }
     }
-    nvme_meta_backend(m, true, false,
+    nvme_meta_backend(m, true, false, false,
                       cdw12 & NVME_RW_FUA ? BDRV_REQ_FUA : 0);
     return NVME_NO_COMPLETE;
 }
 
 /*
  * Write Zeroes: zero blocks; their metadata gets generated protection
- * information with PRACT, else all ones (what unwritten blocks hold).
+ * information with PRACT, else what unwritten blocks hold (PI all ones,
+ * the rest zeroes). With DEAC the backend may unmap both; without it the
+ * zeroes are written as data, so that the blocks count as written (DULBE
+ * reads of them succeed) whatever the backend does with zero writes.
  */
 static uint16_t nvme_meta_write_zeroes(NvmeMetaIo *m)
 {
     NvmeNamespace *ns = m->req->ns;
     uint32_t cdw12 = le32_to_cpu(m->req->cmd.cdw12);
-    g_autofree uint8_t *zero = g_malloc0(ns->lba_size);
-    BdrvRequestFlags flags = cdw12 & NVME_WZ_DEAC ? BDRV_REQ_MAY_UNMAP : 0;
+    bool deac = cdw12 & NVME_WZ_DEAC;
+    bool pract = ns->pi && m->pc.pract;
+    BdrvRequestFlags flags = deac ? BDRV_REQ_MAY_UNMAP : 0;
 
-    memset(m->buf + m->data_bytes, 0xff, m->meta_bytes);
-    if (ns->pi && m->pc.pract) {
-        memset(m->buf + m->data_bytes, 0, m->meta_bytes);
-        nvme_pi_generate(ns, &m->pc, zero, m->buf + m->data_bytes, m->nlb, 0);
+    memset(m->buf, 0, m->data_bytes + m->meta_bytes);
+    if (pract) {
+        nvme_pi_generate(ns, &m->pc, m->buf, m->buf + m->data_bytes, m->nlb,
+                         0);
+    } else {
+        /* Flipped on the way out: stored as zeroes */
+        nvme_meta_flip(ns, m->buf + m->data_bytes, m->nlb);
     }
-    nvme_meta_backend(m, true, true,
+    nvme_meta_backend(m, true, deac, deac && !pract,
                       flags | (cdw12 & NVME_RW_FUA ? BDRV_REQ_FUA : 0));
     return NVME_NO_COMPLETE;
+}
+
+/* Read, Compare and Verify after their DULBE check: the backend reads */
+static void nvme_meta_read_go(void *opaque, uint16_t status)
+{
+    NvmeMetaIo *m = opaque;
+
+    if (status) {
+        nvme_meta_finish(m, status);
+        return;
+    }
+    nvme_meta_backend(m, false, false, false, 0);
 }
 
 /* Read, Write, Compare, Verify and Write Zeroes with metadata */
@@ -283,7 +342,9 @@ uint16_t nvme_meta_io(NvmeCtrl *n, NvmeRequest *req)
     bool no_host_data = opcode == NVME_CMD_VERIFY ||
                         opcode == NVME_CMD_WRITE_ZEROES;
     NvmeMetaIo *m;
-    uint64_t host_len;
+    uint64_t host_len, slba;
+    uint32_t nlb;
+    size_t data_bytes;
     uint16_t status;
 
     m = g_new0(NvmeMetaIo, 1);
@@ -296,17 +357,25 @@ uint16_t nvme_meta_io(NvmeCtrl *n, NvmeRequest *req)
         return nvme_cmd_error(req, NVME_SC_LBA_OUT_OF_RANGE | NVME_SC_DNR,
                               "LBA range beyond the namespace");
     }
+    slba = m->slba;
+    nlb = m->nlb;
+    if (opcode != NVME_CMD_WRITE && opcode != NVME_CMD_WRITE_ZEROES) {
+        status = nvme_uncor_check(req, slba, nlb);
+        if (status) {
+            g_free(m);
+            return status;
+        }
+    }
     if (ns->pi) {
         nvme_pi_decode(ns, &req->cmd, &m->pc);
     }
-    m->data_bytes = (size_t)m->nlb << ns->lba_bits;
+    m->data_bytes = data_bytes = (size_t)m->nlb << ns->lba_bits;
     m->meta_bytes = (size_t)m->nlb * ns->ms;
     /* PRACT with metadata that is only PI: inserted and stripped here */
     m->host_meta = !(ns->pi && m->pc.pract && ns->ms == nvme_pi_size(ns)) &&
                    !no_host_data;
     host_len = m->data_bytes + (ns->mset && m->host_meta ? m->meta_bytes : 0);
-    if (!no_host_data && n->params.mdts &&
-        host_len > (uint64_t)n->page_size << n->params.mdts) {
+    if (!no_host_data && host_len > nvme_xfer_limit(n->params.mdts)) {
         g_free(m);
         return nvme_cmd_error(req, NVME_SC_INVALID_FIELD | NVME_SC_DNR,
                               "transfer larger than MDTS");
@@ -326,13 +395,25 @@ uint16_t nvme_meta_io(NvmeCtrl *n, NvmeRequest *req)
                        m->nlb, m->pc.pract, m->pc.prchk);
     switch (opcode) {
     case NVME_CMD_WRITE:
-        status = nvme_meta_write(n, m);
-        break;
     case NVME_CMD_WRITE_ZEROES:
-        status = nvme_meta_write_zeroes(m);
+        status = opcode == NVME_CMD_WRITE ? nvme_meta_write(n, m)
+                                          : nvme_meta_write_zeroes(m);
+        if (status == NVME_NO_COMPLETE) {
+            /* New data replaces whatever Write Uncorrectable marked. */
+            nvme_uncor_clear(ns, slba, nlb);
+            n->host_write_commands++;
+            n->data_units_written += data_bytes;
+        }
         break;
     default:
-        nvme_meta_backend(m, false, false, 0);
+        n->host_read_commands++;
+        n->data_units_read += data_bytes;
+        if (unlikely(nvme_dulbe_enabled(n))) {
+            nvme_dulbe_check(req, slba << ns->lba_bits, data_bytes,
+                             nvme_meta_read_go, m);
+        } else {
+            nvme_meta_read_go(m, NVME_SC_SUCCESS);
+        }
         status = NVME_NO_COMPLETE;
     }
     if (status != NVME_NO_COMPLETE) {
@@ -367,7 +448,7 @@ static void nvme_meta_copy_write(NvmeMetaIo *m)
         nvme_meta_finish(m, status);
         return;
     }
-    nvme_meta_backend(m, true, false, 0);
+    nvme_meta_backend(m, true, false, false, 0);
 }
 
 static void nvme_meta_copy_step(void *opaque, int ret)
@@ -387,7 +468,7 @@ static void nvme_meta_copy_step(void *opaque, int ret)
         return;
     }
     if (m->ret < 0) {
-        nvme_meta_finish(m, NVME_SC_UNRECOVERED_READ_ERROR);
+        nvme_meta_finish(m, nvme_status_from_errno(m->ret, false));
         return;
     }
     if (m->range) {
@@ -399,6 +480,8 @@ static void nvme_meta_copy_step(void *opaque, int ret)
 
         r = &m->ranges[m->range - 1];
         nlb = le16_to_cpu(r->nlb) + 1;
+        nvme_meta_flip(ns, m->buf + m->data_bytes + (m->pos - nlb) * ns->ms,
+                       nlb);
         pc.eilbrt = le32_to_cpu(r->eilbrt);
         pc.elbat = le16_to_cpu(r->elbat);
         pc.elbatm = le16_to_cpu(r->elbatm);
@@ -421,6 +504,13 @@ static void nvme_meta_copy_step(void *opaque, int ret)
     r = &m->ranges[m->range++];
     slba = le64_to_cpu(r->slba);
     nlb = le16_to_cpu(r->nlb) + 1;
+    if (nlb > m->nlb - m->pos || slba >= ns->nlbas ||
+        nlb > ns->nlbas - slba) {
+        /* Checked by nvme_copy on this very copy; never trust it blindly */
+        nvme_meta_finish(m, nvme_cmd_error(req, NVME_SC_INTERNAL_ERROR,
+                                           "Copy source ranges overflow"));
+        return;
+    }
     m->pending = 2;
     qemu_iovec_init_buf(&m->dqiov, m->buf + (m->pos << ns->lba_bits),
                         (size_t)nlb << ns->lba_bits);
@@ -433,12 +523,16 @@ static void nvme_meta_copy_step(void *opaque, int ret)
                    nvme_meta_copy_step, m);
 }
 
+/*
+ * ranges: nr entries copied from the host once and validated by the caller
+ * (their blocks add up to total); taken over, freed here.
+ */
 uint16_t nvme_meta_copy(NvmeCtrl *n, NvmeRequest *req, uint64_t sdlba,
-                        uint32_t nr, uint64_t total)
+                        NvmeCopySourceRange *ranges, uint32_t nr,
+                        uint64_t total)
 {
     NvmeNamespace *ns = req->ns;
     NvmeMetaIo *m = g_new0(NvmeMetaIo, 1);
-    uint16_t status;
 
     m->req = req;
     m->slba = sdlba;
@@ -446,15 +540,7 @@ uint16_t nvme_meta_copy(NvmeCtrl *n, NvmeRequest *req, uint64_t sdlba,
     m->data_bytes = total << ns->lba_bits;
     m->meta_bytes = total * ns->ms;
     m->nr_ranges = nr;
-    m->ranges = g_new(NvmeCopySourceRange, nr);
-    for (uint32_t i = 0; i < nr; i++) {
-        status = nvme_range_entry(req, i, &m->ranges[i],
-                                  sizeof(m->ranges[i]));
-        if (status) {
-            nvme_meta_free(m);
-            return status;
-        }
-    }
+    m->ranges = ranges;
     m->buf = blk_try_blockalign(ns->blk, m->data_bytes + m->meta_bytes);
     if (!m->buf) {
         nvme_meta_free(m);
@@ -466,21 +552,27 @@ uint16_t nvme_meta_copy(NvmeCtrl *n, NvmeRequest *req, uint64_t sdlba,
 }
 
 /*
- * Metadata of blocks never written: all ones, so that their protection
- * information escapes checking. Format NVM and a new backend get it.
+ * Metadata of blocks never written: stored zeroes, read as PI of all ones
+ * (escaping checks) and other metadata of zeroes. Format NVM erases it.
  */
 bool nvme_meta_erase(NvmeNamespace *ns, Error **errp)
 {
     uint64_t off = nvme_meta_offset(ns, 0);
     uint64_t end = nvme_meta_offset(ns, ns->nlbas);
-    g_autofree uint8_t *ones = g_malloc(MiB);
 
-    memset(ones, 0xff, MiB);
-    for (; off < end; off += MiB) {
-        if (blk_pwrite(ns->blk, off, MIN(MiB, end - off), ones, 0) < 0) {
-            error_setg(errp, "nvme namespace: cannot initialize metadata");
-            return false;
-        }
+    if (blk_pwrite_zeroes(ns->blk, off, end - off, BDRV_REQ_MAY_UNMAP) < 0) {
+        error_setg(errp, "nvme namespace: cannot initialize metadata");
+        return false;
     }
     return true;
+}
+
+/* Dataset Management: the metadata of deallocated blocks reads as erased */
+BlockAIOCB *nvme_meta_deallocate(NvmeNamespace *ns, uint64_t slba,
+                                 uint32_t nlb, BlockCompletionFunc *cb,
+                                 void *opaque)
+{
+    return blk_aio_pwrite_zeroes(ns->blk, nvme_meta_offset(ns, slba),
+                                 (int64_t)nlb * ns->ms, BDRV_REQ_MAY_UNMAP,
+                                 cb, opaque);
 }

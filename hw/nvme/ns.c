@@ -81,7 +81,8 @@ static void nvme_ns_init_identify(NvmeNamespace *ns, BlockConf *conf)
     id->nsfeat |= NVME_NSFEAT_DEALLOC_ERR;
     if (pbs_ratio > 1 || nvme_dulbe_granularity(ns)) {
         /* NPWG, NPWA, NPDG, NPDA and NOWS are valid (0's based). */
-        uint16_t npdg = MAX(pbs_ratio - 1, nvme_dulbe_granularity(ns));
+        uint16_t npdg = MIN(MAX(pbs_ratio - 1, nvme_dulbe_granularity(ns)),
+                            UINT16_MAX);
 
         id->nsfeat |= NVME_NSFEAT_OPTPERF;
         id->npwg = cpu_to_le16(MAX(pbs_ratio, 1) - 1);
@@ -194,34 +195,6 @@ void nvme_ns_set_format(NvmeNamespace *ns, uint8_t lbaf_index)
     }
 }
 
-/*
- * A backend whose metadata was never written (its first bytes are zero)
- * gets all ones there: unwritten blocks then carry protection information
- * that escapes checking, as after Format NVM.
- */
-static bool nvme_ns_init_metadata(NvmeNamespace *ns, Error **errp)
-{
-    uint8_t head[64];
-    uint64_t off = ns->nlbas << ns->lba_bits;
-
-    if (!ns->ms || !blk_is_writable(ns->blk)) {
-        return true;
-    }
-    if (blk_pread(ns->blk, off, MIN(sizeof(head), ns->ms), head, 0) < 0) {
-        error_setg(errp, "nvme namespace: cannot read the metadata");
-        return false;
-    }
-    if (!buffer_is_zero(head, MIN(sizeof(head), ns->ms))) {
-        return true;
-    }
-    if ((uint64_t)ns->nlbas * ns->ms > 1 * GiB) {
-        warn_report("nvme namespace: metadata left uninitialized (more "
-                    "than 1 GiB); Format NVM initializes it");
-        return true;
-    }
-    return nvme_meta_erase(ns, errp);
-}
-
 bool nvme_ns_setup(NvmeNamespace *ns, BlockConf *conf, Error **errp)
 {
     int64_t size;
@@ -272,7 +245,7 @@ bool nvme_ns_setup(NvmeNamespace *ns, BlockConf *conf, Error **errp)
         return false;
     }
     return nvme_ns_parse_nguid(ns, errp) && nvme_zns_setup(ns, errp) &&
-           nvme_resv_setup(ns, errp) && nvme_ns_init_metadata(ns, errp);
+           nvme_resv_setup(ns, errp);
 }
 
 /*

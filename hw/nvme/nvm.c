@@ -11,11 +11,12 @@
  * Commands that need several block layer requests (Compare, Verify, Copy,
  * Dataset Management) keep their progress in req->op and chain the next
  * request from the callback of the previous one, so req->aiocb always names
- * the request in flight. Range lists are not copied: they are validated
- * from guest memory first, then each entry is read and checked again when
- * it is processed, so a guest that changes the list under the command only
- * gets an error. Bounce buffers are bounded per request (NVME_NVM_CHUNK)
- * and per controller (NVME_NVM_BOUNCE_BUDGET).
+ * the request in flight. Range lists are not copied (except Copy's on a
+ * namespace with metadata, which is read once and used from that copy):
+ * they are validated from guest memory first, then each entry is read and
+ * checked again when it is processed, so a guest that changes the list
+ * under the command only gets an error. Bounce buffers are bounded per
+ * request (NVME_NVM_CHUNK) and per controller (NVME_NVM_BOUNCE_BUDGET).
  *
  * Written from the NVM Express NVM Command Set Specification 1.0.
  *
@@ -65,7 +66,7 @@ static uint16_t nvme_check_lba_range(NvmeNamespace *ns, uint64_t slba,
 
 static uint16_t nvme_check_mdts(NvmeCtrl *n, uint64_t len)
 {
-    if (n->params.mdts && len > (uint64_t)n->page_size << n->params.mdts) {
+    if (len > nvme_xfer_limit(n->params.mdts)) {
         qemu_log_mask(LOG_GUEST_ERROR, "nvme: transfer of %" PRIu64
                       " bytes exceeds MDTS\n", len);
         trace_nvme_err_mdts(len);
@@ -95,7 +96,7 @@ static uint16_t nvme_rw_decode(NvmeCtrl *n, NvmeRequest *req,
 }
 
 /* One errno-to-status mapping for every backend failure (NVM 3.x). */
-static uint16_t nvme_status_from_errno(int ret, bool is_write)
+uint16_t nvme_status_from_errno(int ret, bool is_write)
 {
     switch (ret) {
     case -ENOSPC:
@@ -195,7 +196,7 @@ static bool nvme_uncor_mark(NvmeNamespace *ns, uint64_t slba, uint64_t nlb)
  * then the part after the written blocks loses its mark too (reads of it
  * succeed), which is the harmless direction.
  */
-static void nvme_uncor_clear(NvmeNamespace *ns, uint64_t slba, uint64_t nlb)
+void nvme_uncor_clear(NvmeNamespace *ns, uint64_t slba, uint64_t nlb)
 {
     uint64_t end = slba + nlb;
     NvmeLbaInterval keep[2];
@@ -264,8 +265,7 @@ static bool nvme_uncor_next(NvmeNamespace *ns, uint64_t *lba, uint64_t end,
     return true;
 }
 
-static uint16_t nvme_uncor_check(NvmeRequest *req, uint64_t slba,
-                                 uint32_t nlb)
+uint16_t nvme_uncor_check(NvmeRequest *req, uint64_t slba, uint32_t nlb)
 {
     if (nvme_uncor_hit(req->ns, slba, nlb)) {
         trace_nvme_err_uncorrectable(le16_to_cpu(req->cmd.cid),
@@ -382,6 +382,20 @@ static void nvme_rw_read_go(NvmeRequest *req)
     }
 }
 
+/* A Read after its DULBE check */
+static void nvme_rw_read_dulbe_done(void *opaque, uint16_t status)
+{
+    NvmeRequest *req = opaque;
+
+    if (status) {
+        block_acct_failed(blk_get_stats(req->ns->blk), &req->acct);
+        req->status = status;
+        nvme_req_complete(req);
+        return;
+    }
+    nvme_rw_read_go(req);
+}
+
 static uint16_t nvme_rw(NvmeCtrl *n, NvmeRequest *req, bool is_write)
 {
     NvmeNamespace *ns = req->ns;
@@ -433,7 +447,8 @@ static uint16_t nvme_rw(NvmeCtrl *n, NvmeRequest *req, bool is_write)
         n->host_read_commands++;
         n->data_units_read += rw.len;
         if (unlikely(nvme_dulbe_enabled(n))) {
-            nvme_dulbe_check(req, rw.offset, rw.len, nvme_rw_read_go);
+            nvme_dulbe_check(req, rw.offset, rw.len, nvme_rw_read_dulbe_done,
+                             req);
         } else {
             nvme_rw_read_go(req);
         }
@@ -480,7 +495,35 @@ static uint16_t nvme_flush(NvmeCtrl *n, NvmeRequest *req)
     return NVME_NO_COMPLETE;
 }
 
-/* Write Zeroes (NVM Command Set 3.3.8): no data, so no MDTS limit. */
+/* Zeroes Write Zeroes writes as data: shared by all, never freed */
+#define NVME_ZERO_BUF_SIZE      (4 * MiB)
+
+static void *nvme_zero_buf(void)
+{
+    static void *zeroes;
+
+    if (!zeroes) {
+        zeroes = qemu_memalign(qemu_real_host_page_size(), NVME_ZERO_BUF_SIZE);
+        memset(zeroes, 0, NVME_ZERO_BUF_SIZE);
+    }
+    return zeroes;
+}
+
+static void nvme_write_zeroes_cb(void *opaque, int ret)
+{
+    NvmeRequest *req = opaque;
+
+    qemu_iovec_destroy(&req->op.iov);
+    nvme_rw_done(req, ret);
+}
+
+/*
+ * Write Zeroes (NVM Command Set 3.3.8): no data, so no MDTS limit. With
+ * DEAC the backend may deallocate; without it the blocks must count as
+ * written afterwards (DULBE reads succeed), and a backend's efficient
+ * zeroing may leave a hole or a zero cluster that block status cannot
+ * tell from a deallocated one, so zeroes are written as data.
+ */
 static uint16_t nvme_write_zeroes(NvmeCtrl *n, NvmeRequest *req)
 {
     NvmeNamespace *ns = req->ns;
@@ -516,9 +559,23 @@ static uint16_t nvme_write_zeroes(NvmeCtrl *n, NvmeRequest *req)
     n->host_write_commands++;
     block_acct_start(blk_get_stats(ns->blk), &req->acct,
                      (uint64_t)nlb << ns->lba_bits, BLOCK_ACCT_WRITE);
-    req->aiocb = blk_aio_pwrite_zeroes(ns->blk, slba << ns->lba_bits,
-                                       (int64_t)nlb << ns->lba_bits, flags,
-                                       nvme_rw_cb, req);
+    if (flags & BDRV_REQ_MAY_UNMAP) {
+        req->aiocb = blk_aio_pwrite_zeroes(ns->blk, slba << ns->lba_bits,
+                                           (int64_t)nlb << ns->lba_bits,
+                                           flags, nvme_rw_cb, req);
+    } else {
+        uint64_t len = (uint64_t)nlb << ns->lba_bits;
+        void *zeroes = nvme_zero_buf();
+
+        qemu_iovec_init(&req->op.iov, DIV_ROUND_UP(len, NVME_ZERO_BUF_SIZE));
+        for (uint64_t done = 0; done < len; done += NVME_ZERO_BUF_SIZE) {
+            qemu_iovec_add(&req->op.iov, zeroes,
+                           MIN(NVME_ZERO_BUF_SIZE, len - done));
+        }
+        req->aiocb = blk_aio_pwritev(ns->blk, slba << ns->lba_bits,
+                                     &req->op.iov, flags,
+                                     nvme_write_zeroes_cb, req);
+    }
     return NVME_NO_COMPLETE;
 }
 
@@ -582,15 +639,27 @@ static void nvme_compare_cb(void *opaque, int ret)
     nvme_op_read_chunk(req, half, nvme_compare_cb);
 }
 
+/* Compare and Verify after their DULBE check: the first chunk */
+static void nvme_compare_go(void *opaque, uint16_t status)
+{
+    NvmeRequest *req = opaque;
+
+    if (status) {
+        nvme_op_finish(req, status);
+        return;
+    }
+    nvme_op_read_chunk(req, req->op.bounce_size / 2, nvme_compare_cb);
+}
+
 static uint16_t nvme_compare(NvmeCtrl *n, NvmeRequest *req)
 {
     NvmeNamespace *ns = req->ns;
     NvmeRwParams rw;
+    uint16_t status;
 
     if (unlikely(ns->ms)) {
         return nvme_meta_io(n, req);
     }
-    uint16_t status;
 
     status = nvme_rw_decode(n, req, &rw);
     if (status) {
@@ -599,6 +668,13 @@ static uint16_t nvme_compare(NvmeCtrl *n, NvmeRequest *req)
     status = nvme_uncor_check(req, rw.slba, rw.nlb);
     if (status) {
         return status;
+    }
+    if (unlikely(ns->zns)) {
+        /* Compare reads: offline zones and boundaries as for Read */
+        status = nvme_zns_read_check(req, rw.slba, rw.nlb);
+        if (status) {
+            return status;
+        }
     }
     status = nvme_map_dptr(n, req, rw.len);
     if (status) {
@@ -615,7 +691,11 @@ static uint16_t nvme_compare(NvmeCtrl *n, NvmeRequest *req)
     req->op.lba = rw.slba;
     req->op.left = rw.nlb;
     req->op.done = 0;
-    nvme_op_read_chunk(req, req->op.bounce_size / 2, nvme_compare_cb);
+    if (unlikely(nvme_dulbe_enabled(n))) {
+        nvme_dulbe_check(req, rw.offset, rw.len, nvme_compare_go, req);
+    } else {
+        nvme_compare_go(req, NVME_SC_SUCCESS);
+    }
     return NVME_NO_COMPLETE;
 }
 
@@ -643,16 +723,27 @@ static void nvme_verify_cb(void *opaque, int ret)
     nvme_op_read_chunk(req, op->bounce_size, nvme_verify_cb);
 }
 
+static void nvme_verify_go(void *opaque, uint16_t status)
+{
+    NvmeRequest *req = opaque;
+
+    if (status) {
+        nvme_op_finish(req, status);
+        return;
+    }
+    nvme_op_read_chunk(req, req->op.bounce_size, nvme_verify_cb);
+}
+
 static uint16_t nvme_verify(NvmeCtrl *n, NvmeRequest *req)
 {
     NvmeNamespace *ns = req->ns;
     uint64_t slba, len;
+    uint32_t nlb;
+    uint16_t status;
 
     if (unlikely(ns->ms)) {
         return nvme_meta_io(n, req);
     }
-    uint32_t nlb;
-    uint16_t status;
 
     status = nvme_lba_decode(req, &slba, &nlb);
     if (status) {
@@ -661,6 +752,12 @@ static uint16_t nvme_verify(NvmeCtrl *n, NvmeRequest *req)
     status = nvme_uncor_check(req, slba, nlb);
     if (status) {
         return status;
+    }
+    if (unlikely(ns->zns)) {
+        status = nvme_zns_read_check(req, slba, nlb);
+        if (status) {
+            return status;
+        }
     }
     trace_nvme_verify(le16_to_cpu(req->cmd.cid), ns->nsid, slba, nlb);
     len = (uint64_t)nlb << ns->lba_bits;
@@ -673,7 +770,11 @@ static uint16_t nvme_verify(NvmeCtrl *n, NvmeRequest *req)
     n->data_units_read += len;
     req->op.lba = slba;
     req->op.left = nlb;
-    nvme_op_read_chunk(req, req->op.bounce_size, nvme_verify_cb);
+    if (unlikely(nvme_dulbe_enabled(n))) {
+        nvme_dulbe_check(req, slba << ns->lba_bits, len, nvme_verify_go, req);
+    } else {
+        nvme_verify_go(req, NVME_SC_SUCCESS);
+    }
     return NVME_NO_COMPLETE;
 }
 
@@ -716,10 +817,20 @@ static void nvme_dsm_step(NvmeRequest *req);
 static void nvme_dsm_cb(void *opaque, int ret)
 {
     NvmeRequest *req = opaque;
+    NvmeNvmOp *op = &req->op;
 
     if (ret) {
         trace_nvme_err_io(le16_to_cpu(req->cmd.cid), ret);
         nvme_op_finish(req, nvme_status_from_errno(ret, true));
+        return;
+    }
+    if (op->left) {
+        /* The blocks are zeroed; now their metadata reads as erased */
+        uint32_t nlb = op->left;
+
+        op->left = 0;
+        req->aiocb = nvme_meta_deallocate(req->ns, op->lba, nlb, nvme_dsm_cb,
+                                          req);
         return;
     }
     nvme_dsm_step(req);
@@ -745,6 +856,8 @@ static void nvme_dsm_step(NvmeRequest *req)
         }
         trace_nvme_dsm_deallocate(le16_to_cpu(req->cmd.cid), slba, nlb);
         nvme_uncor_clear(ns, slba, nlb);
+        op->lba = slba;
+        op->left = ns->ms ? nlb : 0;
         req->aiocb = blk_aio_pwrite_zeroes(ns->blk, slba << ns->lba_bits,
                                            (int64_t)nlb << ns->lba_bits,
                                            BDRV_REQ_MAY_UNMAP, nvme_dsm_cb,
@@ -785,6 +898,7 @@ static uint16_t nvme_dsm(NvmeCtrl *n, NvmeRequest *req)
     }
     req->op.range = 0;
     req->op.nr = nr;
+    req->op.left = 0;
     nvme_dsm_step(req);
     return NVME_NO_COMPLETE;
 }
@@ -795,22 +909,26 @@ static uint16_t nvme_dsm(NvmeCtrl *n, NvmeRequest *req)
  * destination blocks, one chunk at a time. On an error, DW0 of the
  * completion holds the number of the first range not fully copied.
  */
+static uint16_t nvme_copy_range_check(NvmeRequest *req,
+                                      const NvmeCopySourceRange *range,
+                                      uint64_t *slba, uint32_t *nlb)
+{
+    *slba = le64_to_cpu(range->slba);
+    *nlb = le16_to_cpu(range->nlb) + 1;
+    if (*nlb > NVME_COPY_MSSRL) {
+        return nvme_cmd_error(req, NVME_SC_COMMAND_SIZE_LIMIT,
+                              "source range longer than MSSRL");
+    }
+    return nvme_check_lba_range(req->ns, *slba, *nlb);
+}
+
 static uint16_t nvme_copy_range(NvmeRequest *req, uint16_t index,
                                 uint64_t *slba, uint32_t *nlb)
 {
     NvmeCopySourceRange range;
     uint16_t status = nvme_range_entry(req, index, &range, sizeof(range));
 
-    if (status) {
-        return status;
-    }
-    *slba = le64_to_cpu(range.slba);
-    *nlb = le16_to_cpu(range.nlb) + 1;
-    if (*nlb > NVME_COPY_MSSRL) {
-        return nvme_cmd_error(req, NVME_SC_COMMAND_SIZE_LIMIT,
-                              "source range longer than MSSRL");
-    }
-    return nvme_check_lba_range(req->ns, *slba, *nlb);
+    return status ? status : nvme_copy_range_check(req, &range, slba, nlb);
 }
 
 static void nvme_copy_step(NvmeRequest *req);
@@ -897,6 +1015,7 @@ static uint16_t nvme_copy(NvmeCtrl *n, NvmeRequest *req)
     uint32_t nr = NVME_COPY_NR(cdw12) + 1;
     uint64_t sdlba = ((uint64_t)le32_to_cpu(req->cmd.cdw11) << 32) |
                      le32_to_cpu(req->cmd.cdw10);
+    g_autofree NvmeCopySourceRange *ranges = NULL;
     uint64_t total = 0;
     uint16_t status;
 
@@ -912,11 +1031,19 @@ static uint16_t nvme_copy(NvmeCtrl *n, NvmeRequest *req)
     if (status) {
         return status;
     }
+    /*
+     * One host read of the list, validated as read: the metadata path
+     * works from this copy only, so the host cannot change it later.
+     */
+    ranges = g_new(NvmeCopySourceRange, nr);
     for (uint32_t i = 0; i < nr; i++) {
         uint64_t slba;
         uint32_t nlb;
 
-        status = nvme_copy_range(req, i, &slba, &nlb);
+        status = nvme_range_entry(req, i, &ranges[i], sizeof(ranges[i]));
+        if (!status) {
+            status = nvme_copy_range_check(req, &ranges[i], &slba, &nlb);
+        }
         if (status) {
             return status;
         }
@@ -932,7 +1059,8 @@ static uint16_t nvme_copy(NvmeCtrl *n, NvmeRequest *req)
     }
     trace_nvme_copy(le16_to_cpu(req->cmd.cid), ns->nsid, sdlba, nr, total);
     if (unlikely(ns->ms)) {
-        return nvme_meta_copy(n, req, sdlba, nr, total);
+        return nvme_meta_copy(n, req, sdlba, g_steal_pointer(&ranges), nr,
+                              total);
     }
     status = nvme_op_start(req, MIN(total << ns->lba_bits, NVME_NVM_CHUNK),
                            total << ns->lba_bits, BLOCK_ACCT_WRITE);

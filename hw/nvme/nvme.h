@@ -600,6 +600,10 @@ void nvme_nvm_init_id_ns(NvmeNamespace *ns);
 uint16_t nvme_nvm_get_lba_status(NvmeCtrl *n, NvmeRequest *req);
 uint16_t nvme_nvm_log_lba_status(NvmeCtrl *n, NvmeRequest *req,
                                  uint64_t offset, uint64_t len, bool rae);
+/* Shared with meta.c: backend errors, and Write Uncorrectable marks */
+uint16_t nvme_status_from_errno(int ret, bool is_write);
+uint16_t nvme_uncor_check(NvmeRequest *req, uint64_t slba, uint32_t nlb);
+void nvme_uncor_clear(NvmeNamespace *ns, uint64_t slba, uint64_t nlb);
 
 /* zns.c: the Zoned Namespace Command Set */
 bool nvme_zns_setup(NvmeNamespace *ns, Error **errp);
@@ -648,15 +652,21 @@ uint16_t nvme_pi_check(NvmeNamespace *ns, const NvmePiCmd *pc,
 
 /* meta.c: I/O on namespaces with metadata */
 uint16_t nvme_meta_io(NvmeCtrl *n, NvmeRequest *req);
-/* Copy's ranges, validated (nr of them, total blocks) */
+/* Copy's ranges, read once and validated (nr of them, total blocks) */
 uint16_t nvme_meta_copy(NvmeCtrl *n, NvmeRequest *req, uint64_t sdlba,
-                        uint32_t nr, uint64_t total);
+                        NvmeCopySourceRange *ranges, uint32_t nr,
+                        uint64_t total);
 bool nvme_meta_erase(NvmeNamespace *ns, Error **errp);
+BlockAIOCB *nvme_meta_deallocate(NvmeNamespace *ns, uint64_t slba,
+                                 uint32_t nlb, BlockCompletionFunc *cb,
+                                 void *opaque);
 
 /* dulbe.c: Deallocated or Unwritten Logical Block errors */
 bool nvme_dulbe_enabled(NvmeCtrl *n);
+/* status: 0 to go on with the read, else the one to complete with */
+typedef void NvmeDulbeDone(void *opaque, uint16_t status);
 void nvme_dulbe_check(NvmeRequest *req, int64_t offset, int64_t bytes,
-                      void (*go)(NvmeRequest *req));
+                      NvmeDulbeDone *done, void *opaque);
 uint32_t nvme_dulbe_granularity(NvmeNamespace *ns);
 
 /* resv-cmd.c: the reservation commands, features and log */
@@ -758,6 +768,16 @@ static inline uint32_t nvme_ctrl_nsid_max(void)
 static inline NvmeCtrl *nvme_req_ctrl(NvmeRequest *req)
 {
     return req->sq->ctrl;
+}
+
+/*
+ * A transfer limit given as a power of two (MDTS, ZASL) in bytes: the unit
+ * is the minimum memory page size, CAP.MPSMIN (4 KiB), whatever CC.MPS is.
+ * 0 (and anything beyond 64 bits) means no limit.
+ */
+static inline uint64_t nvme_xfer_limit(uint8_t exp)
+{
+    return exp && exp < 52 ? 4096ULL << exp : UINT64_MAX;
 }
 
 #endif /* HW_NVME_NVME_H */

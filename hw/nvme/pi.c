@@ -48,11 +48,13 @@ static void nvme_pi_read_tuple(NvmeNamespace *ns, const uint8_t *pi,
     if (ns->pif == NVME_PIF_64B) {
         *guard = ldq_be_p(pi);
         *apptag = lduw_be_p(pi + 8);
-        *reftag = ((uint64_t)lduw_be_p(pi + 10) << 32) | ldl_be_p(pi + 12);
+        /* ldl_be_p() is signed: keep bit 31 from spreading upwards */
+        *reftag = ((uint64_t)lduw_be_p(pi + 10) << 32) |
+                  (uint32_t)ldl_be_p(pi + 12);
     } else {
         *guard = lduw_be_p(pi);
         *apptag = lduw_be_p(pi + 2);
-        *reftag = ldl_be_p(pi + 4);
+        *reftag = (uint32_t)ldl_be_p(pi + 4);
     }
 }
 

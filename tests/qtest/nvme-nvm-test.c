@@ -166,6 +166,13 @@ static void test_identify(void *obj, void *data, QGuestAllocator *alloc)
     g_assert_cmpuint(ns->msrc, ==, 127);
     /* Write Zeroes DEAC supported; deallocated read behaviour unreported */
     g_assert_cmphex(ns->dlfeat, ==, 0x09);
+    /*
+     * A raw file says nothing about its deallocation granularity (cluster
+     * size 0, discard_granularity unset, i.e. -1): no preferred values
+     */
+    g_assert_cmphex(ns->nsfeat & NVME_NSFEAT_OPTPERF, ==, 0);
+    g_assert_cmpuint(le16_to_cpu(ns->npdg), ==, 0);
+    g_assert_cmpuint(le16_to_cpu(ns->npda), ==, 0);
 
     g_assert_cmphex(qnvme_identify(c.n, NVME_ID_CNS_CTRL, 0, 0, ctrl), ==,
                     0);
@@ -621,10 +628,10 @@ static uint16_t set_err_rec(Ctx *c, uint32_t dw11)
 }
 
 /*
- * DULBE: with Error Recovery bit 16 set, reads of blocks the backend holds
- * no data for (a hole of the sparse raw image) fail with Deallocated or
- * Unwritten Logical Block; written blocks read; deallocating makes them
- * fail again; without the bit they read as zeroes.
+ * DULBE: with Error Recovery bit 16 set, reads (Read, Compare, Verify) of
+ * blocks the backend holds no data for (a hole of the sparse raw image)
+ * fail with Deallocated or Unwritten Logical Block; written blocks read;
+ * deallocating makes them fail again; without the bit they read as zeroes.
  */
 static void test_dulbe(void *obj, void *data, QGuestAllocator *a)
 {
@@ -646,12 +653,24 @@ static void test_dulbe(void *obj, void *data, QGuestAllocator *a)
     g_assert_cmphex(le32_to_cpu(cqe.result), ==, NVME_ERR_REC_DULBE);
 
     g_assert_cmphex(io(&c, NVME_CMD_READ, 64, 8), ==, dulb);
+    /* Compare and Verify read the blocks too (NVM 3.2.3.2.1) */
+    g_assert_cmphex(io(&c, NVME_CMD_COMPARE, 64, 8), ==, dulb);
+    g_assert_cmphex(io(&c, NVME_CMD_VERIFY, 64, 8), ==, dulb);
     write_pattern(&c, 64, 8, 3);
     assert_pattern(&c, 64, 8, 3);
+    g_assert_cmphex(io(&c, NVME_CMD_VERIFY, 64, 8), ==, 0);
     /* Written and unwritten blocks together */
     g_assert_cmphex(io(&c, NVME_CMD_READ, 64, 16), ==, dulb);
+    g_assert_cmphex(io(&c, NVME_CMD_VERIFY, 64, 16), ==, dulb);
     g_assert_cmphex(io(&c, NVME_CMD_READ, 8192, 1), ==, dulb);
     g_assert_cmphex(dsm(&c, NVME_DSMGMT_AD, &slba, &nlb, 1), ==, 0);
+    g_assert_cmphex(io(&c, NVME_CMD_READ, 64, 8), ==, dulb);
+    /* Write Zeroes writes the blocks; with DEAC it deallocates them */
+    g_assert_cmphex(io(&c, NVME_CMD_WRITE_ZEROES, 64, 16), ==, 0);
+    assert_zero(&c, 64, 16);
+    /* All of it: a file system may zero out part of an extent instead */
+    g_assert_cmphex(io_full(&c, NVME_CMD_WRITE_ZEROES, 1, 64, 16,
+                            NVME_WZ_DEAC, NULL), ==, 0);
     g_assert_cmphex(io(&c, NVME_CMD_READ, 64, 8), ==, dulb);
     /* Without DULBE: zeroes */
     g_assert_cmphex(set_err_rec(&c, 0), ==, 0);
@@ -706,6 +725,14 @@ static void test_dulbe_qcow2(void *obj, void *data, QGuestAllocator *a)
         g_assert_cmphex(qnvme_cmd(c.n, 1, &cmd, NULL), ==, 0);
     }
     g_assert_cmphex(io_full(&c, NVME_CMD_READ, 2, 256, 8, 0, NULL), ==, dulb);
+    /* Write Zeroes: written blocks; with DEAC, deallocated clusters */
+    g_assert_cmphex(io_full(&c, NVME_CMD_WRITE_ZEROES, 2, 256, 128, 0, NULL),
+                    ==, 0);
+    g_assert_cmphex(io_full(&c, NVME_CMD_READ, 2, 256, 8, 0, NULL), ==, 0);
+    g_assert_cmphex(io_full(&c, NVME_CMD_READ, 2, 376, 8, 0, NULL), ==, 0);
+    g_assert_cmphex(io_full(&c, NVME_CMD_WRITE_ZEROES, 2, 256, 128,
+                            NVME_WZ_DEAC, NULL), ==, 0);
+    g_assert_cmphex(io_full(&c, NVME_CMD_READ, 2, 256, 8, 0, NULL), ==, dulb);
     g_assert_cmphex(set_err_rec(&c, 0), ==, 0);
 }
 
@@ -714,16 +741,16 @@ static void register_nvme_nvm_tests(void)
     QOSGraphTestOptions opts = { .before = qnvme_setup_one_namespace };
     QOSGraphTestOptions qcow2 = { .before = qcow2_setup };
 
-    qos_add_test("nvm-identify", "nvme", test_identify, &opts);
-    qos_add_test("nvm-write-zeroes", "nvme", test_write_zeroes, &opts);
-    qos_add_test("nvm-write-uncor", "nvme", test_write_uncor, &opts);
-    qos_add_test("nvm-compare", "nvme", test_compare, &opts);
-    qos_add_test("nvm-verify", "nvme", test_verify, &opts);
-    qos_add_test("nvm-dsm", "nvme", test_dsm, &opts);
-    qos_add_test("nvm-copy", "nvme", test_copy, &opts);
-    qos_add_test("nvm-lba-status", "nvme", test_lba_status, &opts);
-    qos_add_test("nvm-dulbe", "nvme", test_dulbe, &opts);
-    qos_add_test("nvm-dulbe-qcow2", "nvme", test_dulbe_qcow2, &qcow2);
+    qos_add_test("nvm-identify", "nvme-nvm", test_identify, &opts);
+    qos_add_test("nvm-write-zeroes", "nvme-nvm", test_write_zeroes, &opts);
+    qos_add_test("nvm-write-uncor", "nvme-nvm", test_write_uncor, &opts);
+    qos_add_test("nvm-compare", "nvme-nvm", test_compare, &opts);
+    qos_add_test("nvm-verify", "nvme-nvm", test_verify, &opts);
+    qos_add_test("nvm-dsm", "nvme-nvm", test_dsm, &opts);
+    qos_add_test("nvm-copy", "nvme-nvm", test_copy, &opts);
+    qos_add_test("nvm-lba-status", "nvme-nvm", test_lba_status, &opts);
+    qos_add_test("nvm-dulbe", "nvme-nvm", test_dulbe, &opts);
+    qos_add_test("nvm-dulbe-qcow2", "nvme-nvm", test_dulbe_qcow2, &qcow2);
 }
 
 libqos_init(register_nvme_nvm_tests);

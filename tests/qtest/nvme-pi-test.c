@@ -359,11 +359,119 @@ static void test_pi_sgl_mptr(void *obj, void *data, QGuestAllocator *a)
     g_assert_cmphex(qnvme_cmd(c.n, 1, &cmd, NULL), ==, 0);
     qtest_memread(c.qts, c.aux + 1024, back, sizeof(back));
     g_assert_cmpmem(back, sizeof(back), meta, sizeof(meta));
-    /* A descriptor that is not one Data Block large enough */
+    /* A Data Block too short for the metadata */
     md.len = cpu_to_le32(8);
     qtest_memwrite(c.qts, c.aux + 2048, &md, sizeof(md));
     g_assert_cmphex(qnvme_cmd(c.n, 1, &cmd, NULL), ==,
-                    NVME_SC_INVALID_SGL_SEGMENT | DNR);
+                    NVME_SC_METADATA_SGL_LENGTH_INVALID | DNR);
+    /* A descriptor that is not a Data Block */
+    md.len = cpu_to_le32(16);
+    md.type = NVME_SGL_DESCR_TYPE_SEGMENT << 4;
+    qtest_memwrite(c.qts, c.aux + 2048, &md, sizeof(md));
+    g_assert_cmphex(qnvme_cmd(c.n, 1, &cmd, NULL), ==,
+                    NVME_SC_SGL_TYPE_INVALID | DNR);
+}
+
+/* Dataset Management Deallocate of one range on namespace nsid */
+static uint16_t pi_dsm(Ctx *c, uint32_t nsid, uint64_t slba, uint32_t nlb)
+{
+    NvmeDsmRange r = {
+        .slba = cpu_to_le64(slba), .nlb = cpu_to_le32(nlb),
+    };
+    NvmeCmd cmd = {
+        .opcode = NVME_CMD_DSM,
+        .nsid = cpu_to_le32(nsid),
+        .dptr.prp1 = cpu_to_le64(c->buf + QNVME_PAGE_SIZE),
+        .cdw11 = cpu_to_le32(NVME_DSMGMT_AD),
+    };
+
+    qtest_memwrite(c->qts, c->buf + QNVME_PAGE_SIZE, &r, sizeof(r));
+    return qnvme_cmd(c->n, 1, &cmd, NULL);
+}
+
+/*
+ * Deallocated blocks (DLFEAT: zeroes) and Write Zeroes without PRACT: the
+ * PI reads as all ones (escaping every check), other metadata as zeroes.
+ */
+static void test_pi_deallocate(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+    uint8_t blocks[4096], meta[64], ones[64], zero[4096];
+
+    memset(ones, 0xff, sizeof(ones));
+    memset(zero, 0, sizeof(zero));
+    fill(blocks, sizeof(blocks), 0x29);
+    qtest_memwrite(c.qts, c.buf, blocks, sizeof(blocks));
+    g_assert_cmphex(pio(&c, NVME_CMD_WRITE, 1, 16, 8, PRACT, 16, 0x1111, 0),
+                    ==, 0);
+    g_assert_cmphex(pio(&c, NVME_CMD_READ, 1, 16, 8, CHK_ALL, 17, 0x2222,
+                        0xffff), ==, APP_ERR);
+    g_assert_cmphex(pi_dsm(&c, 1, 16, 8), ==, 0);
+    g_assert_cmphex(pio(&c, NVME_CMD_READ, 1, 16, 8, CHK_ALL, 17, 0x2222,
+                        0xffff), ==, 0);
+    qtest_memread(c.qts, c.buf, blocks, sizeof(blocks));
+    g_assert_cmpmem(blocks, sizeof(blocks), zero, sizeof(zero));
+    qtest_memread(c.qts, c.aux, meta, 64);
+    g_assert_cmpmem(meta, 64, ones, 64);
+    g_assert_cmphex(pio(&c, NVME_CMD_VERIFY, 1, 16, 8, CHK_ALL, 0, 0, 0xffff),
+                    ==, 0);
+
+    /* Type 3, 64 bytes with PI first: PI ones, the other 56 bytes zero */
+    memset(meta, 0x6c, sizeof(meta));
+    qtest_memwrite(c.qts, c.aux, meta, sizeof(meta));
+    g_assert_cmphex(pio(&c, NVME_CMD_WRITE, 3, 50, 1, PRACT, 5, 9, 0), ==, 0);
+    g_assert_cmphex(pi_dsm(&c, 3, 48, 8), ==, 0);
+    g_assert_cmphex(pio(&c, NVME_CMD_READ, 3, 50, 1, CHK_ALL, 5, 9, 0xffff),
+                    ==, 0);
+    qtest_memread(c.qts, c.aux, meta, sizeof(meta));
+    g_assert_cmpmem(meta, 8, ones, 8);
+    g_assert_cmpmem(meta + 8, 56, zero, 56);
+    memset(meta, 0x6c, sizeof(meta));
+    qtest_memwrite(c.qts, c.aux, meta, sizeof(meta));
+    g_assert_cmphex(pio(&c, NVME_CMD_WRITE, 3, 60, 1, PRACT, 5, 9, 0), ==, 0);
+    g_assert_cmphex(pio(&c, NVME_CMD_WRITE_ZEROES, 3, 60, 1, 0, 0, 0, 0), ==,
+                    0);
+    g_assert_cmphex(pio(&c, NVME_CMD_READ, 3, 60, 1, CHK_ALL, 5, 9, 0xffff),
+                    ==, 0);
+    qtest_memread(c.qts, c.aux, meta, sizeof(meta));
+    g_assert_cmpmem(meta, 8, ones, 8);
+    g_assert_cmpmem(meta + 8, 56, zero, 56);
+}
+
+/*
+ * Metadata that happens to be all zeroes (type 1 PI of a zero block at LBA
+ * 0 with application tag 0) survives a new start of the namespace on the
+ * same backend: nothing is initialized from what the backend holds.
+ */
+static void test_pi_restart(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+    char *img = qnvme_tmp_image(QNVME_TEST_IMAGE_SIZE);
+    uint8_t meta[16], zero[8] = {}, ones[8];
+
+    memset(ones, 0xff, sizeof(ones));
+    qtest_qmp_assert_success(c.qts, "{'execute': 'blockdev-add', "
+                             "'arguments': {'driver': 'raw', 'node-name': "
+                             "'rs', 'file': {'driver': 'file', "
+                             "'filename': %s}}}", img);
+    for (int boot = 0; boot < 2; boot++) {
+        qtest_qmp_device_add(c.qts, "nvme-ns", "rs4",
+                             "{'drive': 'rs', 'bus': 'nvme0', 'nsid': 4,"
+                             " 'ms': 8, 'pi': 1}");
+        if (!boot) {
+            qtest_memset(c.qts, c.buf, 0, 512);
+            g_assert_cmphex(pio(&c, NVME_CMD_WRITE, 4, 0, 1, PRACT, 0, 0, 0),
+                            ==, 0);
+        }
+        qtest_memset(c.qts, c.aux, 0xa5, sizeof(meta));
+        g_assert_cmphex(pio(&c, NVME_CMD_READ, 4, 0, 2, 0, 0, 0, 0), ==, 0);
+        qtest_memread(c.qts, c.aux, meta, sizeof(meta));
+        g_assert_cmpmem(meta, 8, zero, 8);
+        g_assert_cmpmem(meta + 8, 8, ones, 8);
+        g_assert_cmphex(pio(&c, NVME_CMD_READ, 4, 0, 2, CHK_ALL, 0, 0,
+                            0xffff), ==, 0);
+        qtest_qmp_device_del(c.qts, "rs4");
+    }
 }
 
 /* Copy: PRINFOR checks each source range, PRINFOW writes new PI */
@@ -419,18 +527,91 @@ static void test_pi_copy(void *obj, void *data, QGuestAllocator *a)
     /* Without PRACTW the source PI travels: its reference tags now fail */
     g_assert_cmphex(pi_copy(&c, 4000, src, good, 2, 0x7, CHK_REF, 4000), ==,
                     REF_ERR);
+
+    /* Ranges of 1, 3 and 4 blocks fill the 8 destination blocks exactly */
+    {
+        const uint64_t slba[3] = { 1000, 1001, 2000 };
+        const uint16_t nlb[3] = { 1, 3, 4 };
+        NvmeCopySourceRange r[3] = {};
+        NvmeCmd cmd = {
+            .opcode = NVME_CMD_COPY,
+            .nsid = cpu_to_le32(1),
+            .dptr.prp1 = cpu_to_le64(c.aux),
+            .cdw10 = cpu_to_le32(5000),
+            .cdw12 = cpu_to_le32(2 | PRACT),
+            .cdw14 = cpu_to_le32(5000),
+        };
+
+        for (int i = 0; i < 3; i++) {
+            r[i].slba = cpu_to_le64(slba[i]);
+            r[i].nlb = cpu_to_le16(nlb[i] - 1);
+        }
+        qtest_memwrite(c.qts, c.aux, r, sizeof(r));
+        g_assert_cmphex(qnvme_cmd(c.n, 1, &cmd, NULL), ==, 0);
+        g_assert_cmphex(pio(&c, NVME_CMD_READ, 1, 5000, 8, PRACT | CHK_ALL,
+                            5000, 0, 0), ==, 0);
+        qtest_memread(c.qts, c.buf, back, sizeof(back));
+        g_assert_cmpmem(back, sizeof(back), blocks, sizeof(blocks));
+    }
+}
+
+/*
+ * The checks every read shares hold with metadata too: DULBE on Read,
+ * Compare and Verify of blocks never written, Write Uncorrectable marks
+ * until a write replaces them.
+ */
+static void test_pi_dulbe_uncor(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+    const uint16_t dulb = NVME_SC_DEALLOCATED_OR_UNWRITTEN | NVME_SC_DNR;
+    const uint16_t uncor = NVME_SC_UNRECOVERED_READ_ERROR | NVME_SC_DNR;
+    NvmeCmd dulbe = {
+        .opcode = NVME_ADM_CMD_SET_FEATURES,
+        .cdw10 = cpu_to_le32(NVME_FEAT_ERROR_RECOVERY),
+        .cdw11 = cpu_to_le32(NVME_ERR_REC_DULBE),
+    };
+    uint8_t blocks[4096];
+
+    fill(blocks, sizeof(blocks), 0x51);
+    qtest_memwrite(c.qts, c.buf, blocks, sizeof(blocks));
+    g_assert_cmphex(qnvme_cmd(c.n, 0, &dulbe, NULL), ==, 0);
+    g_assert_cmphex(pio(&c, NVME_CMD_READ, 1, 100, 4, 0, 0, 0, 0), ==, dulb);
+    g_assert_cmphex(pio(&c, NVME_CMD_COMPARE, 1, 100, 4, 0, 0, 0, 0), ==,
+                    dulb);
+    g_assert_cmphex(pio(&c, NVME_CMD_VERIFY, 1, 100, 4, 0, 0, 0, 0), ==, dulb);
+    g_assert_cmphex(pio(&c, NVME_CMD_WRITE, 1, 100, 4, PRACT, 100, 0, 0), ==,
+                    0);
+    g_assert_cmphex(pio(&c, NVME_CMD_READ, 1, 100, 4, CHK_ALL, 100, 0,
+                        0xffff), ==, 0);
+    g_assert_cmphex(pio(&c, NVME_CMD_VERIFY, 1, 100, 4, CHK_ALL, 100, 0,
+                        0xffff), ==, 0);
+
+    g_assert_cmphex(pio(&c, NVME_CMD_WRITE_UNCOR, 1, 101, 1, 0, 0, 0, 0), ==,
+                    0);
+    g_assert_cmphex(pio(&c, NVME_CMD_READ, 1, 100, 4, 0, 0, 0, 0), ==, uncor);
+    g_assert_cmphex(pio(&c, NVME_CMD_VERIFY, 1, 101, 1, 0, 0, 0, 0), ==,
+                    uncor);
+    g_assert_cmphex(pio(&c, NVME_CMD_COMPARE, 1, 101, 1, 0, 0, 0, 0), ==,
+                    uncor);
+    g_assert_cmphex(pio(&c, NVME_CMD_WRITE, 1, 101, 1, PRACT, 101, 0, 0), ==,
+                    0);
+    g_assert_cmphex(pio(&c, NVME_CMD_READ, 1, 100, 4, CHK_ALL, 100, 0,
+                        0xffff), ==, 0);
 }
 
 static void register_nvme_pi_tests(void)
 {
     QOSGraphTestOptions opts = { .before = pi_setup };
 
-    qos_add_test("pi-crc", "nvme", test_pi_crc, &opts);
-    qos_add_test("pi-checks", "nvme", test_pi_checks, &opts);
-    qos_add_test("pi-type3-first", "nvme", test_pi_type3_first, &opts);
-    qos_add_test("pi-format", "nvme", test_pi_format, &opts);
-    qos_add_test("pi-copy", "nvme", test_pi_copy, &opts);
-    qos_add_test("pi-sgl-mptr", "nvme", test_pi_sgl_mptr, &opts);
+    qos_add_test("pi-crc", "nvme-pi", test_pi_crc, &opts);
+    qos_add_test("pi-checks", "nvme-pi", test_pi_checks, &opts);
+    qos_add_test("pi-type3-first", "nvme-pi", test_pi_type3_first, &opts);
+    qos_add_test("pi-format", "nvme-pi", test_pi_format, &opts);
+    qos_add_test("pi-copy", "nvme-pi", test_pi_copy, &opts);
+    qos_add_test("pi-sgl-mptr", "nvme-pi", test_pi_sgl_mptr, &opts);
+    qos_add_test("pi-deallocate", "nvme-pi", test_pi_deallocate, &opts);
+    qos_add_test("pi-restart", "nvme-pi", test_pi_restart, &opts);
+    qos_add_test("pi-dulbe-uncor", "nvme-pi", test_pi_dulbe_uncor, &opts);
 }
 
 libqos_init(register_nvme_pi_tests);
