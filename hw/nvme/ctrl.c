@@ -1414,24 +1414,30 @@ static void nvme_realize(PCIDevice *pci, Error **errp)
         NvmeNamespace *ns = &n->implicit_ns;
 
         ns->params.nsid = 1;
+        ns->holder = OBJECT(n);
         if (!nvme_ns_setup(ns, &n->blkconf, errp) ||
-            !nvme_ns_set_context(ns, n->ctx, errp)) {
-            goto err_pci;
-        }
-        if (n->subsys ? !nvme_subsys_add_ns(n->subsys, ns, n, errp)
-                      : !nvme_ns_register(n->namespaces, ns,
-                                          (char *)n->id_ctrl.subnqn, errp)) {
+            !nvme_ns_set_context(ns, n->ctx, errp) ||
+            (n->subsys ? !nvme_subsys_add_ns(n->subsys, ns, n, errp)
+                       : !nvme_ns_register(n->namespaces, ns,
+                                           (char *)n->id_ctrl.subnqn,
+                                           errp))) {
+            nvme_ns_cleanup(ns);
             goto err_pci;
         }
     }
     return;
 
 err_pci:
+    /* No other controller may find it while it goes */
+    if (n->subsys) {
+        nvme_subsys_unregister_ctrl(n->subsys, n);
+    }
     g_free(n->sq);
     g_free(n->cq);
     g_free(n->no_coalescing);
     msix_uninit(pci, &n->bar0, &n->bar0);
     memory_region_del_subregion(&n->bar0, &n->iomem);
+    return;
 err_subsys:
     if (n->subsys) {
         nvme_subsys_unregister_ctrl(n->subsys, n);
@@ -1442,14 +1448,22 @@ static void nvme_exit(PCIDevice *pci)
 {
     NvmeCtrl *n = NVME(pci);
 
-    nvme_ctrl_reset(n);
-    nvme_ctrl_shutdown(n);
+    /*
+     * Out of the subsystem first: the I/O queues of the other controllers
+     * (in the iothread they share) find controllers through subsys->ctrls,
+     * to post reservation notices for instance. The reset below waits for
+     * a round of that iothread, after which none of them holds n.
+     */
     if (n->subsys) {
         if (n->blkconf.blk) {
+            /* Detached (and drained) here, so shutdown cannot flush it */
             nvme_subsys_remove_ns(n->subsys, &n->implicit_ns);
+            nvme_ns_flush(&n->implicit_ns);
         }
         nvme_subsys_unregister_ctrl(n->subsys, n);
     }
+    nvme_ctrl_reset(n);
+    nvme_ctrl_shutdown(n);
     nvme_ns_cleanup(&n->implicit_ns);
     g_free(n->sq);
     g_free(n->cq);

@@ -273,6 +273,27 @@ static void nvme_ns_default_uuid(NvmeNamespace *ns, const char *nqn)
     ns->params.uuid.data[8] = (ns->params.uuid.data[8] & 0x3f) | 0x80;
 }
 
+/* Who holds a namespace, for error messages */
+static char *nvme_ns_holder_name(NvmeNamespace *ns)
+{
+    Object *obj = ns->holder;
+    const char *id;
+
+    if (!obj) {
+        return g_strdup(ns->managed ? "a namespace of the ns-pool"
+                                    : "another namespace");
+    }
+    if (object_dynamic_cast(obj, TYPE_DEVICE)) {
+        id = DEVICE(obj)->id;
+    } else {
+        id = object_get_canonical_path_component(obj);
+    }
+    return g_strdup_printf("%s%s%s%s%s", object_get_typename(obj),
+                           id ? " '" : "", id ? id : "", id ? "'" : "",
+                           object_dynamic_cast(obj, TYPE_NVME) ?
+                           " (its drive property)" : "");
+}
+
 /*
  * Gives ns its NSID in table (the nsid property, or the lowest free one)
  * and enters it there. The table is the subsystem's, or for a controller
@@ -297,7 +318,10 @@ bool nvme_ns_register(NvmeNamespace **table, NvmeNamespace *ns,
             return false;
         }
     } else if (table[nsid]) {
-        error_setg(errp, "nvme namespace: nsid %u is already in use", nsid);
+        g_autofree char *who = nvme_ns_holder_name(table[nsid]);
+
+        error_setg(errp, "nvme namespace: nsid %u is already in use by %s",
+                   nsid, who);
         return false;
     }
     ns->nsid = nsid;
@@ -424,18 +448,19 @@ static void nvme_ns_device_realize(DeviceState *dev, Error **errp)
     }
     ns->zone_state = nsdev->zone_state_blk;
     ns->resv_state = nsdev->resv_state_blk;
+    ns->holder = OBJECT(dev);
     if (!nvme_ns_check_anagrpid(ns, errp) ||
         !nvme_ns_setup(ns, &nsdev->blkconf, errp) ||
         !nvme_ns_set_context(ns, n ? n->ctx
                                    : nvme_subsys_context(nsdev->subsys),
                              errp)) {
-        return;
+        goto fail;
     }
     if (!nsdev->subsys) {
         /* The controller's own table: registered is attached. */
         if (!nvme_ns_register(n->namespaces, ns, (char *)n->id_ctrl.subnqn,
                               errp)) {
-            return;
+            goto fail;
         }
         if (ns->params.detached) {
             n->namespaces[ns->nsid] = NULL;
@@ -445,12 +470,18 @@ static void nvme_ns_device_realize(DeviceState *dev, Error **errp)
         return;
     }
     if (!nvme_subsys_add_ns(nsdev->subsys, ns, n, errp)) {
-        return;
+        goto fail;
     }
     if (ns->params.shared && n &&
         !qdev_set_parent_bus(dev, nsdev->subsys->bus, errp)) {
         nvme_subsys_remove_ns(nsdev->subsys, ns);
+        goto fail;
     }
+    return;
+
+fail:
+    /* Unrealize does not run after a failed realize */
+    nvme_ns_cleanup(ns);
 }
 
 static void nvme_ns_device_unrealize(DeviceState *dev)

@@ -13,6 +13,13 @@
  * controllers are created, so attachments persist as long as the command
  * line keeps that order.
  *
+ * The list is what counts: an image is created before the list names it
+ * and removed only after the list no longer does, so a QEMU killed half
+ * way leaves at most an image the list does not name, which the next
+ * start ignores (a namespace created with that NSID overwrites it). A
+ * listed namespace whose image is missing (removed by hand, or by an
+ * older QEMU that removed images first) is dropped with a warning.
+ *
  * Namespace Attachment also works on the subsystem's nvme-ns namespaces;
  * their attachments last until QEMU exits.
  *
@@ -208,8 +215,9 @@ static bool nvme_pool_add(NvmeSubsystem *subsys, NvmePoolNs *p,
 }
 
 static bool nvme_pool_parse_line(NvmeSubsystem *subsys, const char *line,
-                                 Error **errp)
+                                 bool *dropped, Error **errp)
 {
+    g_autofree char *path = NULL;
     unsigned nsid, lbaf, nmic, attached, anagrpid = 0;
     uint64_t nsze;
     char uuid_str[UUID_STR_LEN] = "";
@@ -243,6 +251,18 @@ static bool nvme_pool_parse_line(NvmeSubsystem *subsys, const char *line,
         error_setg(errp, "invalid values in '%s'", line);
         return false;
     }
+    if (subsys->namespaces[nsid]) {
+        error_setg(errp, "nsid %u is listed twice or already in use", nsid);
+        return false;
+    }
+    path = nvme_pool_path(subsys, nsid);
+    if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+        /* Its data is gone: the namespace cannot come back. */
+        warn_report("nvme-subsys: %s is missing; namespace %u is dropped "
+                    "from the pool", path, nsid);
+        *dropped = true;
+        return true;
+    }
     p = nvme_pool_open(subsys, nsid, lbaf, nmic, anagrpid, &uuid, errp);
     if (!p) {
         return false;
@@ -263,6 +283,51 @@ static bool nvme_pool_parse_line(NvmeSubsystem *subsys, const char *line,
     return true;
 }
 
+/* Closes the pool's namespaces (those a failed load had opened). */
+static void nvme_pool_unload(NvmeSubsystem *subsys)
+{
+    for (uint32_t nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
+        NvmeNamespace *ns = subsys->namespaces[nsid];
+
+        if (ns && ns->managed) {
+            nvme_subsys_remove_ns(subsys, ns);
+            nvme_pool_free(ns);
+        }
+    }
+    subsys->pool_used = 0;
+    if (subsys->pool_wp) {
+        g_array_set_size(subsys->pool_wp, 0);
+    }
+}
+
+/*
+ * Images the list does not name are what a QEMU killed while creating or
+ * deleting a namespace leaves; they are not touched (the user may want
+ * them), only reported.
+ */
+static void nvme_pool_report_strays(NvmeSubsystem *subsys)
+{
+    g_autoptr(GDir) dir = g_dir_open(subsys->pool_dir, 0, NULL);
+    const char *name;
+
+    while (dir && (name = g_dir_read_name(dir))) {
+        NvmeNamespace *ns;
+        unsigned nsid;
+        int len = 0;
+
+        if (sscanf(name, "ns-%u.img%n", &nsid, &len) < 1 || !len ||
+            name[len] || !nsid || nsid > NVME_MAX_NAMESPACES) {
+            continue;
+        }
+        ns = subsys->namespaces[nsid];
+        if (!ns || !ns->managed) {
+            warn_report("nvme-subsys: %s/%s is not in the namespace list; "
+                        "a namespace created as NSID %u will overwrite it",
+                        subsys->pool_dir, name, nsid);
+        }
+    }
+}
+
 /* Realize: opens the pool directory and the namespaces it lists. */
 bool nvme_pool_load(NvmeSubsystem *subsys, Error **errp)
 {
@@ -270,6 +335,7 @@ bool nvme_pool_load(NvmeSubsystem *subsys, Error **errp)
     g_autofree char *text = NULL;
     g_auto(GStrv) lines = NULL;
     g_autoptr(GError) gerr = NULL;
+    bool dropped = false;
 
     if (!subsys->pool_dir) {
         return true;
@@ -300,11 +366,17 @@ bool nvme_pool_load(NvmeSubsystem *subsys, Error **errp)
         if (!lines[i][0] || lines[i][0] == '#') {
             continue;
         }
-        if (!nvme_pool_parse_line(subsys, lines[i], &local_err)) {
+        if (!nvme_pool_parse_line(subsys, lines[i], &dropped, &local_err)) {
             error_propagate_prepend(errp, local_err, "nvme-subsys: %s "
                                     "line %d: ", path, i + 1);
+            /* Nothing stays open or locked for a subsystem that fails. */
+            nvme_pool_unload(subsys);
             return false;
         }
+    }
+    nvme_pool_report_strays(subsys);
+    if (dropped) {
+        nvme_pool_save_or_report(subsys);
     }
     if (subsys->pool_used > subsys->tnvmcap) {
         warn_report("nvme-subsys: the namespaces in %s use %" PRIu64
@@ -399,8 +471,12 @@ static uint16_t nvme_ns_create(NvmeCtrl *n, NvmeRequest *req)
         nvme_pool_free(&p->ns);
         goto fail;
     }
+    /* It exists once the list names it; until then it is a stray image. */
     if (!nvme_pool_save(subsys, &err)) {
-        error_report_err(err);
+        nvme_subsys_remove_ns(subsys, &p->ns);
+        subsys->pool_used -= p->ns.size;
+        nvme_pool_free(&p->ns);
+        goto fail;
     }
     trace_nvme_ns_create(n->cntlid, nsid, nsze, lbaf);
     req->cqe.result = cpu_to_le32(nsid);
@@ -412,19 +488,39 @@ fail:
     return NVME_SC_INTERNAL_ERROR;
 }
 
+/* Takes ns out of the subsystem; its image stays until the list is saved. */
 static void nvme_ns_delete_one(NvmeCtrl *n, NvmeNamespace *ns)
 {
     NvmeSubsystem *subsys = n->subsys;
-    g_autofree char *path = nvme_pool_path(subsys, ns->nsid);
 
     trace_nvme_ns_delete(n->cntlid, ns->nsid);
     /* Detaches it from every controller, which tells them. */
     nvme_subsys_remove_ns(subsys, ns);
     subsys->pool_used -= ns->size;
-    nvme_pool_free(ns);
-    if (unlink(path) < 0) {
-        warn_report("nvme-subsys: cannot remove %s: %s", path,
-                    strerror(errno));
+}
+
+/*
+ * The list no longer names the deleted namespaces: now their images go.
+ * If it could not be written, they stay, so that the list still on disk
+ * names only images that exist.
+ */
+static void nvme_ns_delete_finish(NvmeSubsystem *subsys,
+                                  NvmeNamespace **gone, int count)
+{
+    Error *err = NULL;
+    bool saved = nvme_pool_save(subsys, &err);
+
+    if (!saved) {
+        error_report_err(err);
+    }
+    for (int i = 0; i < count; i++) {
+        g_autofree char *path = nvme_pool_path(subsys, gone[i]->nsid);
+
+        nvme_pool_free(gone[i]);
+        if (saved && unlink(path) < 0) {
+            warn_report("nvme-subsys: cannot remove %s: %s", path,
+                        strerror(errno));
+        }
     }
 }
 
@@ -432,6 +528,9 @@ static uint16_t nvme_ns_delete(NvmeCtrl *n, NvmeRequest *req)
 {
     NvmeSubsystem *subsys = n->subsys;
     uint32_t nsid = le32_to_cpu(req->cmd.nsid);
+    g_autofree NvmeNamespace **gone = g_new(NvmeNamespace *,
+                                            NVME_MAX_NAMESPACES);
+    int count = 0;
     NvmeNamespace *ns;
 
     if (nsid == NVME_NSID_BROADCAST) {
@@ -446,6 +545,7 @@ static uint16_t nvme_ns_delete(NvmeCtrl *n, NvmeRequest *req)
             ns = subsys->namespaces[nsid];
             if (ns && ns->managed) {
                 nvme_ns_delete_one(n, ns);
+                gone[count++] = ns;
             }
         }
     } else {
@@ -465,8 +565,9 @@ static uint16_t nvme_ns_delete(NvmeCtrl *n, NvmeRequest *req)
                                   "namespace is write protected");
         }
         nvme_ns_delete_one(n, ns);
+        gone[count++] = ns;
     }
-    nvme_pool_save_or_report(subsys);
+    nvme_ns_delete_finish(subsys, gone, count);
     return NVME_SC_SUCCESS;
 }
 

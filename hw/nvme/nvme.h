@@ -104,6 +104,14 @@ typedef struct NvmeResvNotices {
     } notice[NVME_RESV_MAX_REGISTRANTS];
     uint32_t count;
 } NvmeResvNotices;
+/* resv-cmd.c: resv.state is written one snapshot at a time */
+typedef struct NvmeResvWaiter NvmeResvWaiter;
+typedef struct NvmeResvSaver {
+    bool busy;                  /* a write and its flush are in flight */
+    uint64_t changes;           /* state changes made so far */
+    uint64_t in_flight;         /* the changes the write in flight holds */
+    QSIMPLEQ_HEAD(, NvmeResvWaiter) waiters;    /* commands, by change */
+} NvmeResvSaver;
 
 NvmeResv *nvme_resv_new(void);
 void nvme_resv_free(NvmeResv *r);
@@ -192,12 +200,15 @@ struct NvmeNamespace {
     uint8_t wp_state;       /* enum NvmeWriteProtectState */
     uint32_t anagrpid;      /* ANA group, 0 outside subsystems (ana.c) */
     bool managed;           /* created by Namespace Management (nsmgmt.c) */
+    /* nvme-ns, x-nvme-ns-* or nvme (drive=) it comes from; NULL: the pool */
+    Object *holder;
     /* x-nvme-ns-*: controller IDs to attach to ("all": every one) */
     char **attach_ids;
     NvmeZoned *zns;         /* zoned namespaces only (zns.c) */
     BlockBackend *zone_state;   /* zoned.state: where zone state persists */
     NvmeResv *resv;         /* reservations (resv.c) */
     BlockBackend *resv_state;   /* resv.state: Persist Through Power Loss */
+    NvmeResvSaver resv_saver;   /* in the namespace's AioContext */
     /* LBAs marked by Write Uncorrectable; reads of them fail. */
     uint32_t nr_uncor;
     uint16_t uncor_gen;         /* bumped on each change (LBA Status log) */

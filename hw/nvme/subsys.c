@@ -167,7 +167,8 @@ void nvme_subsys_power_cycle(NvmeSubsystem *subsys)
 void nvme_subsys_unregister_ctrl(NvmeSubsystem *subsys, NvmeCtrl *n)
 {
     if (n->cntlid < NVME_MAX_CONTROLLERS && subsys->ctrls[n->cntlid] == n) {
-        subsys->ctrls[n->cntlid] = NULL;
+        /* Read without the BQL by the I/O queues of other controllers */
+        qatomic_set(&subsys->ctrls[n->cntlid], NULL);
     }
 }
 

@@ -19,7 +19,10 @@
 #include "qapi/error.h"
 #include "qapi/visitor.h"
 #include "qapi/qapi-visit-common.h"
+#include "qemu/error-report.h"
 #include "qom/object_interfaces.h"
+#include "hw/qdev-core.h"
+#include "system/system.h"
 #include "system/block-backend.h"
 #include "block/block_int-global-state.h"
 #include "nvme.h"
@@ -65,6 +68,8 @@ static void nvme_obj_set_##kind(Object *obj, Visitor *v, const char *name,  \
     }                                                                       \
 }
 
+NVME_OBJ_SCALAR_ACCESSORS(uint8, uint8_t, visit_type_uint8)
+NVME_OBJ_SCALAR_ACCESSORS(uint16, uint16_t, visit_type_uint16)
 NVME_OBJ_SCALAR_ACCESSORS(uint32, uint32_t, visit_type_uint32)
 NVME_OBJ_SCALAR_ACCESSORS(uint64, uint64_t, visit_type_uint64)
 NVME_OBJ_SCALAR_ACCESSORS(size, uint64_t, visit_type_size)
@@ -107,6 +112,12 @@ static void nvme_obj_add_props(ObjectClass *oc, const NvmeObjProp *props)
         if (!strcmp(p->type, "str")) {
             get = nvme_obj_get_str;
             set = nvme_obj_set_str;
+        } else if (!strcmp(p->type, "uint8")) {
+            get = nvme_obj_get_uint8;
+            set = nvme_obj_set_uint8;
+        } else if (!strcmp(p->type, "uint16")) {
+            get = nvme_obj_get_uint16;
+            set = nvme_obj_set_uint16;
         } else if (!strcmp(p->type, "uint32")) {
             get = nvme_obj_get_uint32;
             set = nvme_obj_set_uint32;
@@ -278,6 +289,100 @@ static bool nvme_ns_object_open_drive(NvmeNamespaceObject *nso, Error **errp)
     return nso->blkconf.blk;
 }
 
+static bool nvme_ns_object_check_attach_ids(NvmeNamespaceObject *nso,
+                                            Error **errp)
+{
+    char **ids = nso->ns.attach_ids;
+    const char *type = object_get_typename(OBJECT(nso));
+
+    for (int i = 0; ids[i]; i++) {
+        if (!ids[i][0]) {
+            error_setg(errp, "%s: attached-to: empty controller ID", type);
+            return false;
+        }
+        if (!strcmp(ids[i], "all") && g_strv_length(ids) > 1) {
+            error_setg(errp, "%s: attached-to: 'all' cannot be combined "
+                       "with controller IDs", type);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Is id the ID of a controller of subsys? */
+static bool nvme_subsys_has_ctrl_id(NvmeSubsystem *subsys, const char *id)
+{
+    for (int i = 0; i < NVME_MAX_CONTROLLERS; i++) {
+        NvmeCtrl *n = subsys->ctrls[i];
+
+        if (n && DEVICE(n)->id && !strcmp(DEVICE(n)->id, id)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * An attached-to ID that names no controller is most likely a typo; it is
+ * not an error, as a controller with that ID may be hot-plugged later.
+ */
+static void nvme_ns_object_warn_attach_ids(NvmeNamespaceObject *nso)
+{
+    char **ids = nso->ns.attach_ids;
+
+    for (int i = 0; nso->subsys && ids && ids[i]; i++) {
+        if (strcmp(ids[i], "all") &&
+            !nvme_subsys_has_ctrl_id(nso->subsys, ids[i])) {
+            warn_report("%s '%s': attached-to names '%s', which is no "
+                        "controller of subsystem %s (yet)",
+                        object_get_typename(OBJECT(nso)),
+                        object_get_canonical_path_component(OBJECT(nso)),
+                        ids[i], nso->subsys->nqn);
+        }
+    }
+}
+
+static int nvme_ns_object_warn_one(Object *obj, void *opaque)
+{
+    if (object_dynamic_cast(obj, TYPE_NVME_NS_OBJECT)) {
+        nvme_ns_object_warn_attach_ids(NVME_NS_OBJECT(obj));
+    }
+    return 0;
+}
+
+/* Once the machine is created, the command line's controllers exist. */
+static void nvme_ns_object_machine_done(Notifier *notifier, void *data)
+{
+    object_child_foreach(object_get_objects_root(), nvme_ns_object_warn_one,
+                         NULL);
+}
+
+static Notifier nvme_ns_object_machine_done_notifier = {
+    .notify = nvme_ns_object_machine_done,
+};
+static bool nvme_ns_object_notifier_added;
+
+/* Gives back what complete took, after it failed */
+static void nvme_ns_object_release(NvmeNamespaceObject *nso)
+{
+    NvmeNamespace *ns = &nso->ns;
+
+    nvme_ns_cleanup(ns);
+    if (nso->blkconf.blk) {
+        blk_unref(nso->blkconf.blk);
+        nso->blkconf.blk = NULL;
+    }
+    ns->blk = NULL;
+    if (ns->zone_state) {
+        blk_unref(ns->zone_state);
+        ns->zone_state = NULL;
+    }
+    if (ns->resv_state) {
+        blk_unref(ns->resv_state);
+        ns->resv_state = NULL;
+    }
+}
+
 static void nvme_ns_object_complete(UserCreatable *uc, Error **errp)
 {
     NvmeNamespaceObject *nso = NVME_NS_OBJECT(uc);
@@ -297,8 +402,12 @@ static void nvme_ns_object_complete(UserCreatable *uc, Error **errp)
     if (!ns->attach_ids) {
         ns->attach_ids = g_strsplit("all", ",", -1);
     }
+    if (!nvme_ns_object_check_attach_ids(nso, errp)) {
+        return;
+    }
     /* NMIC: it may be attached to more than one controller */
     ns->params.shared = true;
+    ns->holder = OBJECT(uc);
     if (!nvme_ns_check_anagrpid(ns, errp) ||
         !nvme_ns_object_open_drive(nso, errp)) {
         return;
@@ -306,21 +415,17 @@ static void nvme_ns_object_complete(UserCreatable *uc, Error **errp)
     if (!nvme_ns_setup(ns, &nso->blkconf, errp) ||
         !nvme_ns_set_context(ns, nvme_subsys_context(subsys), errp) ||
         !nvme_subsys_add_ns(subsys, ns, NULL, errp)) {
-        nvme_ns_cleanup(ns);
-        blk_unref(nso->blkconf.blk);
-        nso->blkconf.blk = NULL;
-        ns->blk = NULL;
-        if (ns->zone_state) {
-            blk_unref(ns->zone_state);
-            ns->zone_state = NULL;
-        }
-        if (ns->resv_state) {
-            blk_unref(ns->resv_state);
-            ns->resv_state = NULL;
-        }
+        nvme_ns_object_release(nso);
         return;
     }
     nso->subsys = subsys;
+    if (phase_check(PHASE_MACHINE_READY)) {
+        nvme_ns_object_warn_attach_ids(nso);
+    } else if (!nvme_ns_object_notifier_added) {
+        nvme_ns_object_notifier_added = true;
+        qemu_add_machine_init_done_notifier(
+            &nvme_ns_object_machine_done_notifier);
+    }
     ns->params.nsid = ns->nsid;     /* what the nsid property reads back */
     /* The subsystem and its controllers keep pointers to it. */
     object_ref(OBJECT(uc));
@@ -377,6 +482,17 @@ static const NvmeObjProp nvme_ns_object_props[] = {
     { "physical-block-size", "uint32",
       NVME_NS_OBJ_FIELD(blkconf.physical_block_size),
       "Physical block size in bytes" },
+    /* Checked by nvme_ns_setup, as for nvme-ns */
+    { "ms", "uint16", NVME_NS_OBJ_FIELD(ns.params.ms),
+      "Metadata bytes per logical block: 0, 8, 16 or 64" },
+    { "mset", "uint8", NVME_NS_OBJ_FIELD(ns.params.mset),
+      "1: metadata extends each block; 0: in a separate buffer" },
+    { "pi", "uint8", NVME_NS_OBJ_FIELD(ns.params.pi),
+      "Protection information type, 0 (none) to 3" },
+    { "pil", "uint8", NVME_NS_OBJ_FIELD(ns.params.pil),
+      "1: protection information in the first metadata bytes" },
+    { "pif", "uint8", NVME_NS_OBJ_FIELD(ns.params.pif),
+      "Protection information format: 0 16-bit guard, 2 64-bit guard" },
     { }
 };
 

@@ -2,8 +2,9 @@
  * qtests for Namespace Management and Namespace Attachment: a subsystem
  * with a namespace pool (ns-pool, tnvmcap), two I/O controllers and an
  * administrative one, the Identify lists and capacities that follow the
- * changes, and every error status of both commands; and what an
- * administrative controller (cntrltype=admin) refuses.
+ * changes, and every error status of both commands; a pool left by a
+ * QEMU killed mid-command; and what an administrative controller
+ * (cntrltype=admin) refuses.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -394,6 +395,101 @@ static void test_nsid_exhaustion(void *obj, void *data, QGuestAllocator *a)
     g_assert_cmpuint(unvmcap(&c), ==, TNVMCAP);
 }
 
+static char *pool_file(const char *name)
+{
+    return g_build_filename(pool_dir, name, NULL);
+}
+
+static char *pool_list(void)
+{
+    g_autofree char *path = pool_file("namespaces");
+    char *text;
+
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    return text;
+}
+
+/*
+ * What a QEMU killed during Namespace Management leaves: a list naming a
+ * namespace whose image is gone (killed deleting it, by a QEMU that
+ * removed the image first) and an image the list does not name (killed
+ * creating it). The pool starts without the first, ignores the second.
+ */
+static void *crash_setup(GString *cmd_line, void *arg)
+{
+    g_autofree char *list = NULL, *img2 = NULL, *img3 = NULL;
+    g_autofree uint8_t *data = g_malloc(64 * 512);
+
+    pool_setup(cmd_line, arg);
+    list = pool_file("namespaces");
+    img2 = pool_file("ns-2.img");
+    img3 = pool_file("ns-3.img");
+    g_assert_true(g_file_set_contents(list,
+        "# a pool left by a killed QEMU\n"
+        "ns nsid=1 nsze=64 lbaf=0 nmic=1 attached=0x00000001 "
+        "uuid=6a1d6f0e-4b8e-4f57-9d1e-0e5b1a2c3d41 ana=1\n"
+        "ns nsid=2 nsze=64 lbaf=0 nmic=1 attached=0x00000001 "
+        "uuid=6a1d6f0e-4b8e-4f57-9d1e-0e5b1a2c3d42 ana=1\n", -1, NULL));
+    memset(data, 0x2c, 64 * 512);
+    g_assert_true(g_file_set_contents(img2, (char *)data, 64 * 512, NULL));
+    memset(data, 0x3c, 4096);
+    g_assert_true(g_file_set_contents(img3, (char *)data, 4096, NULL));
+    return arg;
+}
+
+static void test_crash_states(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+    g_autofree char *img2 = pool_file("ns-2.img");
+    g_autofree char *img3 = pool_file("ns-3.img");
+    g_autofree char *list = pool_list();
+    uint32_t nsid, nsids[8];
+    uint8_t back[512];
+    struct stat st;
+
+    /* Namespace 1 is dropped from the list; 2 is there with its data */
+    g_assert_null(strstr(list, "nsid=1 "));
+    g_assert_nonnull(strstr(list, "ns nsid=2 nsze=64 "));
+    g_assert_null(strstr(list, "nsid=3 "));
+    g_assert_cmpint(ns_list(&c, NVME_ID_CNS_NS_PRESENT_LIST, nsids), ==, 1);
+    g_assert_cmpuint(nsids[0], ==, 2);
+    g_assert_cmpint(ns_list(&c, NVME_ID_CNS_NS_ACTIVE_LIST, nsids), ==, 1);
+    g_assert_cmpuint(nsids[0], ==, 2);
+    g_assert_cmpuint(unvmcap(&c), ==, TNVMCAP - 64 * 512);
+    g_assert_cmphex(qnvme_rw(c.n, 1, NVME_CMD_READ, 2, 63, 1, c.buf, 0),
+                    ==, 0);
+    qtest_memread(c.qts, c.buf, back, sizeof(back));
+    for (int i = 0; i < sizeof(back); i++) {
+        g_assert_cmphex(back[i], ==, 0x2c);
+    }
+    /* The stray image is left alone, until NSID 3 is created over it */
+    g_assert_cmpint(stat(img3, &st), ==, 0);
+    g_assert_cmpint(st.st_size, ==, 4096);
+    g_assert_cmphex(ns_create(&c, 16, 16, 0, 0, 1, 0, &nsid), ==, 0);
+    g_assert_cmpuint(nsid, ==, 1);
+    g_assert_cmphex(ns_create(&c, 16, 16, 0, 0, 1, 0, &nsid), ==, 0);
+    g_assert_cmpuint(nsid, ==, 3);
+    g_assert_cmpint(stat(img3, &st), ==, 0);
+    g_assert_cmpint(st.st_size, ==, 16 * 512);
+    g_free(list);
+    list = pool_list();
+    g_assert_nonnull(strstr(list, "ns nsid=1 nsze=16 "));
+    g_assert_nonnull(strstr(list, "ns nsid=3 nsze=16 "));
+
+    /* Delete: out of the list, then the image goes */
+    g_assert_cmphex(ns_delete(&c, 2), ==, 0);
+    g_free(list);
+    list = pool_list();
+    g_assert_null(strstr(list, "nsid=2 "));
+    g_assert_cmpint(stat(img2, &st), ==, -1);
+    g_assert_cmphex(ns_delete(&c, NVME_NSID_BROADCAST), ==, 0);
+    g_free(list);
+    list = pool_list();
+    g_assert_null(strstr(list, "ns nsid="));
+    g_assert_cmpint(stat(img3, &st), ==, -1);
+    g_assert_cmpuint(unvmcap(&c), ==, TNVMCAP);
+}
+
 /* Namespace Write Protection Config (FID 84h) */
 
 static uint16_t wp_set(Ctx *c, uint32_t nsid, uint32_t state)
@@ -770,21 +866,26 @@ static void register_nvme_nsmgmt_tests(void)
     QOSGraphTestOptions pool = { .before = pool_setup };
     QOSGraphTestOptions plain = { .before = qnvme_setup_one_namespace };
     QOSGraphTestOptions admin = { .before = admin_setup };
+    QOSGraphTestOptions crash = { .before = crash_setup };
 
-    qos_add_test("nsmgmt-capabilities", "nvme", test_capabilities, &pool);
-    qos_add_test("nsmgmt-create-attach-delete", "nvme",
-                 test_create_attach_delete, &pool);
-    qos_add_test("nsmgmt-private", "nvme", test_private, &pool);
-    qos_add_test("nsmgmt-errors", "nvme", test_errors, &pool);
-    qos_add_test("nsmgmt-nsid-exhaustion", "nvme", test_nsid_exhaustion,
+    qos_add_test("nsmgmt-capabilities", "nvme-nsmgmt", test_capabilities,
                  &pool);
-    qos_add_test("nsmgmt-no-pool", "nvme", test_no_pool, &plain);
-    qos_add_test("admin-controller", "nvme", test_admin_controller, &admin);
-    qos_add_test("write-protect", "nvme", test_write_protect, &pool);
-    qos_add_test("ana", "nvme", test_ana, &pool);
-    qos_add_test("power-cycle", "nvme", test_power_cycle, &pool);
-    qos_add_test("write-protect-no-pool", "nvme", test_write_protect_no_pool,
-                 &plain);
+    qos_add_test("nsmgmt-create-attach-delete", "nvme-nsmgmt",
+                 test_create_attach_delete, &pool);
+    qos_add_test("nsmgmt-private", "nvme-nsmgmt", test_private, &pool);
+    qos_add_test("nsmgmt-errors", "nvme-nsmgmt", test_errors, &pool);
+    qos_add_test("nsmgmt-nsid-exhaustion", "nvme-nsmgmt", test_nsid_exhaustion,
+                 &pool);
+    qos_add_test("nsmgmt-crash-states", "nvme-nsmgmt", test_crash_states,
+                 &crash);
+    qos_add_test("nsmgmt-no-pool", "nvme-nsmgmt", test_no_pool, &plain);
+    qos_add_test("admin-controller", "nvme-nsmgmt", test_admin_controller,
+                 &admin);
+    qos_add_test("write-protect", "nvme-nsmgmt", test_write_protect, &pool);
+    qos_add_test("ana", "nvme-nsmgmt", test_ana, &pool);
+    qos_add_test("power-cycle", "nvme-nsmgmt", test_power_cycle, &pool);
+    qos_add_test("write-protect-no-pool", "nvme-nsmgmt",
+                 test_write_protect_no_pool, &plain);
 }
 
 libqos_init(register_nvme_nsmgmt_tests);

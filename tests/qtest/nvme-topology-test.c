@@ -2,8 +2,8 @@
  * qtests for the explicit topology: an x-nvme-subsystem object, two
  * controllers linked to it, and x-nvme-ns-nvm namespace objects attached
  * by controller ID; their errors, hot-adding one (and an x-nvme-ns-zoned
- * one) with object-add, and a controller unplug that leaves the namespaces
- * in place.
+ * one, one with protection information, a detached one) with object-add,
+ * and a controller unplug that leaves the namespaces in place.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -59,6 +59,15 @@ static void *topology_setup(GString *cmd_line, void *arg)
         hotplug ? "" : "-device nvme,id=second,subsys=topo0,serial=second,"
         "addr=" stringify(SECOND_SLOT),
         image[0], image[1], image[2]);
+    return arg;
+}
+
+/* The same, with every controller's I/O queues in one iothread */
+static void *topology_iothread_setup(GString *cmd_line, void *arg)
+{
+    topology_setup(cmd_line, arg);
+    g_string_append(cmd_line, " -object iothread,id=topo-io"
+                    " -global nvme.iothread=topo-io");
     return arg;
 }
 
@@ -209,7 +218,7 @@ static void test_topology_runtime(void *obj, void *data, QGuestAllocator *a)
         { "'subsys': 'topo0'", "'drive' is missing" },
         { "'subsys': 'topo0', 'drive': 'nope'", "nope" },
         { "'subsys': 'topo0', 'drive': 'img-d', 'nsid': 3",
-          "nsid 3 is already in use" },
+          "nsid 3 is already in use by x-nvme-ns-nvm 'ns-a'" },
         { "'subsys': 'topo0', 'drive': 'img-d', 'nsid': 257",
           "nsid must be at most 256" },
         { "'subsys': 'topo0', 'drive': 'img-d', 'anagrpid': 17",
@@ -220,6 +229,18 @@ static void test_topology_runtime(void *obj, void *data, QGuestAllocator *a)
           "nguid must be 32 hexadecimal digits" },
         { "'subsys': 'nvme0', 'drive': 'img-d'",
           "expected: nvme-subsystem" },
+        { "'subsys': 'topo0', 'drive': 'img-d', 'attached-to': ['']",
+          "x-nvme-ns-nvm: attached-to: empty controller ID" },
+        { "'subsys': 'topo0', 'drive': 'img-d',"
+          " 'attached-to': ['nvme0', 'all']",
+          "attached-to: 'all' cannot be combined with controller IDs" },
+        /* Metadata checks are those of nvme-ns */
+        { "'subsys': 'topo0', 'drive': 'img-d', 'ms': 12",
+          "ms must be 0, 8, 16 or 64" },
+        { "'subsys': 'topo0', 'drive': 'img-d', 'ms': 8, 'pi': 1, 'pif': 2",
+          "pi=1 needs ms of at least 16" },
+        { "'subsys': 'topo0', 'drive': 'img-d', 'pif': 1",
+          "pif 0 (16-bit guard) or 2 (64-bit guard)" },
     };
     QDict *rsp;
 
@@ -257,6 +278,14 @@ static void test_topology_runtime(void *obj, void *data, QGuestAllocator *a)
     g_free(in_use);
     in_use = qmp_error(&c, rsp);
     g_assert_nonnull(strstr(in_use, "x-nvme-ns-* objects"));
+    /* A private one may be, but not with an NSID in use: who has it */
+    rsp = qtest_qmp(c.qts, "{'execute': 'device_add', 'arguments':"
+                    " {'driver': 'nvme-ns', 'id': 'priv', 'bus': 'nvme0',"
+                    " 'drive': 'img-d', 'shared': false, 'nsid': 3}}");
+    g_free(in_use);
+    in_use = qmp_error(&c, rsp);
+    g_assert_nonnull(strstr(in_use, "nsid 3 is already in use by "
+                            "x-nvme-ns-nvm 'ns-a'"));
 
     /* Hot-add: NSID 4 on nvme0, with a Changed Namespace List entry */
     g_assert_cmphex(qnvme_get_log(c.n, NVME_LOG_CHANGED_NSLIST, 0, changed,
@@ -296,6 +325,138 @@ static void test_topology_runtime(void *obj, void *data, QGuestAllocator *a)
                     ==, NVME_SC_ZONE_INVALID_WRITE | NVME_SC_DNR);
     g_assert_cmphex(qnvme_rw(c.n, 1, NVME_CMD_WRITE, 5, 0, 8, c.buf, 0),
                     ==, 0);
+}
+
+#define PRACT           (1u << 29)
+#define CHK_GUARD       (1u << 28)
+#define CHK_APP         (1u << 27)
+#define CHK_REF         (1u << 26)
+
+/* A 512-byte block read or write with PRINFO and reference tag eilbrt */
+static uint16_t pi_rw(Ctx *c, uint8_t opcode, uint32_t nsid, uint64_t slba,
+                      uint32_t nlb, uint32_t prinfo, uint32_t eilbrt)
+{
+    NvmeCmd cmd = {
+        .opcode = opcode,
+        .nsid = cpu_to_le32(nsid),
+        .dptr.prp1 = cpu_to_le64(c->buf),
+        .cdw10 = cpu_to_le32(slba),
+        .cdw12 = cpu_to_le32((nlb - 1) | prinfo),
+        .cdw14 = cpu_to_le32(eilbrt),
+    };
+
+    return qnvme_cmd(c->n, 1, &cmd, NULL);
+}
+
+/*
+ * Namespace objects with metadata and protection information, and one
+ * created detached (attached-to=[]) for Namespace Attachment.
+ */
+static void test_topology_pi(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+    g_autofree NvmeIdNs *id = g_new0(NvmeIdNs, 1);
+    uint8_t pattern[2048], back[2048];
+    uint32_t nsids[8];
+    uint16_t ctrls[8];
+    uint8_t f;
+
+    for (int i = 0; i < 2; i++) {
+        g_autofree char *cmd = g_strdup_printf(
+            "{'execute': 'blockdev-add', 'arguments': {'driver': 'file',"
+            " 'node-name': 'img-p%d', 'filename': '%s'}}", i,
+            qnvme_tmp_image(NS_SIZE));
+
+        qobject_unref(qtest_qmp_assert_success_ref(c.qts, cmd, NULL));
+    }
+    /* 512 + 16 bytes, type 1, 64-bit guard, extended LBAs */
+    qobject_unref(qtest_qmp_assert_success_ref(c.qts,
+        "{'execute': 'object-add', 'arguments': {'qom-type':"
+        " 'x-nvme-ns-nvm', 'id': 'ns-pi', 'subsys': 'topo0', 'drive':"
+        " 'img-p0', 'nsid': 7, 'attached-to': ['nvme0'], 'ms': 16,"
+        " 'mset': 1, 'pi': 1, 'pif': 2}}"));
+    g_assert_cmphex(identify(&c, NVME_ID_CNS_NS, 7, id), ==, 0);
+    f = id->flbas & 0xf;
+    g_assert_cmpuint(id->lbaf[f].ds, ==, 9);
+    g_assert_cmpuint(le16_to_cpu(id->lbaf[f].ms), ==, 16);
+    g_assert_cmphex(id->flbas & 0x10, ==, 0x10);
+    g_assert_cmphex(id->dps, ==, 1);
+    g_assert_cmpuint(ldq_le_p(&id->nsze), ==, NS_SIZE / (512 + 16));
+
+    /* PRACT inserts the PI on write, checks and strips it on read */
+    for (int i = 0; i < sizeof(pattern); i++) {
+        pattern[i] = i * 13 + 1;
+    }
+    qtest_memwrite(c.qts, c.buf, pattern, sizeof(pattern));
+    g_assert_cmphex(pi_rw(&c, NVME_CMD_WRITE, 7, 10, 4, PRACT, 10), ==, 0);
+    qtest_memset(c.qts, c.buf, 0, sizeof(back));
+    g_assert_cmphex(pi_rw(&c, NVME_CMD_READ, 7, 10, 4,
+                          PRACT | CHK_GUARD | CHK_APP | CHK_REF, 10), ==, 0);
+    qtest_memread(c.qts, c.buf, back, sizeof(back));
+    g_assert_cmpmem(back, sizeof(back), pattern, sizeof(pattern));
+    /* The stored reference tags are those of the write */
+    g_assert_cmphex(pi_rw(&c, NVME_CMD_READ, 7, 10, 4, PRACT | CHK_REF, 11),
+                    ==, NVME_SC_REF_TAG_CHECK_ERROR | NVME_SC_DNR);
+
+    /* attached-to=[]: allocated, attached to nothing */
+    qobject_unref(qtest_qmp_assert_success_ref(c.qts,
+        "{'execute': 'object-add', 'arguments': {'qom-type':"
+        " 'x-nvme-ns-nvm', 'id': 'ns-e', 'subsys': 'topo0', 'drive':"
+        " 'img-p1', 'nsid': 8, 'attached-to': []}}"));
+    g_assert_cmpint(attached_ctrls(&c, 8, ctrls), ==, 0);
+    g_assert_cmpint(ns_list(&c, NVME_ID_CNS_NS_PRESENT_LIST, nsids), ==, 5);
+    g_assert_cmpuint(nsids[4], ==, 8);
+    g_assert_cmphex(qnvme_rw(c.n, 1, NVME_CMD_READ, 8, 0, 1, c.buf, 0),
+                    ==, NVME_SC_INVALID_NAMESPACE | NVME_SC_DNR);
+}
+
+static void remove_dir(gpointer dir)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *name;
+
+    while (d && (name = g_dir_read_name(d))) {
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+
+        unlink(path);
+    }
+    rmdir(dir);
+    g_free(dir);
+}
+
+#define POOL_NS1 "ns nsid=1 nsze=64 lbaf=0 nmic=1 attached=0x00000000 " \
+                 "uuid=0b3c5e7a-1d2f-4a6b-8c9d-0e1f2a3b4c5d ana=1\n"
+
+/*
+ * A pool that fails to load closes the namespaces it had opened: the
+ * subsystem object is not created, and the same pool loads once fixed.
+ */
+static void test_topology_pool_error(void *obj, void *data,
+                                     QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+    char *dir = g_dir_make_tmp("nvme-topo-pool-XXXXXX", NULL);
+    g_autofree char *list = g_build_filename(dir, "namespaces", NULL);
+    g_autofree char *img = g_build_filename(dir, "ns-1.img", NULL);
+    g_autofree char *zero = g_malloc0(64 * 512);
+    g_autofree char *err = NULL;
+    const char *add = "{'execute': 'object-add', 'arguments': {'qom-type':"
+                      " 'x-nvme-subsystem', 'id': %s, 'ns-pool': %s,"
+                      " 'tnvmcap': 1048576}}";
+
+    g_test_queue_destroy(remove_dir, dir);
+    g_assert_true(g_file_set_contents(img, zero, 64 * 512, NULL));
+    g_assert_true(g_file_set_contents(list, POOL_NS1 "garbage\n", -1,
+                                      NULL));
+    err = qmp_error(&c, qtest_qmp(c.qts, add, "pool-bad", dir));
+    g_assert_nonnull(strstr(err, "line 2: malformed line 'garbage'"));
+    g_assert_true(g_file_set_contents(list, POOL_NS1, -1, NULL));
+    qobject_unref(qtest_qmp_assert_success_ref(c.qts, add, "pool-ok", dir));
+    /* It holds namespace 1 now */
+    g_free(err);
+    err = qmp_error(&c, qtest_qmp(c.qts, "{'execute': 'object-del',"
+                                  " 'arguments': {'id': 'pool-ok'}}"));
+    g_assert_nonnull(strstr(err, "in use"));
 }
 
 static void add_second(Ctx *c)
@@ -340,11 +501,21 @@ static void register_nvme_topology_tests(void)
     QOSGraphTestOptions topo_hotplug = {
         .before = topology_setup, .arg = (void *)1,
     };
+    QOSGraphTestOptions topo_io_hotplug = {
+        .before = topology_iothread_setup, .arg = (void *)1,
+    };
 
-    qos_add_test("topology-objects", "nvme", test_topology_objects, &topo);
-    qos_add_test("topology-runtime", "nvme", test_topology_runtime, &topo);
-    qos_add_test("topology-unplug", "nvme", test_topology_unplug,
+    qos_add_test("topology-objects", "nvme-topology", test_topology_objects,
+                 &topo);
+    qos_add_test("topology-runtime", "nvme-topology", test_topology_runtime,
+                 &topo);
+    qos_add_test("topology-pi", "nvme-topology", test_topology_pi, &topo);
+    qos_add_test("topology-pool-error", "nvme-topology",
+                 test_topology_pool_error, &topo);
+    qos_add_test("topology-unplug", "nvme-topology", test_topology_unplug,
                  &topo_hotplug);
+    qos_add_test("iothread-topology-unplug", "nvme-topology",
+                 test_topology_unplug, &topo_io_hotplug);
 }
 
 libqos_init(register_nvme_topology_tests);
