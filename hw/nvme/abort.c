@@ -49,8 +49,8 @@ static void nvme_abort_in_queue(void *opaque)
     NvmeRequest *req;
 
     QTAILQ_FOREACH(req, &sq->out_req_list, entry) {
-        if (req->cmd.cid == s->cid && !req->abort_requested) {
-            req->abort_requested = true;
+        if (req->cmd.cid == s->cid && !req->abort_status) {
+            req->abort_status = NVME_SC_ABORT_REQUESTED;
             if (req->aiocb) {
                 blk_aio_cancel_async(req->aiocb);
             }

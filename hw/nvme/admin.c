@@ -87,6 +87,7 @@ static uint16_t nvme_identify_ns_independent(NvmeCtrl *n, NvmeRequest *req)
     if (ns) {
         ind.nsfeat = ns->id_ns.nsfeat;
         ind.nmic = ns->id_ns.nmic;
+        ind.rescap = ns->id_ns.rescap;
         ind.anagrpid = ns->id_ns.anagrpid;
         ind.nstat = NVME_NSTAT_NRDY;
     }

@@ -697,8 +697,8 @@ void nvme_req_complete(NvmeRequest *req)
         return;
     }
 
-    if (req->abort_requested) {
-        req->status = NVME_SC_ABORT_REQUESTED;
+    if (req->abort_status) {
+        req->status = req->abort_status;
     }
     if (req->status != NVME_SC_SUCCESS) {
         nvme_record_error(sq->ctrl, req);
@@ -829,7 +829,7 @@ again:
         QTAILQ_INSERT_TAIL(&sq->out_req_list, req, entry);
         req->ns = NULL;
         req->aiocb = NULL;
-        req->abort_requested = false;
+        req->abort_status = 0;
         req->sg.nsg = 0;
         req->sg.size = 0;
         memset(&req->cqe, 0, sizeof(req->cqe));
@@ -838,7 +838,7 @@ again:
 
         if (unlikely(sq->nr_abort_cids) &&
             nvme_abort_take_pending(sq, req->cmd.cid)) {
-            req->abort_requested = true;
+            req->abort_status = NVME_SC_ABORT_REQUESTED;
             nvme_req_complete(req);
             continue;
         }

@@ -120,11 +120,11 @@ uint16_t nvme_resv_register(NvmeResv *r, const NvmeResvHost *h,
                             uint8_t action, bool iekey, uint64_t crkey,
                             uint64_t nrkey, NvmeResvNotices *out);
 uint16_t nvme_resv_acquire(NvmeResv *r, const NvmeResvHost *h,
-                           uint8_t action, bool iekey, uint64_t crkey,
+                           uint8_t action, uint64_t crkey,
                            uint64_t prkey, uint8_t rtype,
                            NvmeResvNotices *out);
 uint16_t nvme_resv_release(NvmeResv *r, const NvmeResvHost *h,
-                           uint8_t action, bool iekey, uint64_t crkey,
+                           uint8_t action, uint64_t crkey,
                            uint8_t rtype, NvmeResvNotices *out);
 bool nvme_resv_conflict(NvmeResv *r, const NvmeResvHost *h, bool is_write);
 bool nvme_resv_reserved(NvmeResv *r);
@@ -292,7 +292,7 @@ struct NvmeRequest {
     NvmeNamespace *ns;
     BlockAIOCB *aiocb;
     uint16_t status;
-    bool abort_requested;   /* completes with Command Abort Requested */
+    uint16_t abort_status;  /* aborted: completes with this status */
     NvmeCmd cmd;
     NvmeCqe cqe;
     BlockAcctCookie acct;

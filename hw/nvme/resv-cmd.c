@@ -5,6 +5,11 @@
  * Mask and Reservation Persistence features, and resv.state, where the
  * state of resv.c persists. Written from NVM Express Base 2.0, 8.19.
  *
+ * Threads: the reservation commands are I/O commands and, like the
+ * namespace's state, belong to its AioContext (an iothread with
+ * iothread=); the Persistence feature goes there too. The notification
+ * logs, masks and events belong to the controllers' main loop.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
@@ -57,6 +62,7 @@ bool nvme_resv_setup(NvmeNamespace *ns, Error **errp)
     g_autofree void *buf = NULL;
 
     ns->resv = nvme_resv_new();
+    QSIMPLEQ_INIT(&ns->resv_saver.waiters);
     if (!ns->resv_state) {
         return true;
     }
@@ -82,27 +88,53 @@ bool nvme_resv_setup(NvmeNamespace *ns, Error **errp)
     return true;
 }
 
-/* Saving the state to resv.state before a command completes */
+/*
+ * Saving the state to resv.state before a command completes. All of it
+ * runs in the namespace's AioContext. One write (and its flush) of a
+ * snapshot is in flight at a time: a change made meanwhile waits for the
+ * next write, of the latest snapshot, so that the file never ends older
+ * than what a completed command changed, whatever order writes finish in.
+ */
+
+struct NvmeResvWaiter {
+    NvmeRequest *req;
+    uint64_t change;        /* the change it waits to see saved */
+    QSIMPLEQ_ENTRY(NvmeResvWaiter) next;
+};
 
 typedef struct NvmeResvSave {
-    NvmeRequest *req;
-    BlockBackend *blk;
+    NvmeNamespace *ns;
     void *buf;
     QEMUIOVector qiov;
 } NvmeResvSave;
 
+static void nvme_resv_save_start(NvmeNamespace *ns);
+
 static void nvme_resv_saved(void *opaque, int ret)
 {
     NvmeResvSave *s = opaque;
-    NvmeRequest *req = s->req;
+    NvmeNamespace *ns = s->ns;
+    NvmeResvSaver *sv = &ns->resv_saver;
+    NvmeResvWaiter *w;
 
     if (ret < 0) {
-        trace_nvme_resv_save_failed(req->ns->nsid, ret);
-        req->status = NVME_SC_INTERNAL_ERROR;
+        trace_nvme_resv_save_failed(ns->nsid, ret);
     }
     qemu_vfree(s->buf);
     g_free(s);
-    nvme_req_complete(req);
+    sv->busy = false;
+    /* The snapshot held every change up to in_flight */
+    while ((w = QSIMPLEQ_FIRST(&sv->waiters)) && w->change <= sv->in_flight) {
+        QSIMPLEQ_REMOVE_HEAD(&sv->waiters, next);
+        if (ret < 0) {
+            w->req->status = NVME_SC_INTERNAL_ERROR;
+        }
+        nvme_req_complete(w->req);
+        g_free(w);
+    }
+    if (!QSIMPLEQ_EMPTY(&sv->waiters)) {
+        nvme_resv_save_start(ns);
+    }
 }
 
 static void nvme_resv_written(void *opaque, int ret)
@@ -113,30 +145,61 @@ static void nvme_resv_written(void *opaque, int ret)
         nvme_resv_saved(s, ret);
         return;
     }
-    blk_aio_flush(s->blk, nvme_resv_saved, s);
+    blk_aio_flush(s->ns->resv_state, nvme_resv_saved, s);
+}
+
+static void nvme_resv_save_start(NvmeNamespace *ns)
+{
+    NvmeResvSaver *sv = &ns->resv_saver;
+    NvmeResvSave *s = g_new0(NvmeResvSave, 1);
+
+    sv->busy = true;
+    sv->in_flight = sv->changes;
+    trace_nvme_resv_save(ns->nsid, sv->in_flight);
+    s->ns = ns;
+    s->buf = blk_blockalign(ns->resv_state, NVME_RESV_SAVED_SIZE);
+    nvme_resv_save(ns->resv, s->buf);
+    qemu_iovec_init_buf(&s->qiov, s->buf, NVME_RESV_SAVED_SIZE);
+    blk_aio_pwritev(ns->resv_state, 0, &s->qiov, 0, nvme_resv_written, s);
 }
 
 /* Completes req (status success) once resv.state holds the new state. */
-static uint16_t nvme_resv_persist(NvmeRequest *req)
+static uint16_t nvme_resv_persist(NvmeRequest *req, NvmeNamespace *ns)
 {
-    NvmeNamespace *ns = req->ns;
-    NvmeResvSave *s;
+    NvmeResvSaver *sv = &ns->resv_saver;
+    NvmeResvWaiter *w;
 
     if (!ns->resv_state) {
         return NVME_SC_SUCCESS;
     }
-    s = g_new0(NvmeResvSave, 1);
-    s->req = req;
-    s->blk = ns->resv_state;
-    s->buf = blk_blockalign(ns->resv_state, NVME_RESV_SAVED_SIZE);
-    nvme_resv_save(ns->resv, s->buf);
-    qemu_iovec_init_buf(&s->qiov, s->buf, NVME_RESV_SAVED_SIZE);
+    w = g_new0(NvmeResvWaiter, 1);
+    w->req = req;
+    w->change = ++sv->changes;
+    QSIMPLEQ_INSERT_TAIL(&sv->waiters, w, next);
     req->status = NVME_SC_SUCCESS;
-    blk_aio_pwritev(s->blk, 0, &s->qiov, 0, nvme_resv_written, s);
+    if (!sv->busy) {
+        nvme_resv_save_start(ns);
+    }
     return NVME_NO_COMPLETE;
 }
 
-/* Notifications: a log page per event, for the hosts it concerns */
+/* Runs fn in the namespace's AioContext, where its I/O commands run */
+static void nvme_resv_run_in_ns(NvmeNamespace *ns, void (*fn)(void *),
+                                void *opaque)
+{
+    AioContext *ctx = blk_get_aio_context(ns->blk);
+
+    if (ctx == qemu_get_current_aio_context()) {
+        fn(opaque);
+    } else {
+        aio_wait_bh_oneshot(ctx, fn, opaque);
+    }
+}
+
+/*
+ * Notifications: a log page per event, for the hosts it concerns. The
+ * logs, masks and events of the controllers belong to the main loop.
+ */
 
 static void nvme_resv_log_push(NvmeCtrl *c, uint32_t nsid, uint8_t type)
 {
@@ -180,6 +243,46 @@ static void nvme_resv_deliver(NvmeCtrl *n, NvmeNamespace *ns,
     }
 }
 
+typedef struct NvmeResvDelivery {
+    NvmeCtrl *n;
+    NvmeNamespace *ns;
+    NvmeResvNotices out;
+} NvmeResvDelivery;
+
+static void nvme_resv_deliver_bh(void *opaque)
+{
+    NvmeResvDelivery *d = opaque;
+
+    nvme_resv_deliver(d->n, d->ns, &d->out);
+    blk_dec_in_flight(d->ns->blk);
+    g_free(d);
+}
+
+/*
+ * From an iothread the notices go to the main loop. The namespace's
+ * in-flight count holds them there: a drain (detach, reset, unplug) of
+ * the namespace waits for them, so n and ns outlive the bottom half.
+ */
+static void nvme_resv_notify_hosts(NvmeCtrl *n, NvmeNamespace *ns,
+                                   const NvmeResvNotices *out)
+{
+    NvmeResvDelivery *d;
+
+    if (!out->count) {
+        return;
+    }
+    if (qemu_get_current_aio_context() == qemu_get_aio_context()) {
+        nvme_resv_deliver(n, ns, out);
+        return;
+    }
+    d = g_new(NvmeResvDelivery, 1);
+    d->n = n;
+    d->ns = ns;
+    d->out = *out;
+    blk_inc_in_flight(ns->blk);
+    aio_bh_schedule_oneshot(qemu_get_aio_context(), nvme_resv_deliver_bh, d);
+}
+
 uint16_t nvme_resv_log(NvmeCtrl *n, NvmeRequest *req, uint64_t offset,
                        uint64_t len, bool rae)
 {
@@ -213,6 +316,7 @@ uint16_t nvme_resv_check_io(NvmeCtrl *n, NvmeRequest *req)
     case NVME_CMD_READ:
     case NVME_CMD_COMPARE:
     case NVME_CMD_VERIFY:
+    case NVME_CMD_ZONE_MGMT_RECV:   /* ZNS 1.1: the read command group */
         is_write = false;
         break;
     case NVME_CMD_WRITE:
@@ -244,8 +348,8 @@ static uint16_t nvme_resv_done(NvmeCtrl *n, NvmeRequest *req,
                                 status);
         return status;
     }
-    nvme_resv_deliver(n, req->ns, out);
-    return nvme_resv_persist(req);
+    nvme_resv_notify_hosts(n, req->ns, out);
+    return nvme_resv_persist(req, req->ns);
 }
 
 uint16_t nvme_resv_register_cmd(NvmeCtrl *n, NvmeRequest *req)
@@ -276,6 +380,67 @@ uint16_t nvme_resv_register_cmd(NvmeCtrl *n, NvmeRequest *req)
     return nvme_resv_done(n, req, status, &out);
 }
 
+/*
+ * RESCAP.IEKEY13 is set: IEKEY is obsolete in Acquire and Release, where
+ * Base 1.3 and later make a controller refuse it.
+ */
+static uint16_t nvme_resv_check_iekey(NvmeRequest *req, uint32_t cdw10)
+{
+    if (cdw10 & NVME_RESV_IEKEY) {
+        return nvme_cmd_error(req, NVME_SC_INVALID_FIELD | NVME_SC_DNR,
+                              "IEKEY set in Reservation Acquire/Release");
+    }
+    return NVME_SC_SUCCESS;
+}
+
+/*
+ * Preempt and Abort: the commands of the preempted hosts still held on
+ * the namespace are aborted as the Abort command aborts them (abort.c).
+ * Every controller of the subsystem runs its I/O queues in this
+ * AioContext, where their requests complete and queues are freed.
+ */
+static void nvme_resv_abort_preempted(NvmeCtrl *n, NvmeRequest *acq,
+                                      const NvmeResvNotices *out)
+{
+    NvmeNamespace *ns = acq->ns;
+
+    for (int id = 0; id < NVME_MAX_CONTROLLERS; id++) {
+        /* nvme_exit() takes a controller out of here, then waits for us */
+        NvmeCtrl *c = n->subsys ? qatomic_read(&n->subsys->ctrls[id])
+                                : (id == n->cntlid ? n : NULL);
+        NvmeResvHost h;
+        bool preempted = false;
+
+        if (!c) {
+            continue;
+        }
+        h = nvme_resv_host_of(c);
+        for (uint32_t i = 0; i < out->count; i++) {
+            preempted |= out->notice[i].type == NVME_RESV_NOTICE_REG_PREEMPTED
+                         && nvme_resv_host_equal(&h, &out->notice[i].host);
+        }
+        for (uint32_t q = 1; preempted && q < c->num_queues; q++) {
+            NvmeSQueue *sq = c->sq[q];
+            NvmeRequest *r;
+
+            if (!sq) {
+                continue;
+            }
+            QTAILQ_FOREACH(r, &sq->out_req_list, entry) {
+                if (r != acq && r->ns == ns && !r->abort_status) {
+                    trace_nvme_resv_abort(c->cntlid, ns->nsid, sq->sqid,
+                                          le16_to_cpu(r->cmd.cid));
+                    /* Base 2.0, 8.19.7: aborted due to Preempt and Abort */
+                    r->abort_status = NVME_SC_ABORTED_PREEMPT;
+                    if (r->aiocb) {
+                        blk_aio_cancel_async(r->aiocb);
+                    }
+                }
+            }
+        }
+    }
+}
+
 uint16_t nvme_resv_acquire_cmd(NvmeCtrl *n, NvmeRequest *req)
 {
     uint32_t cdw10 = le32_to_cpu(req->cmd.cdw10);
@@ -284,14 +449,20 @@ uint16_t nvme_resv_acquire_cmd(NvmeCtrl *n, NvmeRequest *req)
     uint64_t keys[2];
     uint16_t status;
 
+    status = nvme_resv_check_iekey(req, cdw10);
+    if (status) {
+        return status;
+    }
     status = nvme_dma_from_host(n, req, keys, sizeof(keys));
     if (status) {
         return status;
     }
     status = nvme_resv_acquire(req->ns->resv, &h, cdw10 & 0x7,
-                               cdw10 & NVME_RESV_IEKEY, le64_to_cpu(keys[0]),
-                               le64_to_cpu(keys[1]), (cdw10 >> 8) & 0xff,
-                               &out);
+                               le64_to_cpu(keys[0]), le64_to_cpu(keys[1]),
+                               (cdw10 >> 8) & 0xff, &out);
+    if (!status && (cdw10 & 0x7) == NVME_RESV_PREEMPT_ABORT) {
+        nvme_resv_abort_preempted(n, req, &out);
+    }
     return nvme_resv_done(n, req, status, &out);
 }
 
@@ -303,13 +474,16 @@ uint16_t nvme_resv_release_cmd(NvmeCtrl *n, NvmeRequest *req)
     uint64_t crkey;
     uint16_t status;
 
+    status = nvme_resv_check_iekey(req, cdw10);
+    if (status) {
+        return status;
+    }
     status = nvme_dma_from_host(n, req, &crkey, sizeof(crkey));
     if (status) {
         return status;
     }
     status = nvme_resv_release(req->ns->resv, &h, cdw10 & 0x7,
-                               cdw10 & NVME_RESV_IEKEY, le64_to_cpu(crkey),
-                               (cdw10 >> 8) & 0xff, &out);
+                               le64_to_cpu(crkey), (cdw10 >> 8) & 0xff, &out);
     return nvme_resv_done(n, req, status, &out);
 }
 
@@ -331,7 +505,7 @@ uint16_t nvme_resv_report_cmd(NvmeCtrl *n, NvmeRequest *req)
         return nvme_cmd_error(req, NVME_SC_HOST_ID_INCONSISTENT | NVME_SC_DNR,
                               "128-bit host identifiers need EDS");
     }
-    if (n->params.mdts && len > (uint64_t)n->page_size << n->params.mdts) {
+    if (len > nvme_xfer_limit(n->params.mdts)) {
         return nvme_cmd_error(req, NVME_SC_INVALID_FIELD | NVME_SC_DNR,
                               "report larger than MDTS");
     }
@@ -356,33 +530,54 @@ uint16_t nvme_resv_report_cmd(NvmeCtrl *n, NvmeRequest *req)
         } else {
             NvmeResvController e = {
                 .cntlid = cpu_to_le16(h.cntlid), .rcsts = holder,
-                .hostid = ldq_le_p(h.id), .rkey = cpu_to_le64(key),
+                .rkey = cpu_to_le64(key),
             };
 
+            /* The identifier's first 8 bytes, as the host gave them */
+            memcpy(&e.hostid, h.id, sizeof(e.hostid));
             memcpy(p, &e, sizeof(e));
         }
     }
     return nvme_dma_to_host(n, req, buf, len);
 }
 
-/* Features: Reservation Notification Mask (82h), Persistence (83h) */
+/*
+ * Features: Reservation Notification Mask (82h), Persistence (83h). The
+ * masks belong to the controller (main loop); the PTPL state belongs to
+ * the namespace, whose commands run in its AioContext: 83h goes there.
+ */
 
-/* The mask (82h), or the PTPL state (83h), of the command's namespace */
-static uint16_t nvme_resv_feature_get(NvmeCtrl *n, NvmeRequest *req,
-                                      uint32_t *dw0, bool ptpl)
+typedef struct NvmeResvPtplCall {
+    NvmeRequest *req;
+    NvmeNamespace *ns;
+    bool ptpl;
+    uint16_t status;
+} NvmeResvPtplCall;
+
+static void nvme_resv_ptpl_get_in_ns(void *opaque)
+{
+    NvmeResvPtplCall *c = opaque;
+
+    c->ptpl = nvme_resv_ptpl(c->ns->resv);
+}
+
+static void nvme_resv_ptpl_set_in_ns(void *opaque)
+{
+    NvmeResvPtplCall *c = opaque;
+
+    nvme_resv_set_ptpl(c->ns->resv, c->ptpl);
+    c->status = nvme_resv_persist(c->req, c->ns);
+}
+
+uint16_t nvme_resv_mask_get(NvmeCtrl *n, NvmeRequest *req, uint32_t *dw0)
 {
     uint16_t status = NVME_SC_SUCCESS;
     NvmeNamespace *ns = nvme_feature_ns(n, req, &status);
 
     if (ns) {
-        *dw0 = ptpl ? nvme_resv_ptpl(ns->resv) : n->resv_mask[ns->nsid];
+        *dw0 = n->resv_mask[ns->nsid];
     }
     return status;
-}
-
-uint16_t nvme_resv_mask_get(NvmeCtrl *n, NvmeRequest *req, uint32_t *dw0)
-{
-    return nvme_resv_feature_get(n, req, dw0, false);
 }
 
 uint16_t nvme_resv_mask_set(NvmeCtrl *n, NvmeRequest *req, uint32_t dw11)
@@ -405,34 +600,31 @@ uint16_t nvme_resv_mask_set(NvmeCtrl *n, NvmeRequest *req, uint32_t dw11)
 
 uint16_t nvme_resv_ptpl_get(NvmeCtrl *n, NvmeRequest *req, uint32_t *dw0)
 {
-    return nvme_resv_feature_get(n, req, dw0, true);
+    uint16_t status = NVME_SC_SUCCESS;
+    NvmeResvPtplCall c = { .req = req };
+
+    c.ns = nvme_feature_ns(n, req, &status);
+    if (c.ns) {
+        nvme_resv_run_in_ns(c.ns, nvme_resv_ptpl_get_in_ns, &c);
+        *dw0 = c.ptpl;
+    }
+    return status;
 }
 
+/* Completes, like the commands, once resv.state holds the setting */
 uint16_t nvme_resv_ptpl_set(NvmeCtrl *n, NvmeRequest *req, uint32_t dw11)
 {
     uint16_t status = NVME_SC_SUCCESS;
-    NvmeNamespace *ns = nvme_feature_ns(n, req, &status);
-    void *buf;
-    int ret;
+    NvmeResvPtplCall c = { .req = req, .ptpl = dw11 & 1 };
 
-    if (!ns) {
+    c.ns = nvme_feature_ns(n, req, &status);
+    if (!c.ns) {
         return status;
     }
-    if ((dw11 & 1) && !ns->resv_state) {
+    if (c.ptpl && !c.ns->resv_state) {
         return nvme_cmd_error(req, NVME_SC_INVALID_FIELD | NVME_SC_DNR,
                               "Persist Through Power Loss needs resv.state");
     }
-    nvme_resv_set_ptpl(ns->resv, dw11 & 1);
-    if (!ns->resv_state) {
-        return NVME_SC_SUCCESS;
-    }
-    /* Admin commands run in the main loop: a synchronous write is fine. */
-    buf = blk_blockalign(ns->resv_state, NVME_RESV_SAVED_SIZE);
-    nvme_resv_save(ns->resv, buf);
-    ret = blk_pwrite(ns->resv_state, 0, NVME_RESV_SAVED_SIZE, buf, 0);
-    if (ret >= 0) {
-        ret = blk_flush(ns->resv_state);
-    }
-    qemu_vfree(buf);
-    return ret < 0 ? NVME_SC_INTERNAL_ERROR : NVME_SC_SUCCESS;
+    nvme_resv_run_in_ns(c.ns, nvme_resv_ptpl_set_in_ns, &c);
+    return c.status;
 }

@@ -169,9 +169,15 @@ uint16_t nvme_resv_register(NvmeResv *r, const NvmeResvHost *h,
     switch (action) {
     case NVME_RESV_REGISTER:
         if (reg) {
-            /* Registering again with the same key is no change. */
-            return reg->key == nrkey ? NVME_SC_SUCCESS
-                                     : NVME_SC_RESERVATION_CONFLICT;
+            /*
+             * Registering again with the same key succeeds and changes
+             * nothing but the generation, which every successful
+             * Register increments.
+             */
+            if (reg->key != nrkey) {
+                return NVME_SC_RESERVATION_CONFLICT;
+            }
+            break;
         }
         if (r->nr_regs == NVME_RESV_MAX_REGISTRANTS) {
             return NVME_SC_INTERNAL_ERROR;
@@ -250,7 +256,7 @@ static uint16_t nvme_resv_preempt(NvmeResv *r, const NvmeResvHost *h,
 }
 
 uint16_t nvme_resv_acquire(NvmeResv *r, const NvmeResvHost *h,
-                           uint8_t action, bool iekey, uint64_t crkey,
+                           uint8_t action, uint64_t crkey,
                            uint64_t prkey, uint8_t rtype,
                            NvmeResvNotices *out)
 {
@@ -262,7 +268,7 @@ uint16_t nvme_resv_acquire(NvmeResv *r, const NvmeResvHost *h,
         action > NVME_RESV_PREEMPT_ABORT) {
         return NVME_SC_INVALID_FIELD | NVME_SC_DNR;
     }
-    status = nvme_resv_check_key(r, h, iekey, crkey, &reg);
+    status = nvme_resv_check_key(r, h, false, crkey, &reg);
     if (status) {
         return status;
     }
@@ -279,7 +285,7 @@ uint16_t nvme_resv_acquire(NvmeResv *r, const NvmeResvHost *h,
 }
 
 uint16_t nvme_resv_release(NvmeResv *r, const NvmeResvHost *h,
-                           uint8_t action, bool iekey, uint64_t crkey,
+                           uint8_t action, uint64_t crkey,
                            uint8_t rtype, NvmeResvNotices *out)
 {
     NvmeResvRegistrant *reg;
@@ -288,7 +294,7 @@ uint16_t nvme_resv_release(NvmeResv *r, const NvmeResvHost *h,
     if (action > NVME_RESV_CLEAR) {
         return NVME_SC_INVALID_FIELD | NVME_SC_DNR;
     }
-    status = nvme_resv_check_key(r, h, iekey, crkey, &reg);
+    status = nvme_resv_check_key(r, h, false, crkey, &reg);
     if (status) {
         return status;
     }

@@ -4,7 +4,9 @@
  * every Register, Acquire and Release action, all six reservation types
  * against the command behaviour table, Reservation Report with and
  * without the extended data structure, the notification log, event and
- * mask, and Persist Through Power Loss in resv.state.
+ * mask, and Persist Through Power Loss in resv.state; a zoned namespace 2
+ * for the zoned commands' groups, a slow namespace 3 for Preempt and
+ * Abort, and some of it again with the I/O queues in an iothread.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -44,8 +46,24 @@ static void *resv_setup(GString *cmd_line, void *arg)
         " -device nvme,id=hc,addr=06.0,subsys=rs,serial=c,hostid=" HOST_C
         " -drive id=r0,if=none,file=%s,format=raw"
         " -drive id=rst,if=none,file=%s,format=raw"
-        " -device nvme-ns,bus=nvme0,drive=r0,nsid=1,resv.state=rst",
-        qnvme_tmp_image(QNVME_TEST_IMAGE_SIZE), resv_state);
+        " -device nvme-ns,bus=nvme0,drive=r0,nsid=1,resv.state=rst"
+        " -drive id=rz,if=none,file=%s,format=raw"
+        " -device nvme-ns,bus=nvme0,drive=rz,nsid=2,zoned=on,"
+        "zoned.zone_size=1M"
+        " -blockdev null-co,node-name=rslow,size=16777216,"
+        "latency-ns=200000000,read-zeroes=on"
+        " -device nvme-ns,bus=nvme0,drive=rslow,nsid=3",
+        qnvme_tmp_image(QNVME_TEST_IMAGE_SIZE), resv_state,
+        qnvme_tmp_image(QNVME_TEST_IMAGE_SIZE));
+    return arg;
+}
+
+/* The same with the I/O queues (and reservation commands) in an iothread */
+static void *resv_iothread_setup(GString *cmd_line, void *arg)
+{
+    resv_setup(cmd_line, arg);
+    g_string_append(cmd_line, " -object iothread,id=nvme-io"
+                    " -global nvme.iothread=nvme-io");
     return arg;
 }
 
@@ -69,19 +87,28 @@ static void stop(Hosts *t)
     qnvme_close(t->h[2]);
 }
 
-/* A reservation command with its 8 or 16 bytes of keys */
-static uint16_t resv_cmd(Hosts *t, int host, uint8_t opcode, uint32_t cdw10,
-                         uint64_t key1, uint64_t key2)
+/* A reservation command of namespace 1; its keys at data */
+static NvmeCmd resv_sqe(Hosts *t, uint64_t data, uint8_t opcode,
+                        uint32_t cdw10, uint64_t key1, uint64_t key2)
 {
     uint64_t keys[2] = { cpu_to_le64(key1), cpu_to_le64(key2) };
     NvmeCmd cmd = {
         .opcode = opcode,
         .nsid = cpu_to_le32(1),
-        .dptr.prp1 = cpu_to_le64(t->buf),
+        .dptr.prp1 = cpu_to_le64(data),
         .cdw10 = cpu_to_le32(cdw10),
     };
 
-    qtest_memwrite(t->qts, t->buf, keys, sizeof(keys));
+    qtest_memwrite(t->qts, data, keys, sizeof(keys));
+    return cmd;
+}
+
+/* A reservation command with its 8 or 16 bytes of keys */
+static uint16_t resv_cmd(Hosts *t, int host, uint8_t opcode, uint32_t cdw10,
+                         uint64_t key1, uint64_t key2)
+{
+    NvmeCmd cmd = resv_sqe(t, t->buf, opcode, cdw10, key1, key2);
+
     return qnvme_cmd(t->h[host], 1, &cmd, NULL);
 }
 
@@ -142,12 +169,16 @@ static NvmeResvStatus status_of(Hosts *t)
     return r.st;
 }
 
-/* Unregisters everyone: A registers (if needed) and clears */
+/*
+ * Unregisters everyone: A registers (if needed), replaces whatever key it
+ * has (IEKEY, valid in Register only) and clears with that key.
+ */
 static void clear_all(Hosts *t)
 {
     reg(t, 0, NVME_RESV_REGISTER, 0, 0xa);
-    g_assert_cmphex(rel(t, 0, NVME_RESV_CLEAR | NVME_RESV_IEKEY, 0, 0), ==,
-                    0);
+    g_assert_cmphex(reg(t, 0, NVME_RESV_REPLACE | NVME_RESV_IEKEY, 0, 0xa),
+                    ==, 0);
+    g_assert_cmphex(rel(t, 0, NVME_RESV_CLEAR, 0, 0xa), ==, 0);
     g_assert_cmpuint(status_of(t).regctl, ==, 0);
 }
 
@@ -184,7 +215,8 @@ static void test_resv_scenario(void *obj, void *data, QGuestAllocator *a)
     g_assert_cmpuint(le32_to_cpu(r.st.gen), >=, 2);
     g_assert_cmpuint(le16_to_cpu(r.c[0].cntlid), ==, 0);
     g_assert_cmpuint(r.c[0].rcsts, ==, 1);
-    g_assert_cmphex(be64_to_cpu(r.c[0].hostid), ==, 1);
+    /* The Host Identifier's bytes as given: 00 .. 00 01 */
+    g_assert_cmpmem(&r.c[0].hostid, 8, "\0\0\0\0\0\0\0\1", 8);
     g_assert_cmphex(le64_to_cpu(r.c[0].rkey), ==, 0xaa);
     g_assert_cmpuint(le16_to_cpu(r.c[1].cntlid), ==, 1);
     g_assert_cmpuint(r.c[1].rcsts, ==, 0);
@@ -255,10 +287,15 @@ static void test_resv_errors(void *obj, void *data, QGuestAllocator *a)
     Hosts t = start(obj);
     uint32_t gen;
 
-    /* Register: again with the same key is fine, another key is not */
+    /*
+     * Register: again with the same key is fine (and, as every successful
+     * Register, increments the generation), another key is not
+     */
     g_assert_cmphex(reg(&t, 0, NVME_RESV_REGISTER, 0, 5), ==, 0);
     gen = le32_to_cpu(status_of(&t).gen);
     g_assert_cmphex(reg(&t, 0, NVME_RESV_REGISTER, 0, 5), ==, 0);
+    g_assert_cmpuint(le32_to_cpu(status_of(&t).gen), ==, gen + 1);
+    g_assert_cmpuint(status_of(&t).regctl, ==, 1);
     g_assert_cmphex(reg(&t, 0, NVME_RESV_REGISTER, 0, 6), ==, CONFLICT);
     g_assert_cmphex(reg(&t, 0, 3, 0, 6), ==, INVALID);
     g_assert_cmphex(reg(&t, 0, NVME_RESV_REGISTER | 1u << 30, 0, 5), ==,
@@ -268,7 +305,7 @@ static void test_resv_errors(void *obj, void *data, QGuestAllocator *a)
     g_assert_cmphex(reg(&t, 0, NVME_RESV_REPLACE, 5, 7), ==, 0);
     g_assert_cmphex(reg(&t, 0, NVME_RESV_REPLACE | NVME_RESV_IEKEY, 0, 8),
                     ==, 0);
-    g_assert_cmpuint(le32_to_cpu(status_of(&t).gen), ==, gen + 2);
+    g_assert_cmpuint(le32_to_cpu(status_of(&t).gen), ==, gen + 3);
     /* Unregister: wrong key, not registered */
     g_assert_cmphex(reg(&t, 0, NVME_RESV_UNREGISTER, 7, 0), ==, CONFLICT);
     g_assert_cmphex(reg(&t, 1, NVME_RESV_UNREGISTER, 0, 0), ==, CONFLICT);
@@ -280,7 +317,19 @@ static void test_resv_errors(void *obj, void *data, QGuestAllocator *a)
                     INVALID);
     g_assert_cmphex(acq(&t, 1, NVME_RESV_ACQUIRE, 1, 0, 0), ==, CONFLICT);
     g_assert_cmphex(acq(&t, 0, NVME_RESV_ACQUIRE, 1, 9, 0), ==, CONFLICT);
+    /* IEKEY is obsolete outside Register (RESCAP.IEKEY13): refused */
+    g_assert_cmphex(acq(&t, 0, NVME_RESV_ACQUIRE | NVME_RESV_IEKEY, 1, 8, 0),
+                    ==, INVALID);
+    g_assert_cmphex(acq(&t, 0, NVME_RESV_ACQUIRE | NVME_RESV_IEKEY, 1, 9, 0),
+                    ==, INVALID);
+    g_assert_cmpuint(status_of(&t).rtype, ==, 0);
     g_assert_cmphex(acq(&t, 0, NVME_RESV_ACQUIRE, 1, 8, 0), ==, 0);
+    g_assert_cmphex(rel(&t, 0, NVME_RESV_RELEASE | NVME_RESV_IEKEY, 1, 8),
+                    ==, INVALID);
+    g_assert_cmphex(rel(&t, 0, NVME_RESV_CLEAR | NVME_RESV_IEKEY, 0, 8),
+                    ==, INVALID);
+    g_assert_cmpuint(status_of(&t).rtype, ==, 1);
+    g_assert_cmpuint(status_of(&t).regctl, ==, 1);
     /* Release: the key; a registrant that holds nothing releases nothing */
     g_assert_cmphex(reg(&t, 1, NVME_RESV_REGISTER, 0, 2), ==, 0);
     g_assert_cmphex(rel(&t, 0, NVME_RESV_RELEASE, 1, 9), ==, CONFLICT);
@@ -411,6 +460,7 @@ static void test_resv_ptpl(void *obj, void *data, QGuestAllocator *a)
 {
     Hosts t = start(obj);
     g_autofree NvmeIdNs *id = g_new0(NvmeIdNs, 1);
+    g_autofree NvmeIdNsInd *ind = g_new0(NvmeIdNsInd, 1);
     g_autofree char *file = NULL;
     NvmeCmd ptpl = {
         .opcode = NVME_ADM_CMD_GET_FEATURES,
@@ -422,6 +472,13 @@ static void test_resv_ptpl(void *obj, void *data, QGuestAllocator *a)
 
     g_assert_cmphex(qnvme_identify(t.h[0], NVME_ID_CNS_NS, 1, 0, id), ==, 0);
     g_assert_cmphex(id->rescap, ==, 0xff);
+    /* The I/O Command Set Independent data (CNS 08h) says the same */
+    g_assert_cmphex(qnvme_identify(t.h[0], NVME_ID_CNS_NS_INDEPENDENT, 1, 0,
+                                   ind), ==, 0);
+    g_assert_cmphex(ind->rescap, ==, 0xff);
+    g_assert_cmphex(qnvme_identify(t.h[0], NVME_ID_CNS_NS_INDEPENDENT, 2, 0,
+                                   ind), ==, 0);
+    g_assert_cmphex(ind->rescap, ==, 0xfe);     /* no resv.state: no PTPL */
     g_assert_cmphex(qnvme_cmd(t.h[0], 0, &ptpl, &cqe), ==, 0);
     g_assert_cmpuint(le32_to_cpu(cqe.result), ==, 0);
     g_assert_cmphex(reg(&t, 0, NVME_RESV_REGISTER | 3u << 30, 0, 0x1234),
@@ -442,16 +499,202 @@ static void test_resv_ptpl(void *obj, void *data, QGuestAllocator *a)
     stop(&t);
 }
 
+/* A zoned command of namespace 2 (zone 0) */
+static uint16_t zoned(Hosts *t, int host, uint8_t opcode)
+{
+    NvmeCmd cmd = {
+        .opcode = opcode,
+        .nsid = cpu_to_le32(2),
+        .dptr.prp1 = cpu_to_le64(t->buf),
+    };
+
+    if (opcode == NVME_CMD_ZONE_MGMT_RECV) {
+        cmd.cdw12 = cpu_to_le32(QNVME_PAGE_SIZE / 4 - 1);   /* NUMD */
+    } else if (opcode == NVME_CMD_ZONE_MGMT_SEND) {
+        cmd.cdw13 = cpu_to_le32(0x4);                       /* Reset */
+    }
+    return qnvme_cmd(t->h[host], 1, &cmd, NULL);
+}
+
+/*
+ * Zoned Namespace Command Set: Zone Management Receive is in the read
+ * group of the command behaviour table, Zone Management Send and Zone
+ * Append in the write group.
+ */
+static void test_resv_zoned(void *obj, void *data, QGuestAllocator *a)
+{
+    Hosts t = start(obj);
+    NvmeCmd cmd;
+
+    cmd = resv_sqe(&t, t.buf, NVME_CMD_RESV_REGISTER, NVME_RESV_REGISTER,
+                   0, 1);
+    cmd.nsid = cpu_to_le32(2);
+    g_assert_cmphex(qnvme_cmd(t.h[0], 1, &cmd, NULL), ==, 0);
+    cmd = resv_sqe(&t, t.buf, NVME_CMD_RESV_ACQUIRE,
+                   NVME_RESV_ACQUIRE | NVME_RESV_WRITE_EXCLUSIVE << 8, 1, 0);
+    cmd.nsid = cpu_to_le32(2);
+    g_assert_cmphex(qnvme_cmd(t.h[0], 1, &cmd, NULL), ==, 0);
+    /* Write Exclusive: B may read, not write */
+    g_assert_cmphex(zoned(&t, 1, NVME_CMD_ZONE_MGMT_RECV), ==, 0);
+    g_assert_cmphex(zoned(&t, 1, NVME_CMD_ZONE_MGMT_SEND), ==, IO_CONFLICT);
+    g_assert_cmphex(zoned(&t, 1, NVME_CMD_ZONE_APPEND), ==, IO_CONFLICT);
+    g_assert_cmphex(zoned(&t, 0, NVME_CMD_ZONE_APPEND), ==, 0);
+    g_assert_cmphex(zoned(&t, 0, NVME_CMD_ZONE_MGMT_SEND), ==, 0);
+    /* Exclusive Access: not even read */
+    cmd = resv_sqe(&t, t.buf, NVME_CMD_RESV_RELEASE,
+                   NVME_RESV_RELEASE | NVME_RESV_WRITE_EXCLUSIVE << 8, 1, 0);
+    cmd.nsid = cpu_to_le32(2);
+    g_assert_cmphex(qnvme_cmd(t.h[0], 1, &cmd, NULL), ==, 0);
+    cmd = resv_sqe(&t, t.buf, NVME_CMD_RESV_ACQUIRE,
+                   NVME_RESV_ACQUIRE | NVME_RESV_EXCLUSIVE_ACCESS << 8, 1, 0);
+    cmd.nsid = cpu_to_le32(2);
+    g_assert_cmphex(qnvme_cmd(t.h[0], 1, &cmd, NULL), ==, 0);
+    g_assert_cmphex(zoned(&t, 1, NVME_CMD_ZONE_MGMT_RECV), ==, IO_CONFLICT);
+    g_assert_cmphex(zoned(&t, 0, NVME_CMD_ZONE_MGMT_RECV), ==, 0);
+    cmd = resv_sqe(&t, t.buf, NVME_CMD_RESV_RELEASE, NVME_RESV_CLEAR, 1, 0);
+    cmd.nsid = cpu_to_le32(2);
+    g_assert_cmphex(qnvme_cmd(t.h[0], 1, &cmd, NULL), ==, 0);
+    g_assert_cmphex(zoned(&t, 1, NVME_CMD_ZONE_MGMT_RECV), ==, 0);
+    stop(&t);
+}
+
+/* A reservation command of namespace nsid */
+static uint16_t ns_cmd(Hosts *t, int host, uint32_t nsid, uint8_t opcode,
+                       uint32_t cdw10, uint64_t key1, uint64_t key2)
+{
+    NvmeCmd cmd = resv_sqe(t, t->buf, opcode, cdw10, key1, key2);
+
+    cmd.nsid = cpu_to_le32(nsid);
+    return qnvme_cmd(t->h[host], 1, &cmd, NULL);
+}
+
+/* A read of namespace 3, whose backend takes 200 ms, left outstanding */
+static uint16_t slow_read(Hosts *t, int host, uint64_t slba)
+{
+    NvmeCmd cmd = {
+        .opcode = NVME_CMD_READ,
+        .nsid = cpu_to_le32(3),
+        .dptr.prp1 = cpu_to_le64(t->buf + QNVME_PAGE_SIZE / 2),
+        .cdw10 = cpu_to_le32(slba),
+    };
+
+    return qnvme_submit(t->h[host], 1, &cmd);
+}
+
+/*
+ * Preempt and Abort: the preempted host's commands outstanding on the
+ * namespace are aborted, the preempting host's are not.
+ */
+static void test_resv_abort(void *obj, void *data, QGuestAllocator *a)
+{
+    Hosts t = start(obj);
+    uint16_t b_cid[2], a_cid;
+    NvmeCqe cqe;
+
+    g_assert_cmphex(ns_cmd(&t, 1, 3, NVME_CMD_RESV_REGISTER,
+                           NVME_RESV_REGISTER, 0, 2), ==, 0);
+    g_assert_cmphex(ns_cmd(&t, 1, 3, NVME_CMD_RESV_ACQUIRE,
+                           NVME_RESV_ACQUIRE |
+                           NVME_RESV_WRITE_EXCLUSIVE << 8, 2, 0), ==, 0);
+    g_assert_cmphex(ns_cmd(&t, 0, 3, NVME_CMD_RESV_REGISTER,
+                           NVME_RESV_REGISTER, 0, 1), ==, 0);
+    b_cid[0] = slow_read(&t, 1, 0);
+    b_cid[1] = slow_read(&t, 1, 8);
+    a_cid = slow_read(&t, 0, 16);
+    /*
+     * A takes over B's reservation (as Exclusive Access) while the reads
+     * wait in the backend: they complete with Command Aborted due to
+     * Preempt and Abort.
+     */
+    g_assert_cmphex(ns_cmd(&t, 0, 3, NVME_CMD_RESV_ACQUIRE,
+                           NVME_RESV_PREEMPT_ABORT |
+                           NVME_RESV_EXCLUSIVE_ACCESS << 8, 1, 2), ==, 0);
+    for (int i = 0; i < 2; i++) {
+        g_assert_true(qnvme_poll(t.h[1], 1, &cqe));
+        g_assert_cmpuint(le16_to_cpu(cqe.cid), ==, b_cid[i]);
+        g_assert_cmphex(le16_to_cpu(cqe.status) >> 1, ==,
+                        NVME_SC_ABORTED_PREEMPT);
+    }
+    /* A's read was submitted before its Acquire, so it completes after */
+    g_assert_true(qnvme_poll(t.h[0], 1, &cqe));
+    g_assert_cmpuint(le16_to_cpu(cqe.cid), ==, a_cid);
+    g_assert_cmphex(le16_to_cpu(cqe.status) >> 1, ==, 0);
+    /* B is no registrant any more: A's Exclusive Access shuts it out */
+    g_assert_cmphex(qnvme_rw(t.h[1], 1, NVME_CMD_READ, 3, 0, 1, t.buf, 0),
+                    ==, IO_CONFLICT);
+    g_assert_cmphex(qnvme_rw(t.h[0], 1, NVME_CMD_READ, 3, 0, 1, t.buf, 0),
+                    ==, 0);
+    g_assert_cmphex(ns_cmd(&t, 0, 3, NVME_CMD_RESV_RELEASE, NVME_RESV_CLEAR,
+                           1, 0), ==, 0);
+    stop(&t);
+}
+
+/*
+ * Several Registers of one host in one doorbell write: each completes
+ * once resv.state holds its change, so the file ends with the last key
+ * and the latest generation, whatever order the writes could finish in.
+ */
+static void test_resv_batch(void *obj, void *data, QGuestAllocator *a)
+{
+    Hosts t = start(obj);
+    QNvme *n = t.h[0];
+    QNvmeQueue *sq = &n->sq[1];
+    uint64_t keys = qnvme_alloc(n, QNVME_PAGE_SIZE);
+    g_autofree char *file = NULL;
+    enum { NR = 8 };
+    uint32_t gen;
+    NvmeCqe cqe;
+    gsize len;
+
+    gen = le32_to_cpu(status_of(&t).gen);
+    for (int i = 0; i < NR; i++) {
+        NvmeCmd cmd = resv_sqe(&t, keys + 16 * i, NVME_CMD_RESV_REGISTER,
+                               i ? NVME_RESV_REPLACE
+                                 : NVME_RESV_REGISTER | 3u << 30,
+                               0x100 + i - 1, 0x100 + i);
+
+        cmd.cid = cpu_to_le16(++n->next_cid);
+        qtest_memwrite(t.qts, sq->addr + sq->index * sizeof(cmd), &cmd,
+                       sizeof(cmd));
+        sq->index = (sq->index + 1) % sq->size;
+    }
+    qnvme_writel(n, NVME_REG_DBS + 8, sq->index);
+    for (int i = 0; i < NR; i++) {
+        g_assert_true(qnvme_poll(n, 1, &cqe));
+        g_assert_cmphex(le16_to_cpu(cqe.status) >> 1, ==, 0);
+    }
+    g_assert_cmpuint(le32_to_cpu(status_of(&t).gen), ==, gen + NR);
+    /* The file: the last key, not the one before, and the generation */
+    g_assert_true(g_file_get_contents(resv_state, &file, &len, NULL));
+    g_assert_cmpmem(file, 8, "QNVMERSV", 8);
+    g_assert_cmpuint(ldl_le_p(file + 12), ==, gen + NR);
+    g_assert_nonnull(memmem(file, len, "\x07\x01\0\0\0\0\0\0", 8));
+    g_assert_null(memmem(file, len, "\x06\x01\0\0\0\0\0\0", 8));
+    clear_all(&t);
+    stop(&t);
+}
+
 static void register_nvme_resv_tests(void)
 {
     QOSGraphTestOptions opts = { .before = resv_setup };
+    QOSGraphTestOptions io = { .before = resv_iothread_setup };
 
-    qos_add_test("resv-scenario", "nvme", test_resv_scenario, &opts);
-    qos_add_test("resv-types", "nvme", test_resv_types, &opts);
-    qos_add_test("resv-errors", "nvme", test_resv_errors, &opts);
-    qos_add_test("resv-preempt", "nvme", test_resv_preempt, &opts);
-    qos_add_test("resv-notices", "nvme", test_resv_notices, &opts);
-    qos_add_test("resv-ptpl", "nvme", test_resv_ptpl, &opts);
+    qos_add_test("resv-scenario", "nvme-resv", test_resv_scenario, &opts);
+    qos_add_test("resv-types", "nvme-resv", test_resv_types, &opts);
+    qos_add_test("resv-errors", "nvme-resv", test_resv_errors, &opts);
+    qos_add_test("resv-preempt", "nvme-resv", test_resv_preempt, &opts);
+    qos_add_test("resv-notices", "nvme-resv", test_resv_notices, &opts);
+    qos_add_test("resv-ptpl", "nvme-resv", test_resv_ptpl, &opts);
+    qos_add_test("resv-zoned", "nvme-resv", test_resv_zoned, &opts);
+    qos_add_test("resv-batch", "nvme-resv", test_resv_batch, &opts);
+    qos_add_test("resv-abort", "nvme-resv", test_resv_abort, &opts);
+    qos_add_test("iothread-resv-preempt", "nvme-resv", test_resv_preempt,
+                 &io);
+    qos_add_test("iothread-resv-notices", "nvme-resv", test_resv_notices,
+                 &io);
+    qos_add_test("iothread-resv-ptpl", "nvme-resv", test_resv_ptpl, &io);
+    qos_add_test("iothread-resv-batch", "nvme-resv", test_resv_batch, &io);
+    qos_add_test("iothread-resv-abort", "nvme-resv", test_resv_abort, &io);
 }
 
 libqos_init(register_nvme_resv_tests);
