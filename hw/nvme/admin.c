@@ -1058,8 +1058,7 @@ static uint16_t nvme_get_log_page(NvmeCtrl *n, NvmeRequest *req)
     if (lr.offset & 0x3) {
         return nvme_invalid_field(req, "log page offset not dword aligned");
     }
-    if (lr.len > (uint64_t)n->page_size << n->params.mdts &&
-        n->params.mdts) {
+    if (lr.len > nvme_xfer_limit(n->params.mdts)) {
         return nvme_invalid_field(req, "log page transfer exceeds MDTS");
     }
     switch (lid) {
@@ -1080,7 +1079,8 @@ static uint16_t nvme_get_log_page(NvmeCtrl *n, NvmeRequest *req)
     case NVME_LOG_ANA:
         return nvme_log_ana(n, req, &lr, (cdw10 >> 8) & 0xf);
     case NVME_LOG_CHANGED_ZONE_LIST:
-        return nvme_zns_log_changed_zones(n, req, lr.offset, lr.len);
+        return nvme_zns_log_changed_zones(n, req, lr.offset, lr.len,
+                                          lr.rae);
     case NVME_LOG_RESV_NOTIFICATION:
         return nvme_resv_log(n, req, lr.offset, lr.len, lr.rae);
     default:

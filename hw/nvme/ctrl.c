@@ -1285,6 +1285,10 @@ static bool nvme_check_params(NvmeCtrl *n, Error **errp)
         error_setg(errp, "nvme: mqes must be at least 1");
         return false;
     }
+    if (p->zasl && (p->zasl > p->mdts || !p->mdts)) {
+        error_setg(errp, "nvme: zoned.zasl must not exceed mdts");
+        return false;
+    }
     if (!p->cntrltype || !strcmp(p->cntrltype, "io")) {
         n->admin_only = false;
     } else if (!strcmp(p->cntrltype, "admin")) {

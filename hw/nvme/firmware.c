@@ -42,7 +42,7 @@ uint16_t nvme_fw_download(NvmeCtrl *n, NvmeRequest *req)
     if (offset + len > NVME_FW_IMAGE_MAX) {
         return nvme_fw_error("image too large", NVME_SC_INVALID_FIELD);
     }
-    if (n->params.mdts && len > (uint64_t)n->page_size << n->params.mdts) {
+    if (len > nvme_xfer_limit(n->params.mdts)) {
         return nvme_fw_error("piece exceeds MDTS", NVME_SC_INVALID_FIELD);
     }
     fw->image = g_realloc(fw->image, offset + len);

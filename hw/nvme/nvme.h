@@ -304,6 +304,8 @@ struct NvmeRequest {
     int aio_ret;
     NvmeNvmOp op;
     QTAILQ_ENTRY(NvmeRequest) entry;
+    /* zns.c: on its zone's writes in flight, then waiting for a save */
+    QTAILQ_ENTRY(NvmeRequest) zone_entry;
 };
 
 struct NvmeSQueue {
@@ -625,7 +627,7 @@ uint16_t nvme_zns_identify_ns(NvmeCtrl *n, NvmeRequest *req,
                               NvmeNamespace *ns);
 uint16_t nvme_zns_identify_ctrl(NvmeCtrl *n, NvmeRequest *req);
 uint16_t nvme_zns_log_changed_zones(NvmeCtrl *n, NvmeRequest *req,
-                                    uint64_t offset, uint64_t len);
+                                    uint64_t offset, uint64_t len, bool rae);
 /* Write-like commands on a zoned namespace: check and move the pointer */
 uint16_t nvme_zns_write_begin(NvmeRequest *req, uint64_t slba, uint32_t nlb);
 /* ... and when the backend finished: completes req, maybe after persisting */

@@ -40,6 +40,8 @@ static bool nvme_wp_command_writes(NvmeRequest *req)
     case NVME_CMD_WRITE_ZEROES:
     case NVME_CMD_WRITE_UNCOR:
     case NVME_CMD_COPY:
+    case NVME_CMD_ZONE_APPEND:
+    case NVME_CMD_ZONE_MGMT_SEND:   /* changes zones, resets zero them */
         return true;
     case NVME_CMD_DSM:
         return le32_to_cpu(req->cmd.cdw11) & NVME_DSMGMT_AD;

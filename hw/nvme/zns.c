@@ -6,17 +6,25 @@
  * writable bytes. Written from the NVM Express Zoned Namespace Command Set
  * Specification 1.1.
  *
- * Two write pointers per zone: wp moves when a write is accepted, so the
- * next one queued behind it is checked against it; wp_done is where the
- * writes completed so far end once none is in flight. Only wp_done is
- * persisted, after the data below it was flushed, so that after a crash a
- * zone never claims data that did not reach the backend.
+ * Three write pointers per zone. wp moves when a write is accepted, so
+ * the next one queued behind it is checked against it. wp_done is where
+ * the writes completed so far end without a gap: the start of the oldest
+ * write still in flight, or wp, and never past a write that failed.
+ * wp_durable is the wp_done some flush of the namespace's backend covered;
+ * only it is persisted, so that after a crash a zone never claims data
+ * that did not reach the backend.
+ *
+ * zoned.state is written by one save at a time (nvme_zns_save_*): each
+ * save flushes the namespace's data, then writes the records of every
+ * zone and flushes them, and completes the requests that were waiting
+ * when it started; requests that arrive meanwhile wait for the next one.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"
 #include "qemu/log.h"
+#include "qemu/error-report.h"
 #include "qemu/units.h"
 #include "qapi/error.h"
 #include "system/block-backend.h"
@@ -52,11 +60,15 @@ typedef struct QEMU_PACKED NvmeZoneRecord {
 typedef struct NvmeZone {
     uint64_t zslba;
     uint64_t wp;            /* next LBA a write may start at */
-    uint64_t wp_done;       /* completed writes end here (none in flight) */
+    uint64_t wp_done;       /* completed writes end here, without a gap */
+    uint64_t wp_failed;     /* a failed write started here; UINT64_MAX */
+    uint64_t wp_saving;     /* wp_done when the running save began */
+    uint64_t wp_durable;    /* what a save may record */
     uint64_t open_seq;      /* order of implicit opens: oldest closes first */
-    uint32_t inflight;
+    QTAILQ_HEAD(, NvmeRequest) writes;  /* in flight, in LBA order */
     uint8_t state;
     uint8_t attrs;
+    bool ext_durable;       /* its descriptor extension is in zoned.state */
 } NvmeZone;
 
 struct NvmeZoned {
@@ -73,6 +85,13 @@ struct NvmeZoned {
     /* Changed Zone List log, until read */
     uint64_t changed[NVME_CHANGED_ZONES_MAX];
     uint32_t nr_changed;
+    /* Saving zoned.state: requests waiting for the next save, and its own */
+    QTAILQ_HEAD(, NvmeRequest) save_waiting;
+    QTAILQ_HEAD(, NvmeRequest) save_running;
+    bool saving;
+    bool save_again;        /* a save without a request was asked for */
+    NvmeZoneRecord *save_buf;   /* the records the running save writes */
+    QEMUIOVector save_qiov;
 };
 
 static NvmeZone *nvme_zone_of(NvmeZoned *z, uint64_t lba)
@@ -244,7 +263,7 @@ uint16_t nvme_zns_write_begin(NvmeRequest *req, uint64_t slba, uint32_t nlb)
         return nvme_zns_error(req, status, zone->zslba, "no zone resources");
     }
     zone->wp += nlb;
-    zone->inflight++;
+    QTAILQ_INSERT_TAIL(&zone->writes, req, zone_entry);
     if (zone->wp == zone->zslba + z->zcap) {
         nvme_zone_set_state(z, zone, NVME_ZONE_STATE_FULL);
     }
@@ -265,141 +284,173 @@ static uint64_t nvme_zns_ext_offset(NvmeZoned *z)
     return NVME_ZS_RECORDS + QEMU_ALIGN_UP(nvme_zns_records_size(z), 4096);
 }
 
-/* What a restart should find: the durable pointer of each zone */
-static void *nvme_zns_snapshot(NvmeNamespace *ns)
+/*
+ * What a restart should find, from the durable pointers: a zone that is
+ * full only because writes still in flight or not yet flushed fill it is
+ * recorded closed (or empty) where its durable data ends.
+ */
+static void nvme_zns_snapshot(NvmeNamespace *ns, NvmeZoneRecord *rec)
 {
     NvmeZoned *z = ns->zns;
-    NvmeZoneRecord *rec = g_malloc0(nvme_zns_records_size(z));
 
+    memset(rec, 0, nvme_zns_records_size(z));
+    for (uint32_t i = 0; i < z->nr_zones; i++) {
+        NvmeZone *zone = &z->zones[i];
+        uint8_t state = zone->state;
+        uint64_t wp = zone->wp_durable;
+
+        if (state == NVME_ZONE_STATE_FULL && wp < zone->zslba + z->zcap) {
+            state = NVME_ZONE_STATE_CLOSED;
+        }
+        rec[i].state = state;
+        rec[i].attrs = zone->attrs;
+        if (!zone->ext_durable) {
+            rec[i].attrs &= ~NVME_ZA_ZD_EXT_VALID;
+        }
+        rec[i].wp = cpu_to_le64(wp << ns->lba_bits);
+    }
+}
+
+static void nvme_zns_save_start(NvmeNamespace *ns);
+
+static void nvme_zns_save_done(NvmeNamespace *ns, int ret, uint16_t status)
+{
+    NvmeZoned *z = ns->zns;
+    NvmeRequest *req;
+
+    if (ret < 0) {
+        trace_nvme_zns_persist_failed(ns->nsid, ret);
+    }
+    while ((req = QTAILQ_FIRST(&z->save_running))) {
+        QTAILQ_REMOVE(&z->save_running, req, zone_entry);
+        if (ret < 0) {
+            req->status = status;
+        }
+        nvme_req_complete(req);
+    }
+    z->saving = false;
+    if (!QTAILQ_EMPTY(&z->save_waiting) || z->save_again) {
+        nvme_zns_save_start(ns);
+    }
+}
+
+static void nvme_zns_save_flushed_state(void *opaque, int ret)
+{
+    nvme_zns_save_done(opaque, ret, NVME_SC_INTERNAL_ERROR);
+}
+
+static void nvme_zns_save_written(void *opaque, int ret)
+{
+    NvmeNamespace *ns = opaque;
+
+    if (ret < 0) {
+        nvme_zns_save_done(ns, ret, NVME_SC_INTERNAL_ERROR);
+        return;
+    }
+    blk_aio_flush(ns->zone_state, nvme_zns_save_flushed_state, ns);
+}
+
+/* The data below each wp_saving is durable now: record it. */
+static void nvme_zns_save_flushed_data(void *opaque, int ret)
+{
+    NvmeNamespace *ns = opaque;
+    NvmeZoned *z = ns->zns;
+
+    if (ret < 0) {
+        nvme_zns_save_done(ns, ret, NVME_SC_WRITE_FAULT);
+        return;
+    }
     for (uint32_t i = 0; i < z->nr_zones; i++) {
         NvmeZone *zone = &z->zones[i];
 
-        rec[i].state = zone->state;
-        rec[i].attrs = zone->attrs;
-        rec[i].wp = cpu_to_le64((zone->state == NVME_ZONE_STATE_FULL ?
-                                 zone->wp : zone->wp_done) << ns->lba_bits);
+        zone->wp_durable = MAX(zone->wp_durable, zone->wp_saving);
     }
-    return rec;
+    nvme_zns_snapshot(ns, z->save_buf);
+    qemu_iovec_init_buf(&z->save_qiov, z->save_buf,
+                        nvme_zns_records_size(z));
+    blk_aio_pwritev(ns->zone_state, NVME_ZS_RECORDS, &z->save_qiov, 0,
+                    nvme_zns_save_written, ns);
 }
 
-typedef struct NvmeZnsPersist {
+static void nvme_zns_save_start(NvmeNamespace *ns)
+{
+    NvmeZoned *z = ns->zns;
     NvmeRequest *req;
-    NvmeNamespace *ns;
-    void *records;
-    QEMUIOVector qiov;
-    void *ext;              /* a descriptor extension to write first */
-    uint64_t ext_offset;
-} NvmeZnsPersist;
 
-static void nvme_zns_persist_finish(NvmeZnsPersist *p, int ret)
-{
-    NvmeRequest *req = p->req;
-
-    if (ret < 0) {
-        trace_nvme_zns_persist_failed(p->ns->nsid, ret);
-        req->status = NVME_SC_INTERNAL_ERROR;
+    z->saving = true;
+    z->save_again = false;
+    while ((req = QTAILQ_FIRST(&z->save_waiting))) {
+        QTAILQ_REMOVE(&z->save_waiting, req, zone_entry);
+        QTAILQ_INSERT_TAIL(&z->save_running, req, zone_entry);
     }
-    qemu_iovec_destroy(&p->qiov);
-    g_free(p->records);
-    g_free(p->ext);
-    g_free(p);
-    nvme_req_complete(req);
-}
-
-static void nvme_zns_persist_flushed(void *opaque, int ret)
-{
-    nvme_zns_persist_finish(opaque, ret);
-}
-
-static void nvme_zns_persist_written(void *opaque, int ret)
-{
-    NvmeZnsPersist *p = opaque;
-
-    if (ret < 0) {
-        nvme_zns_persist_finish(p, ret);
-        return;
+    for (uint32_t i = 0; i < z->nr_zones; i++) {
+        z->zones[i].wp_saving = z->zones[i].wp_done;
     }
-    blk_aio_flush(p->ns->zone_state, nvme_zns_persist_flushed, p);
-}
-
-static void nvme_zns_persist_write(NvmeZnsPersist *p)
-{
-    qemu_iovec_destroy(&p->qiov);
-    qemu_iovec_init_buf(&p->qiov, p->records,
-                        nvme_zns_records_size(p->ns->zns));
-    blk_aio_pwritev(p->ns->zone_state, NVME_ZS_RECORDS, &p->qiov, 0,
-                    nvme_zns_persist_written, p);
-}
-
-/* After the data flush or the extension write: the records */
-static void nvme_zns_persist_step(void *opaque, int ret)
-{
-    NvmeZnsPersist *p = opaque;
-
-    if (ret < 0) {
-        nvme_zns_persist_finish(p, ret);
-        return;
-    }
-    nvme_zns_persist_write(p);
+    blk_aio_flush(ns->blk, nvme_zns_save_flushed_data, ns);
 }
 
 /*
- * Completes req (its status already set) once the zone state is durable:
- * after flushing the data too when flush_data, after writing the zone
- * extension ext (of zone zidx) when given. Without zoned.state, at once.
+ * Asks for zoned.state to cover the zones as they are now: completes req
+ * (its status already set) once it does, at once without zoned.state.
+ * With req NULL, nobody waits.
  */
-static void nvme_zns_persist_ext(NvmeRequest *req, bool flush_data,
-                                 void *ext, uint32_t zidx)
+static void nvme_zns_save(NvmeNamespace *ns, NvmeRequest *req)
 {
-    NvmeNamespace *ns = req->ns;
-    NvmeZnsPersist *p;
+    NvmeZoned *z = ns->zns;
 
     if (!ns->zone_state) {
-        g_free(ext);
-        nvme_req_complete(req);
+        if (req) {
+            nvme_req_complete(req);
+        }
         return;
     }
-    p = g_new0(NvmeZnsPersist, 1);
-    p->req = req;
-    p->ns = ns;
-    /* Snapshot first: only writes completed by now are covered. */
-    p->records = nvme_zns_snapshot(ns);
-    if (flush_data) {
-        blk_aio_flush(ns->blk, nvme_zns_persist_step, p);
-    } else if (ext) {
-        uint32_t size = ns->zns->params->descr_ext_size;
-
-        p->ext = ext;
-        qemu_iovec_init_buf(&p->qiov, ext, size);
-        blk_aio_pwritev(ns->zone_state,
-                        nvme_zns_ext_offset(ns->zns) + (uint64_t)zidx * size,
-                        &p->qiov, 0, nvme_zns_persist_step, p);
+    if (req) {
+        QTAILQ_INSERT_TAIL(&z->save_waiting, req, zone_entry);
     } else {
-        nvme_zns_persist_write(p);
+        z->save_again = true;
+    }
+    if (!z->saving) {
+        nvme_zns_save_start(ns);
     }
 }
 
-static void nvme_zns_persist(NvmeRequest *req, bool flush_data)
+static uint64_t nvme_zns_req_slba(NvmeRequest *req)
 {
-    nvme_zns_persist_ext(req, flush_data, NULL, 0);
+    return ((uint64_t)le32_to_cpu(req->cmd.cdw11) << 32) |
+           le32_to_cpu(req->cmd.cdw10);
+}
+
+/* wp_done: up to the oldest write in flight, never past a failed one */
+static void nvme_zone_update_done(NvmeZone *zone)
+{
+    NvmeRequest *oldest = QTAILQ_FIRST(&zone->writes);
+    uint64_t done = oldest ? nvme_zns_req_slba(oldest) : zone->wp;
+
+    done = MIN(MIN(done, zone->wp), zone->wp_failed);
+    zone->wp_done = MAX(zone->wp_done, done);
 }
 
 void nvme_zns_write_end(NvmeRequest *req)
 {
     NvmeCtrl *n = nvme_req_ctrl(req);
     NvmeZoned *z = req->ns->zns;
-    uint64_t slba = ((uint64_t)le32_to_cpu(req->cmd.cdw11) << 32) |
-                    le32_to_cpu(req->cmd.cdw10);
+    uint64_t slba = nvme_zns_req_slba(req);
     NvmeZone *zone = nvme_zone_of(z, slba);
     bool durable = (le32_to_cpu(req->cmd.cdw12) & NVME_RW_FUA) ||
                    !n->features.vwc;
 
-    if (--zone->inflight == 0) {
-        zone->wp_done = zone->wp;
+    req->aiocb = NULL;      /* finished: nothing left for Abort to cancel */
+    /* A reset of the zone while it was in flight took it off the list. */
+    if (QTAILQ_IN_USE(req, zone_entry)) {
+        QTAILQ_REMOVE(&zone->writes, req, zone_entry);
+        if (req->status != NVME_SC_SUCCESS) {
+            zone->wp_failed = MIN(zone->wp_failed, slba);
+        }
+        nvme_zone_update_done(zone);
     }
     /* Data that must be durable now: so must the pointer that covers it. */
     if (durable && req->status == NVME_SC_SUCCESS) {
-        nvme_zns_persist(req, false);
+        nvme_zns_save(req->ns, req);
     } else {
         nvme_req_complete(req);
     }
@@ -410,8 +461,9 @@ static uint16_t nvme_zns_flush(NvmeCtrl *n, NvmeRequest *req)
     if (!req->ns->zone_state) {
         return nvme_io_opcode(NVME_CSI_NVM, NVME_CMD_FLUSH)->handler(n, req);
     }
+    /* The save flushes the data first. */
     req->status = NVME_SC_SUCCESS;
-    nvme_zns_persist(req, true);
+    nvme_zns_save(req->ns, req);
     return NVME_NO_COMPLETE;
 }
 
@@ -438,7 +490,7 @@ static void nvme_zns_reset_step(void *opaque, int ret)
     if (ret < 0 || r->next >= z->nr_zones) {
         g_free(r->zones);
         g_free(r);
-        nvme_zns_persist(req, false);
+        nvme_zns_save(ns, req);
         return;
     }
     blk_aio_pwrite_zeroes(ns->blk, (r->next * z->zsze) << ns->lba_bits,
@@ -447,11 +499,28 @@ static void nvme_zns_reset_step(void *opaque, int ret)
     r->next++;
 }
 
+/*
+ * Writes still in flight in the zone no longer move its pointers: the
+ * host reset the zone under them.
+ */
+static void nvme_zone_forget_writes(NvmeZone *zone)
+{
+    NvmeRequest *req;
+
+    while ((req = QTAILQ_FIRST(&zone->writes))) {
+        QTAILQ_REMOVE(&zone->writes, req, zone_entry);
+    }
+}
+
 static void nvme_zone_reset(NvmeZoned *z, NvmeZone *zone)
 {
+    nvme_zone_forget_writes(zone);
     nvme_zone_set_state(z, zone, NVME_ZONE_STATE_EMPTY);
-    zone->wp = zone->wp_done = zone->zslba;
+    zone->wp = zone->wp_done = zone->wp_saving = zone->zslba;
+    zone->wp_durable = zone->zslba;
+    zone->wp_failed = UINT64_MAX;
     zone->attrs = 0;
+    zone->ext_durable = false;
 }
 
 /* One action on one zone; *zero is set when its blocks must be zeroed. */
@@ -494,6 +563,9 @@ static uint16_t nvme_zone_action(NvmeZoned *z, NvmeZone *zone, uint8_t zsa,
         if (zone->state != NVME_ZONE_STATE_FULL) {
             nvme_zone_set_state(z, zone, NVME_ZONE_STATE_FULL);
             zone->wp = zone->zslba + z->zcap;
+            /* The rest of the zone counts as written, failed or not. */
+            zone->wp_failed = UINT64_MAX;
+            nvme_zone_update_done(zone);
         }
         return NVME_SC_SUCCESS;
     case NVME_ZONE_ACTION_RESET:
@@ -525,6 +597,60 @@ static bool nvme_zone_selected(NvmeZone *zone, uint8_t zsa)
     }
 }
 
+/*
+ * A descriptor extension reaches zoned.state, and is flushed there, before
+ * any save records its zone's Zone Descriptor Extension Valid attribute.
+ */
+typedef struct NvmeZnsExtWrite {
+    NvmeRequest *req;
+    NvmeZone *zone;
+    uint8_t *ext;
+    QEMUIOVector qiov;
+} NvmeZnsExtWrite;
+
+static void nvme_zns_ext_flushed(void *opaque, int ret)
+{
+    NvmeZnsExtWrite *w = opaque;
+    NvmeRequest *req = w->req;
+
+    if (ret < 0) {
+        trace_nvme_zns_persist_failed(req->ns->nsid, ret);
+        req->status = NVME_SC_INTERNAL_ERROR;
+    } else if (w->zone->attrs & NVME_ZA_ZD_EXT_VALID) {
+        w->zone->ext_durable = true;
+    }
+    g_free(w->ext);
+    g_free(w);
+    nvme_zns_save(req->ns, req);
+}
+
+static void nvme_zns_ext_written(void *opaque, int ret)
+{
+    NvmeZnsExtWrite *w = opaque;
+
+    if (ret < 0) {
+        nvme_zns_ext_flushed(w, ret);
+        return;
+    }
+    blk_aio_flush(w->req->ns->zone_state, nvme_zns_ext_flushed, w);
+}
+
+static void nvme_zns_save_ext(NvmeRequest *req, NvmeZone *zone, uint8_t *ext)
+{
+    NvmeNamespace *ns = req->ns;
+    NvmeZoned *z = ns->zns;
+    uint32_t size = z->params->descr_ext_size;
+    NvmeZnsExtWrite *w = g_new0(NvmeZnsExtWrite, 1);
+
+    w->req = req;
+    w->zone = zone;
+    w->ext = ext;
+    qemu_iovec_init_buf(&w->qiov, ext, size);
+    blk_aio_pwritev(ns->zone_state, nvme_zns_ext_offset(z) +
+                    zone->zslba / z->zsze * size, &w->qiov, 0,
+                    nvme_zns_ext_written, w);
+}
+
 static uint16_t nvme_zns_set_zde(NvmeCtrl *n, NvmeRequest *req,
                                  NvmeZone *zone)
 {
@@ -552,7 +678,10 @@ static uint16_t nvme_zns_set_zde(NvmeCtrl *n, NvmeRequest *req,
     zone->attrs |= NVME_ZA_ZD_EXT_VALID;
     nvme_zone_set_state(z, zone, NVME_ZONE_STATE_CLOSED);
     req->status = NVME_SC_SUCCESS;
-    nvme_zns_persist_ext(req, false, g_steal_pointer(&ext), zidx);
+    if (!req->ns->zone_state) {
+        return NVME_SC_SUCCESS;
+    }
+    nvme_zns_save_ext(req, zone, g_steal_pointer(&ext));
     return NVME_NO_COMPLETE;
 }
 
@@ -628,7 +757,7 @@ static uint16_t nvme_zone_mgmt_send(NvmeCtrl *n, NvmeRequest *req)
     }
     req->status = NVME_SC_SUCCESS;
     if (zsa != NVME_ZONE_ACTION_RESET) {
-        nvme_zns_persist(req, false);
+        nvme_zns_save(ns, req);
         return NVME_NO_COMPLETE;
     }
     /* Reset zones read as zeroes again (DLFEAT) */
@@ -693,7 +822,7 @@ static uint16_t nvme_zone_mgmt_recv(NvmeCtrl *n, NvmeRequest *req)
         return nvme_cmd_error(req, NVME_SC_LBA_OUT_OF_RANGE | NVME_SC_DNR,
                               "report from beyond the namespace");
     }
-    if (n->params.mdts && len > (uint64_t)n->page_size << n->params.mdts) {
+    if (len > nvme_xfer_limit(n->params.mdts)) {
         return nvme_cmd_error(req, NVME_SC_INVALID_FIELD | NVME_SC_DNR,
                               "report larger than MDTS");
     }
@@ -751,8 +880,7 @@ static uint16_t nvme_zone_append(NvmeCtrl *n, NvmeRequest *req)
         return nvme_cmd_error(req, NVME_SC_INVALID_FIELD | NVME_SC_DNR,
                               "Zone Append SLBA is not the start of a zone");
     }
-    if (zasl && ((uint64_t)nlb << ns->lba_bits) >
-                ((uint64_t)n->page_size << zasl)) {
+    if (((uint64_t)nlb << ns->lba_bits) > nvme_xfer_limit(zasl)) {
         return nvme_cmd_error(req, NVME_SC_INVALID_FIELD | NVME_SC_DNR,
                               "Zone Append larger than ZASL");
     }
@@ -815,11 +943,12 @@ uint16_t nvme_zns_identify_ctrl(NvmeCtrl *n, NvmeRequest *req)
 }
 
 uint16_t nvme_zns_log_changed_zones(NvmeCtrl *n, NvmeRequest *req,
-                                    uint64_t offset, uint64_t len)
+                                    uint64_t offset, uint64_t len, bool rae)
 {
     NvmeNamespace *ns = nvme_ctrl_ns(n, le32_to_cpu(req->cmd.nsid));
     NvmeChangedZoneList log = {};
     NvmeZoned *z;
+    uint16_t status;
 
     if (!ns || !ns->zns) {
         return nvme_cmd_error(req, NVME_SC_INVALID_FIELD | NVME_SC_DNR,
@@ -838,19 +967,45 @@ uint16_t nvme_zns_log_changed_zones(NvmeCtrl *n, NvmeRequest *req,
             log.zid[i] = cpu_to_le64(z->changed[i]);
         }
     }
-    z->nr_changed = 0;
-    return nvme_dma_to_host(n, req, (uint8_t *)&log + offset,
-                            MIN(len, sizeof(log) - offset));
+    status = nvme_dma_to_host(n, req, (uint8_t *)&log + offset,
+                              MIN(len, sizeof(log) - offset));
+    /* Read without RAE: the list starts over and Notice events flow again */
+    if (!status && !rae) {
+        z->nr_changed = 0;
+        nvme_clear_events(n, NVME_AER_TYPE_NOTICE);
+    }
+    return status;
 }
 
 /* QMP nvme-zone-inject: the media turns a zone read-only or offline. */
+typedef struct NvmeZnsInject {
+    NvmeNamespace *ns;
+    uint64_t slba;
+    bool offline;
+} NvmeZnsInject;
+
+/* In the namespace's AioContext, where its I/O commands run */
+static void nvme_zns_inject_bh(void *opaque)
+{
+    NvmeZnsInject *inj = opaque;
+    NvmeNamespace *ns = inj->ns;
+    NvmeZoned *z = ns->zns;
+    NvmeZone *zone = nvme_zone_of(z, inj->slba);
+
+    nvme_zone_set_state(z, zone, inj->offline ? NVME_ZONE_STATE_OFFLINE
+                                              : NVME_ZONE_STATE_READ_ONLY);
+    zone->attrs = 0;
+    nvme_zns_changed(z, zone);
+    trace_nvme_zns_inject(ns->nsid, zone->zslba, zone->state);
+    nvme_zns_save(ns, NULL);
+}
+
 bool nvme_zns_inject(NvmeNamespace *ns, uint64_t slba, bool offline,
                      Error **errp)
 {
-    NvmeZoned *z = ns->zns;
-    NvmeZone *zone;
+    NvmeZnsInject inj = { .ns = ns, .slba = slba, .offline = offline };
 
-    if (!z) {
+    if (!ns->zns) {
         error_setg(errp, "namespace %u is not zoned", ns->nsid);
         return false;
     }
@@ -859,19 +1014,8 @@ bool nvme_zns_inject(NvmeNamespace *ns, uint64_t slba, bool offline,
                    ns->nsid);
         return false;
     }
-    zone = nvme_zone_of(z, slba);
-    nvme_zone_set_state(z, zone, offline ? NVME_ZONE_STATE_OFFLINE
-                                         : NVME_ZONE_STATE_READ_ONLY);
-    zone->attrs = 0;
-    nvme_zns_changed(z, zone);
-    trace_nvme_zns_inject(ns->nsid, zone->zslba, zone->state);
-    if (ns->zone_state) {
-        g_autofree void *rec = nvme_zns_snapshot(ns);
-
-        blk_pwrite(ns->zone_state, NVME_ZS_RECORDS,
-                   nvme_zns_records_size(z), rec, 0);
-        blk_flush(ns->zone_state);
-    }
+    aio_wait_bh_oneshot(blk_get_aio_context(ns->blk), nvme_zns_inject_bh,
+                        &inj);
     return true;
 }
 
@@ -910,9 +1054,7 @@ static void nvme_zns_init_zones(NvmeNamespace *ns)
 
         zone->zslba = i * z->zsze;
         zone->state = NVME_ZONE_STATE_EMPTY;
-        zone->wp = zone->wp_done = zone->zslba;
-        zone->attrs = 0;
-        zone->inflight = 0;
+        nvme_zone_reset(z, zone);
     }
     memset(z->ext, 0, (size_t)z->nr_zones * z->params->descr_ext_size);
     ns->nlbas = (uint64_t)z->nr_zones * z->zsze;
@@ -964,6 +1106,88 @@ static bool nvme_zns_check_params(NvmeNamespace *ns, Error **errp)
     return true;
 }
 
+/*
+ * One zone as a record left it. Zones open when QEMU stopped are closed
+ * now, and a closed zone with nothing written and no extension is empty
+ * (Zoned 2.1.1.3).
+ */
+static bool nvme_zone_restore(NvmeNamespace *ns, NvmeZone *zone,
+                              const NvmeZoneRecord *rec)
+{
+    NvmeZoned *z = ns->zns;
+    uint64_t wp = le64_to_cpu(rec->wp) >> ns->lba_bits;
+    uint8_t state = rec->state;
+
+    if (wp < zone->zslba || wp > zone->zslba + z->zcap) {
+        return false;
+    }
+    zone->attrs = rec->attrs & NVME_ZA_ZD_EXT_VALID;
+    zone->ext_durable = zone->attrs;
+    switch (state) {
+    case NVME_ZONE_STATE_IMPLICITLY_OPEN:
+    case NVME_ZONE_STATE_EXPLICITLY_OPEN:
+    case NVME_ZONE_STATE_CLOSED:
+        if (wp == zone->zslba + z->zcap) {
+            state = NVME_ZONE_STATE_FULL;
+        } else if (wp == zone->zslba && !zone->attrs) {
+            state = NVME_ZONE_STATE_EMPTY;
+        } else {
+            state = NVME_ZONE_STATE_CLOSED;
+        }
+        break;
+    case NVME_ZONE_STATE_EMPTY:
+        if (wp != zone->zslba || zone->attrs) {
+            return false;
+        }
+        break;
+    case NVME_ZONE_STATE_FULL:
+        wp = zone->zslba + z->zcap;
+        break;
+    case NVME_ZONE_STATE_READ_ONLY:
+    case NVME_ZONE_STATE_OFFLINE:
+        break;
+    default:
+        return false;
+    }
+    zone->wp = zone->wp_done = zone->wp_saving = zone->wp_durable = wp;
+    nvme_zone_set_state(z, zone, state);
+    return true;
+}
+
+/*
+ * A zone full only in memory when QEMU died comes back closed, which can
+ * exceed zoned.max_active: the controller finishes the fullest closed
+ * zones, as after a power loss (Zoned 2.1.1.4.2, Finished by Controller).
+ */
+static void nvme_zns_finish_excess(NvmeNamespace *ns)
+{
+    NvmeZoned *z = ns->zns;
+
+    while (!nvme_zns_has_active(z, 0)) {
+        NvmeZone *fullest = NULL;
+
+        for (uint32_t i = 0; i < z->nr_zones; i++) {
+            NvmeZone *zone = &z->zones[i];
+
+            if (zone->state == NVME_ZONE_STATE_CLOSED &&
+                (!fullest ||
+                 zone->wp - zone->zslba > fullest->wp - fullest->zslba)) {
+                fullest = zone;
+            }
+        }
+        if (!fullest) {
+            return;     /* open zones are closed on load: cannot happen */
+        }
+        warn_report("nvme namespace: zone 0x%" PRIx64 " finished: more "
+                    "active zones than zoned.max_active", fullest->zslba);
+        nvme_zone_set_state(z, fullest, NVME_ZONE_STATE_FULL);
+        fullest->wp = fullest->wp_done = fullest->wp_durable =
+            fullest->zslba + z->zcap;
+        fullest->attrs |= NVME_ZA_FINISHED_BY_CTRL;
+        nvme_zns_changed(z, fullest);
+    }
+}
+
 /* Restores the persisted zones, or writes a fresh state. */
 static bool nvme_zns_load(NvmeNamespace *ns, Error **errp)
 {
@@ -991,10 +1215,11 @@ static bool nvme_zns_load(NvmeNamespace *ns, Error **errp)
         return false;
     }
     if (memcmp(hdr.magic, NVME_ZS_MAGIC, sizeof(hdr.magic))) {
-        /* A new state: every zone empty */
-        rec = nvme_zns_snapshot(ns);
+        /* A new state, every zone empty: the header goes last. */
+        nvme_zns_snapshot(ns, z->save_buf);
         if (blk_pwrite(ns->zone_state, NVME_ZS_RECORDS,
-                       nvme_zns_records_size(z), rec, 0) < 0 ||
+                       nvme_zns_records_size(z), z->save_buf, 0) < 0 ||
+            blk_flush(ns->zone_state) < 0 ||
             blk_pwrite(ns->zone_state, 0, sizeof(want), &want, 0) < 0 ||
             blk_flush(ns->zone_state) < 0) {
             error_setg(errp, "nvme namespace: cannot write zoned.state");
@@ -1018,42 +1243,13 @@ static bool nvme_zns_load(NvmeNamespace *ns, Error **errp)
         return false;
     }
     for (uint32_t i = 0; i < z->nr_zones; i++) {
-        NvmeZone *zone = &z->zones[i];
-        uint64_t wp = le64_to_cpu(rec[i].wp) >> ns->lba_bits;
-        uint8_t state = rec[i].state;
-
-        if (wp < zone->zslba || wp > zone->zslba + z->zcap) {
-            error_setg(errp, "nvme namespace: zoned.state is damaged "
-                       "(zone %u)", i);
-            return false;
-        }
-        zone->wp = zone->wp_done = wp;
-        zone->attrs = rec[i].attrs & NVME_ZA_ZD_EXT_VALID;
-        /* Zones open when QEMU stopped are closed now (or empty). */
-        if (state == NVME_ZONE_STATE_IMPLICITLY_OPEN ||
-            state == NVME_ZONE_STATE_EXPLICITLY_OPEN) {
-            state = wp == zone->zslba && !zone->attrs ?
-                    NVME_ZONE_STATE_EMPTY : NVME_ZONE_STATE_CLOSED;
-        }
-        switch (state) {
-        case NVME_ZONE_STATE_EMPTY:
-        case NVME_ZONE_STATE_CLOSED:
-        case NVME_ZONE_STATE_FULL:
-        case NVME_ZONE_STATE_READ_ONLY:
-        case NVME_ZONE_STATE_OFFLINE:
-            nvme_zone_set_state(z, zone, state);
-            break;
-        default:
+        if (!nvme_zone_restore(ns, &z->zones[i], &rec[i])) {
             error_setg(errp, "nvme namespace: zoned.state is damaged "
                        "(zone %u)", i);
             return false;
         }
     }
-    if (!nvme_zns_has_active(z, 0)) {
-        error_setg(errp, "nvme namespace: zoned.state has %u active zones, "
-                   "more than zoned.max_active", z->nr_active);
-        return false;
-    }
+    nvme_zns_finish_excess(ns);
     return true;
 }
 
@@ -1075,7 +1271,13 @@ bool nvme_zns_setup(NvmeNamespace *ns, Error **errp)
     z->params = &ns->params.zoned;
     z->nr_zones = ns->size / z->params->zone_size;
     z->zones = g_new0(NvmeZone, z->nr_zones);
+    for (uint32_t i = 0; i < z->nr_zones; i++) {
+        QTAILQ_INIT(&z->zones[i].writes);
+    }
     z->ext = g_malloc0((size_t)z->nr_zones * z->params->descr_ext_size + 1);
+    z->save_buf = g_malloc(nvme_zns_records_size(z));
+    QTAILQ_INIT(&z->save_waiting);
+    QTAILQ_INIT(&z->save_running);
     ns->csi = NVME_CSI_ZONED;
     nvme_zns_init_zones(ns);
     if (ns->zone_state && !nvme_zns_load(ns, errp)) {
@@ -1085,15 +1287,23 @@ bool nvme_zns_setup(NvmeNamespace *ns, Error **errp)
     return true;
 }
 
+/* After the namespace was drained: no save runs, none waits. */
 void nvme_zns_format(NvmeNamespace *ns)
 {
-    nvme_zns_init_zones(ns);
-    if (ns->zone_state) {
-        g_autofree void *rec = nvme_zns_snapshot(ns);
+    NvmeZoned *z = ns->zns;
 
-        blk_pwrite(ns->zone_state, NVME_ZS_RECORDS,
-                   nvme_zns_records_size(ns->zns), rec, 0);
-        blk_flush(ns->zone_state);
+    nvme_zns_init_zones(ns);
+    if (!ns->zone_state) {
+        return;
+    }
+    if (z->saving) {
+        nvme_zns_save(ns, NULL);
+        return;
+    }
+    nvme_zns_snapshot(ns, z->save_buf);
+    if (blk_pwrite(ns->zone_state, NVME_ZS_RECORDS, nvme_zns_records_size(z),
+                   z->save_buf, 0) < 0 || blk_flush(ns->zone_state) < 0) {
+        trace_nvme_zns_persist_failed(ns->nsid, -EIO);
     }
 }
 
@@ -1102,6 +1312,7 @@ void nvme_zns_cleanup(NvmeNamespace *ns)
     if (ns->zns) {
         g_free(ns->zns->zones);
         g_free(ns->zns->ext);
+        g_free(ns->zns->save_buf);
         g_free(ns->zns);
         ns->zns = NULL;
         ns->csi = NVME_CSI_NVM;

@@ -1311,6 +1311,40 @@ static void test_aer(void *obj, void *data, QGuestAllocator *alloc)
     g_assert_true(saw_log && saw_event);
 }
 
+/* mdts=1 on the controller: transfers up to 8 KiB */
+static void *mdts_setup(GString *cmd_line, void *arg)
+{
+    g_string_append(cmd_line, " -global nvme.mdts=1");
+    return qnvme_setup_one_namespace(cmd_line, arg);
+}
+
+/*
+ * MDTS counts in minimum memory pages (CAP.MPSMIN, 4 KiB) whatever page
+ * size CC.MPS enables: with 8 KiB pages the limit is still 8 KiB.
+ */
+static void test_mdts_units(void *obj, void *data, QGuestAllocator *a)
+{
+    QNvme *n = obj;
+    NvmeCmd cmd = {
+        .opcode = NVME_ADM_CMD_GET_LOG_PAGE,
+        .nsid = cpu_to_le32(NVME_NSID_BROADCAST),
+        /* Error Information, 12 KiB */
+        .cdw10 = cpu_to_le32(NVME_LOG_ERROR_INFO | ((12288 / 4 - 1) << 16)),
+    };
+
+    /*
+     * CC.MPS (bits 10:7) = 1: 8 KiB pages, CC.CSS NVM. The admin queues
+     * (8 KiB each with 128 entries) must be 8 KiB aligned: the allocator
+     * hands out pages in order, so pad to an odd page first.
+     */
+    if (!(qnvme_alloc(n, 4096) & 4096)) {
+        qnvme_alloc(n, 4096);
+    }
+    g_assert_true(qnvme_enable(n, 128, 1 << 3));
+    g_assert_cmphex(qnvme_cmd(n, 0, &cmd, NULL), ==,
+                    NVME_SC_INVALID_FIELD | NVME_SC_DNR);
+}
+
 static void register_nvme_ctrl_tests(void)
 {
     QOSGraphTestOptions opts = { .before = qnvme_setup_one_namespace };
@@ -1318,40 +1352,42 @@ static void register_nvme_ctrl_tests(void)
     QOSGraphTestOptions io = { .before = iothread_setup };
     QOSGraphTestOptions slow_io = { .before = slow_iothread_setup };
 
-    qos_add_test("reg-defaults", "nvme", test_reg_defaults, &opts);
-    qos_add_test("enable-disable", "nvme", test_enable_disable, &opts);
-    qos_add_test("enable-invalid", "nvme", test_enable_invalid, &opts);
-    qos_add_test("shutdown", "nvme", test_shutdown, &opts);
-    qos_add_test("subsystem-reset", "nvme", test_subsystem_reset, &opts);
-    qos_add_test("identify-ctrl", "nvme", test_identify_ctrl, &opts);
-    qos_add_test("identify-ns", "nvme", test_identify_ns, &opts);
-    qos_add_test("queue-errors", "nvme", test_queue_errors, &opts);
-    qos_add_test("invalid-opcodes", "nvme", test_invalid_opcodes, &opts);
-    qos_add_test("io-prp", "nvme", test_io_prp, &opts);
-    qos_add_test("io-errors", "nvme", test_io_errors, &opts);
-    qos_add_test("features", "nvme", test_features, &opts);
-    qos_add_test("features-more", "nvme", test_features_more, &opts);
-    qos_add_test("error-log", "nvme", test_error_log, &opts);
-    qos_add_test("format", "nvme", test_format, &opts);
-    qos_add_test("firmware", "nvme", test_firmware, &opts);
-    qos_add_test("shadow-doorbells", "nvme", test_shadow_doorbells, &opts);
-    qos_add_test("reset-in-flight", "nvme", test_reset_in_flight, &slow);
-    qos_add_test("io-handoff", "nvme", test_io_handoff, &slow);
-    qos_add_test("abort", "nvme", test_abort, &slow);
-    qos_add_test("io-unmappable", "nvme", test_io_unmappable, &opts);
-    qos_add_test("coalescing", "nvme", test_coalescing, &opts);
-    qos_add_test("ns-hotplug", "nvme", test_ns_hotplug, &opts);
-    qos_add_test("fuzz-commands", "nvme", test_fuzz_commands, &opts);
-    qos_add_test("iothread-io-prp", "nvme", test_io_prp, &io);
-    qos_add_test("iothread-queue-errors", "nvme", test_queue_errors, &io);
-    qos_add_test("iothread-shadow-doorbells", "nvme", test_shadow_doorbells,
-                 &io);
-    qos_add_test("iothread-coalescing", "nvme", test_coalescing, &io);
-    qos_add_test("iothread-format", "nvme", test_format, &io);
-    qos_add_test("iothread-io-handoff", "nvme", test_io_handoff, &slow_io);
-    qos_add_test("iothread-abort", "nvme", test_abort, &slow_io);
-    qos_add_test("log-pages", "nvme", test_log_pages, &opts);
-    qos_add_test("aer", "nvme", test_aer, &opts);
+    qos_add_test("reg-defaults", "nvme-ctrl", test_reg_defaults, &opts);
+    qos_add_test("enable-disable", "nvme-ctrl", test_enable_disable, &opts);
+    qos_add_test("enable-invalid", "nvme-ctrl", test_enable_invalid, &opts);
+    qos_add_test("shutdown", "nvme-ctrl", test_shutdown, &opts);
+    qos_add_test("subsystem-reset", "nvme-ctrl", test_subsystem_reset, &opts);
+    qos_add_test("identify-ctrl", "nvme-ctrl", test_identify_ctrl, &opts);
+    qos_add_test("identify-ns", "nvme-ctrl", test_identify_ns, &opts);
+    qos_add_test("queue-errors", "nvme-ctrl", test_queue_errors, &opts);
+    qos_add_test("invalid-opcodes", "nvme-ctrl", test_invalid_opcodes, &opts);
+    qos_add_test("io-prp", "nvme-ctrl", test_io_prp, &opts);
+    qos_add_test("io-errors", "nvme-ctrl", test_io_errors, &opts);
+    qos_add_test("features", "nvme-ctrl", test_features, &opts);
+    qos_add_test("mdts-units", "nvme-ctrl", test_mdts_units,
+                 &(QOSGraphTestOptions) { .before = mdts_setup });
+    qos_add_test("features-more", "nvme-ctrl", test_features_more, &opts);
+    qos_add_test("error-log", "nvme-ctrl", test_error_log, &opts);
+    qos_add_test("format", "nvme-ctrl", test_format, &opts);
+    qos_add_test("firmware", "nvme-ctrl", test_firmware, &opts);
+    qos_add_test("shadow-doorbells", "nvme-ctrl", test_shadow_doorbells, &opts);
+    qos_add_test("reset-in-flight", "nvme-ctrl", test_reset_in_flight, &slow);
+    qos_add_test("io-handoff", "nvme-ctrl", test_io_handoff, &slow);
+    qos_add_test("abort", "nvme-ctrl", test_abort, &slow);
+    qos_add_test("io-unmappable", "nvme-ctrl", test_io_unmappable, &opts);
+    qos_add_test("coalescing", "nvme-ctrl", test_coalescing, &opts);
+    qos_add_test("ns-hotplug", "nvme-ctrl", test_ns_hotplug, &opts);
+    qos_add_test("fuzz-commands", "nvme-ctrl", test_fuzz_commands, &opts);
+    qos_add_test("iothread-io-prp", "nvme-ctrl", test_io_prp, &io);
+    qos_add_test("iothread-queue-errors", "nvme-ctrl", test_queue_errors, &io);
+    qos_add_test("iothread-shadow-doorbells", "nvme-ctrl",
+                 test_shadow_doorbells, &io);
+    qos_add_test("iothread-coalescing", "nvme-ctrl", test_coalescing, &io);
+    qos_add_test("iothread-format", "nvme-ctrl", test_format, &io);
+    qos_add_test("iothread-io-handoff", "nvme-ctrl", test_io_handoff, &slow_io);
+    qos_add_test("iothread-abort", "nvme-ctrl", test_abort, &slow_io);
+    qos_add_test("log-pages", "nvme-ctrl", test_log_pages, &opts);
+    qos_add_test("aer", "nvme-ctrl", test_aer, &opts);
 }
 
 libqos_init(register_nvme_ctrl_tests);

@@ -411,8 +411,8 @@ static void test_zns_report(void *obj, void *data, QGuestAllocator *a)
                     ==, 0);
     g_assert_cmpuint(le64_to_cpu(r.hdr.nr_zones), ==, 1);
     g_assert_cmpuint(le64_to_cpu(r.d[0].zslba), ==, zslba(7));
-    g_assert_cmphex(zrecv(&c, 0, NVME_ZONE_REPORT_IMPLICITLY_OPEN << 8, sizeof(r),
-                         &r), ==, 0);
+    g_assert_cmphex(zrecv(&c, 0, NVME_ZONE_REPORT_IMPLICITLY_OPEN << 8,
+                          sizeof(r), &r), ==, 0);
     g_assert_cmpuint(le64_to_cpu(r.hdr.nr_zones), ==, 1);
     g_assert_cmphex(zrecv(&c, 0, NVME_ZONE_REPORT_EMPTY << 8, sizeof(r), &r),
                     ==, 0);
@@ -490,6 +490,19 @@ static void test_zns_faults(void *obj, void *data, QGuestAllocator *a)
     g_assert_cmphex(qnvme_get_log(c.n, NVME_LOG_CHANGED_ZONE_LIST, 1, log,
                                   sizeof(*log)), ==, 0);
     g_assert_cmpuint(log->nrzid, ==, 0);
+
+    /* Reading it (RAE 0) unmasked Notice events: the next change reports */
+    qnvme_submit(c.n, 0, &aer);
+    inject(&c, 11, "read-only");
+    g_assert_true(qnvme_poll(c.n, 0, &cqe));
+    g_assert_cmphex(le32_to_cpu(cqe.result), ==,
+                    NVME_AER_RESULT(NVME_AER_TYPE_NOTICE,
+                                    NVME_AER_NOTICE_ZONE_DESCR_CHANGED,
+                                    NVME_LOG_CHANGED_ZONE_LIST));
+    g_assert_cmphex(qnvme_get_log(c.n, NVME_LOG_CHANGED_ZONE_LIST, 1, log,
+                                  sizeof(*log)), ==, 0);
+    g_assert_cmpuint(le16_to_cpu(log->nrzid), ==, 1);
+    g_assert_cmpuint(le64_to_cpu(log->zid[0]), ==, zslba(11));
     g_free(log);
 
     rsp = qtest_qmp(c.qts, "{'execute': 'nvme-zone-inject', 'arguments':"
@@ -508,6 +521,17 @@ static uint64_t persisted_wp(int z)
     g_assert_cmpuint(len, >=, 4096 + 16 * NR_ZONES);
     g_assert_cmpmem(file, 8, "QNVMEZNS", 8);
     return ldq_le_p(file + 4096 + 16 * z + 8);
+}
+
+/* The zone state the record of zone z holds */
+static uint8_t persisted_state(int z)
+{
+    g_autofree char *file = NULL;
+    gsize len;
+
+    g_assert_true(g_file_get_contents(state_file, &file, &len, NULL));
+    g_assert_cmpuint(len, >=, 4096 + 16 * NR_ZONES);
+    return file[4096 + 16 * z];
 }
 
 /* The pointer reaches zoned.state with Flush or FUA, never before */
@@ -541,17 +565,243 @@ static void test_zns_persistence(void *obj, void *data, QGuestAllocator *a)
     g_assert_cmpuint(persisted_wp(8), ==, zslba(8) * 512);
 }
 
+/* Writes of namespace 1 take 300 ms (null-co), zoned.state is a file */
+static void *zns_slow_setup(GString *cmd_line, void *arg)
+{
+    state_file = qnvme_tmp_image(64 * 1024);
+    g_string_append_printf(cmd_line,
+        " -blockdev null-co,node-name=z0,size=16777216,latency-ns=300000000"
+        " -drive id=zs,if=none,file=%s,format=raw"
+        " -device nvme-ns,id=zns,drive=z0,bus=nvme0,nsid=1,zoned=on,"
+        "zoned.zone_size=1M,zoned.zone_capacity=768K,zoned.state=zs",
+        state_file);
+    return arg;
+}
+
+/*
+ * A save that starts while a write is in flight records the zone where
+ * the completed writes end: a zone full only in memory is not full in
+ * zoned.state until the write that fills it was flushed.
+ */
+static void test_zns_inflight_persist(void *obj, void *data,
+                                      QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+    NvmeCmd fill_zone = {
+        .opcode = NVME_CMD_WRITE_ZEROES,
+        .nsid = cpu_to_le32(1),
+        .cdw10 = cpu_to_le32(zslba(2)),
+        .cdw12 = cpu_to_le32(ZCAP - 1),
+    };
+    NvmeCmd open3 = {
+        .opcode = NVME_CMD_ZONE_MGMT_SEND,
+        .nsid = cpu_to_le32(1),
+        .cdw10 = cpu_to_le32(zslba(3)),
+        .cdw13 = cpu_to_le32(NVME_ZONE_ACTION_OPEN),
+    };
+    NvmeCqe cqe;
+
+    qnvme_submit(c.n, 1, &fill_zone);
+    qnvme_submit(c.n, 1, &open3);
+    for (int i = 0; i < 2; i++) {
+        g_assert_true(qnvme_poll(c.n, 1, &cqe));
+        g_assert_cmphex(le16_to_cpu(cqe.status) >> 1, ==, 0);
+    }
+    g_assert_cmpuint(state(&c, 2), ==, NVME_ZONE_STATE_FULL);
+    g_assert_cmpuint(persisted_state(3), ==, NVME_ZONE_STATE_EXPLICITLY_OPEN);
+    g_assert_cmpuint(persisted_state(2), !=, NVME_ZONE_STATE_FULL);
+    g_assert_cmpuint(persisted_wp(2), ==, zslba(2) * 512);
+    /* Once flushed, it is */
+    g_assert_cmphex(io(&c, NVME_CMD_FLUSH, 0, 1, NULL), ==, 0);
+    g_assert_cmpuint(persisted_state(2), ==, NVME_ZONE_STATE_FULL);
+    g_assert_cmpuint(persisted_wp(2), ==, (zslba(2) + ZCAP) * 512);
+}
+
+/* Writes of LBA 4 * ZSZE + 8 (zone 4) fail with EIO (blkdebug) */
+static void *zns_failing_setup(GString *cmd_line, void *arg)
+{
+    char *img = qnvme_tmp_image(16 * 1024 * 1024);
+
+    state_file = qnvme_tmp_image(64 * 1024);
+    g_string_append_printf(cmd_line,
+        " -blockdev driver=blkdebug,node-name=z0,image.driver=file,"
+        "image.filename=%s,inject-error.0.event=none,"
+        "inject-error.0.iotype=write,inject-error.0.sector=%d,"
+        "inject-error.0.errno=5"
+        " -drive id=zs,if=none,file=%s,format=raw"
+        " -device nvme-ns,id=zns,drive=z0,bus=nvme0,nsid=1,zoned=on,"
+        "zoned.zone_size=1M,zoned.zone_capacity=768K,zoned.state=zs",
+        img, 4 * ZSZE + 8, state_file);
+    return arg;
+}
+
+/* A failed write stops the durable pointer where it started */
+static void test_zns_failed_write(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+
+    g_assert_cmphex(wr(&c, zslba(4), 8), ==, 0);
+    g_assert_cmphex(wr(&c, zslba(4) + 8, 8), ==, NVME_SC_WRITE_FAULT);
+    g_assert_cmphex(wr(&c, zslba(4) + 16, 8), ==, 0);
+    g_assert_cmpuint(wp(&c, 4), ==, zslba(4) + 24);
+    g_assert_cmphex(io(&c, NVME_CMD_FLUSH, 0, 1, NULL), ==, 0);
+    g_assert_cmpuint(persisted_wp(4), ==, (zslba(4) + 8) * 512);
+    /* Until the zone is finished: then all of it counts as written */
+    g_assert_cmphex(zsend(&c, zslba(4), NVME_ZONE_ACTION_FINISH, false), ==,
+                    0);
+    g_assert_cmpuint(persisted_state(4), ==, NVME_ZONE_STATE_FULL);
+    g_assert_cmpuint(persisted_wp(4), ==, (zslba(4) + ZCAP) * 512);
+}
+
+/* Zone Append and Zone Management Send change the namespace: refused */
+static void test_zns_write_protect(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+    NvmeCmd protect = {
+        .opcode = NVME_ADM_CMD_SET_FEATURES,
+        .nsid = cpu_to_le32(1),
+        .cdw10 = cpu_to_le32(NVME_FEAT_NS_WRITE_PROTECT_CONFIG),
+        .cdw11 = cpu_to_le32(1),     /* write protect */
+    };
+
+    reset_all(&c);
+    g_assert_cmphex(wr(&c, zslba(1), 4), ==, 0);
+    g_assert_cmphex(qnvme_cmd(c.n, 0, &protect, NULL), ==, 0);
+    g_assert_cmphex(io(&c, NVME_CMD_ZONE_APPEND, zslba(1), 1, NULL), ==,
+                    NVME_SC_NS_WRITE_PROTECTED | DNR);
+    g_assert_cmphex(zsend(&c, zslba(1), NVME_ZONE_ACTION_RESET, false), ==,
+                    NVME_SC_NS_WRITE_PROTECTED | DNR);
+    g_assert_cmphex(zsend(&c, zslba(1), NVME_ZONE_ACTION_FINISH, false), ==,
+                    NVME_SC_NS_WRITE_PROTECTED | DNR);
+    g_assert_cmpuint(wp(&c, 1), ==, zslba(1) + 4);
+    g_assert_cmphex(io(&c, NVME_CMD_READ, zslba(1), 4, NULL), ==, 0);
+    protect.cdw11 = cpu_to_le32(0);
+    g_assert_cmphex(qnvme_cmd(c.n, 0, &protect, NULL), ==, 0);
+    g_assert_cmphex(io(&c, NVME_CMD_ZONE_APPEND, zslba(1), 1, NULL), ==, 0);
+    g_assert_cmpuint(wp(&c, 1), ==, zslba(1) + 5);
+}
+
+/* Compare and Verify read as Read does: zone boundaries, offline zones */
+static void test_zns_read_checks(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+
+    reset_all(&c);
+    qtest_memset(c.qts, c.buf, 0, QNVME_PAGE_SIZE);
+    g_assert_cmphex(wr(&c, zslba(2), 8), ==, 0);
+    g_assert_cmphex(io(&c, NVME_CMD_COMPARE, zslba(2), 8, NULL), ==, 0);
+    g_assert_cmphex(io(&c, NVME_CMD_VERIFY, zslba(2), 8, NULL), ==, 0);
+    g_assert_cmphex(io(&c, NVME_CMD_COMPARE, ZSZE - 4, 8, NULL), ==,
+                    BOUNDARY);
+    g_assert_cmphex(io(&c, NVME_CMD_VERIFY, ZSZE - 4, 8, NULL), ==,
+                    BOUNDARY);
+    inject(&c, 2, "offline");
+    g_assert_cmpuint(state(&c, 2), ==, NVME_ZONE_STATE_OFFLINE);
+    g_assert_cmphex(io(&c, NVME_CMD_COMPARE, zslba(2), 8, NULL), ==,
+                    OFFLINE);
+    g_assert_cmphex(io(&c, NVME_CMD_VERIFY, zslba(2), 8, NULL), ==, OFFLINE);
+}
+
+/*
+ * zoned.state as a QEMU killed with five zones active leaves it: zones 0-3
+ * closed, zone 4 (full only in memory) open and fuller, max_active 4.
+ */
+static void *zns_excess_setup(GString *cmd_line, void *arg)
+{
+    char *img = qnvme_tmp_image(16 * 1024 * 1024);
+    g_autofree char *state = g_malloc0(64 * 1024);
+    struct QEMU_PACKED {
+        char magic[8];
+        uint32_t version, rsvd;
+        uint64_t zone_size, zone_cap;
+        uint32_t nr_zones, ext_size;
+    } hdr = {
+        .magic = "QNVMEZNS", .version = cpu_to_le32(1),
+        .zone_size = cpu_to_le64(1024 * 1024),
+        .zone_cap = cpu_to_le64(768 * 1024),
+        .nr_zones = cpu_to_le32(NR_ZONES), .ext_size = cpu_to_le32(64),
+    };
+
+    state_file = qnvme_tmp_image(64 * 1024);
+    memcpy(state, &hdr, sizeof(hdr));
+    for (int z = 0; z < NR_ZONES; z++) {
+        uint8_t *rec = (uint8_t *)state + 4096 + 16 * z;
+
+        rec[0] = z < 4 ? NVME_ZONE_STATE_CLOSED :
+                 z == 4 ? NVME_ZONE_STATE_IMPLICITLY_OPEN :
+                 NVME_ZONE_STATE_EMPTY;
+        stq_le_p(rec + 8, (zslba(z) + (z < 4 ? 8 : z == 4 ? 16 : 0)) * 512);
+    }
+    g_assert_true(g_file_set_contents(state_file, state, 64 * 1024, NULL));
+    g_string_append_printf(cmd_line,
+        " -drive id=z0,if=none,file=%s,format=raw"
+        " -drive id=zs,if=none,file=%s,format=raw"
+        " -device nvme-ns,id=zns,drive=z0,bus=nvme0,nsid=1,zoned=on,"
+        "zoned.zone_size=1M,zoned.zone_capacity=768K,zoned.max_active=4,"
+        "zoned.descr_ext_size=64,zoned.state=zs",
+        img, state_file);
+    return arg;
+}
+
+/* Restored zones over zoned.max_active: the controller finishes one */
+static void test_zns_excess_active(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+    g_autofree NvmeChangedZoneList *log = g_new0(NvmeChangedZoneList, 1);
+
+    for (int z = 0; z < 4; z++) {
+        g_assert_cmpuint(state(&c, z), ==, NVME_ZONE_STATE_CLOSED);
+        g_assert_cmpuint(wp(&c, z), ==, zslba(z) + 8);
+    }
+    g_assert_cmpuint(state(&c, 4), ==, NVME_ZONE_STATE_FULL);
+    g_assert_cmphex(zone(&c, 4).za & NVME_ZA_FINISHED_BY_CTRL, ==,
+                    NVME_ZA_FINISHED_BY_CTRL);
+    g_assert_cmphex(qnvme_get_log(c.n, NVME_LOG_CHANGED_ZONE_LIST, 1, log,
+                                  sizeof(*log)), ==, 0);
+    g_assert_cmpuint(le16_to_cpu(log->nrzid), ==, 1);
+    g_assert_cmpuint(le64_to_cpu(log->zid[0]), ==, zslba(4));
+    /* A fifth zone cannot become active */
+    g_assert_cmphex(wr(&c, zslba(5), 1), ==, TOO_ACTIVE);
+}
+
+/* zoned.zasl beyond mdts is refused when the controller is created */
+static void test_zns_zasl_param(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+    QDict *rsp = qtest_qmp(c.qts, "{'execute': 'device_add', 'arguments': "
+                           "{'driver': 'nvme', 'id': 'bad', 'serial': 'b', "
+                           "'mdts': 3, 'zoned.zasl': 4}}");
+
+    g_assert_true(qdict_haskey(rsp, "error"));
+    g_assert_nonnull(strstr(qdict_get_str(qdict_get_qdict(rsp, "error"),
+                                          "desc"), "zoned.zasl"));
+    qobject_unref(rsp);
+}
+
 static void register_nvme_zns_tests(void)
 {
     QOSGraphTestOptions zns = { .before = zns_setup };
+    QOSGraphTestOptions zns_slow = { .before = zns_slow_setup };
+    QOSGraphTestOptions zns_failing = { .before = zns_failing_setup };
+    QOSGraphTestOptions zns_excess = { .before = zns_excess_setup };
 
-    qos_add_test("zns-identify", "nvme", test_zns_identify, &zns);
-    qos_add_test("zns-writes", "nvme", test_zns_writes, &zns);
-    qos_add_test("zns-limits", "nvme", test_zns_limits, &zns);
-    qos_add_test("zns-transitions", "nvme", test_zns_transitions, &zns);
-    qos_add_test("zns-report", "nvme", test_zns_report, &zns);
-    qos_add_test("zns-faults", "nvme", test_zns_faults, &zns);
-    qos_add_test("zns-persistence", "nvme", test_zns_persistence, &zns);
+    qos_add_test("zns-identify", "nvme-zns", test_zns_identify, &zns);
+    qos_add_test("zns-writes", "nvme-zns", test_zns_writes, &zns);
+    qos_add_test("zns-limits", "nvme-zns", test_zns_limits, &zns);
+    qos_add_test("zns-transitions", "nvme-zns", test_zns_transitions, &zns);
+    qos_add_test("zns-report", "nvme-zns", test_zns_report, &zns);
+    qos_add_test("zns-faults", "nvme-zns", test_zns_faults, &zns);
+    qos_add_test("zns-persistence", "nvme-zns", test_zns_persistence, &zns);
+    qos_add_test("zns-read-checks", "nvme-zns", test_zns_read_checks, &zns);
+    qos_add_test("zns-inflight-persist", "nvme-zns", test_zns_inflight_persist,
+                 &zns_slow);
+    qos_add_test("zns-write-protect", "nvme-zns", test_zns_write_protect,
+                 &zns);
+    qos_add_test("zns-failed-write", "nvme-zns", test_zns_failed_write,
+                 &zns_failing);
+    qos_add_test("zns-zasl-param", "nvme-zns", test_zns_zasl_param, &zns);
+    qos_add_test("zns-excess-active", "nvme-zns", test_zns_excess_active,
+                 &zns_excess);
 }
 
 libqos_init(register_nvme_zns_tests);
