@@ -1045,6 +1045,7 @@ static void nvme_ctrl_shutdown(NvmeCtrl *n)
     for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
         if (n->namespaces[i]) {
             nvme_ns_flush(n->namespaces[i]);
+            nvme_zns_shutdown(n->namespaces[i]);
         }
     }
 }

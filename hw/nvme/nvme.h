@@ -620,6 +620,8 @@ void nvme_uncor_clear(NvmeNamespace *ns, uint64_t slba, uint64_t nlb);
 
 /* zns.c: the Zoned Namespace Command Set */
 bool nvme_zns_setup(NvmeNamespace *ns, Error **errp);
+/* Controller shutdown (drained, data flushed): zoned.state catches up */
+void nvme_zns_shutdown(NvmeNamespace *ns);
 void nvme_zns_cleanup(NvmeNamespace *ns);
 /* The I/O command table of a command set (NULL entries: not supported) */
 const NvmeOpcodeDesc *nvme_io_opcode(uint8_t csi, uint8_t opcode);

@@ -1287,6 +1287,28 @@ bool nvme_zns_setup(NvmeNamespace *ns, Error **errp)
     return true;
 }
 
+/*
+ * Controller shutdown, once the namespace was drained and its data
+ * flushed: every completed write is durable, and the records catch up.
+ */
+void nvme_zns_shutdown(NvmeNamespace *ns)
+{
+    NvmeZoned *z = ns->zns;
+
+    if (!z || !ns->zone_state || z->saving) {
+        return;
+    }
+    for (uint32_t i = 0; i < z->nr_zones; i++) {
+        z->zones[i].wp_durable = MAX(z->zones[i].wp_durable,
+                                     z->zones[i].wp_done);
+    }
+    nvme_zns_snapshot(ns, z->save_buf);
+    if (blk_pwrite(ns->zone_state, NVME_ZS_RECORDS, nvme_zns_records_size(z),
+                   z->save_buf, 0) < 0 || blk_flush(ns->zone_state) < 0) {
+        trace_nvme_zns_persist_failed(ns->nsid, -EIO);
+    }
+}
+
 /* After the namespace was drained: no save runs, none waits. */
 void nvme_zns_format(NvmeNamespace *ns)
 {

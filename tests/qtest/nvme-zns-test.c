@@ -534,7 +534,10 @@ static uint8_t persisted_state(int z)
     return file[4096 + 16 * z];
 }
 
-/* The pointer reaches zoned.state with Flush or FUA, never before */
+/*
+ * The pointer reaches zoned.state with Flush, FUA or a controller
+ * shutdown, never before
+ */
 static void test_zns_persistence(void *obj, void *data, QGuestAllocator *a)
 {
     Ctx c = qnvme_ctx_start(obj);
@@ -563,6 +566,15 @@ static void test_zns_persistence(void *obj, void *data, QGuestAllocator *a)
     g_assert_cmpuint(persisted_wp(10), ==, (zslba(10) + ZCAP) * 512);
     reset_all(&c);
     g_assert_cmpuint(persisted_wp(8), ==, zslba(8) * 512);
+
+    /* A controller shutdown flushes the data, and the records catch up */
+    g_assert_cmphex(wr(&c, zslba(8), 8), ==, 0);
+    g_assert_cmpuint(persisted_wp(8), ==, zslba(8) * 512);
+    qnvme_writel(c.n, NVME_REG_CC, qnvme_readl(c.n, NVME_REG_CC) |
+                 (NVME_CC_SHN_NORMAL << 14));
+    g_assert_cmphex(NVME_CSTS_SHST(qnvme_readl(c.n, NVME_REG_CSTS)), ==,
+                    NVME_SHST_COMPLETE);
+    g_assert_cmpuint(persisted_wp(8), ==, (zslba(8) + 8) * 512);
 }
 
 /* Writes of namespace 1 take 300 ms (null-co), zoned.state is a file */
