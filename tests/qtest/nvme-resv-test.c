@@ -282,6 +282,72 @@ static void test_resv_types(void *obj, void *data, QGuestAllocator *a)
     stop(&t);
 }
 
+/* One I/O command of host on namespace 1: LBA 0, one block (or range) */
+static uint16_t any_io(Hosts *t, int host, uint8_t opcode)
+{
+    NvmeCmd cmd = {
+        .opcode = opcode,
+        .nsid = cpu_to_le32(1),
+        .dptr.prp1 = cpu_to_le64(t->buf),
+    };
+
+    if (opcode == NVME_CMD_DSM) {
+        cmd.cdw11 = cpu_to_le32(NVME_DSMGMT_AD);
+    } else if (opcode == NVME_CMD_COPY) {
+        cmd.cdw10 = cpu_to_le32(100);     /* SDLBA; one range: LBA 0 */
+    }
+    return qnvme_cmd(t->h[host], 1, &cmd, NULL);
+}
+
+/*
+ * The command groups of the behaviour table (Base 2.0, 8.19): Read,
+ * Compare and Verify read; Write, Write Zeroes, Write Uncorrectable,
+ * Dataset Management and Copy write; Flush is in neither.
+ */
+static void test_resv_command_groups(void *obj, void *data,
+                                     QGuestAllocator *a)
+{
+    Hosts t = start(obj);
+    static const uint8_t reads[] = {
+        NVME_CMD_READ, NVME_CMD_COMPARE, NVME_CMD_VERIFY,
+    };
+    static const uint8_t writes[] = {
+        NVME_CMD_WRITE, NVME_CMD_WRITE_ZEROES, NVME_CMD_WRITE_UNCOR,
+        NVME_CMD_DSM, NVME_CMD_COPY,
+    };
+
+    qtest_memset(t.qts, t.buf, 0, QNVME_PAGE_SIZE);
+    g_assert_cmphex(reg(&t, 0, NVME_RESV_REGISTER, 0, 1), ==, 0);
+    g_assert_cmphex(acq(&t, 0, NVME_RESV_ACQUIRE, NVME_RESV_WRITE_EXCLUSIVE,
+                        1, 0), ==, 0);
+    /* Write Exclusive: host C may read, not write */
+    for (int i = 0; i < ARRAY_SIZE(reads); i++) {
+        g_test_message("read group, opcode 0x%x", reads[i]);
+        g_assert_cmphex(any_io(&t, 2, reads[i]), !=, IO_CONFLICT);
+    }
+    for (int i = 0; i < ARRAY_SIZE(writes); i++) {
+        g_test_message("write group, opcode 0x%x", writes[i]);
+        g_assert_cmphex(any_io(&t, 2, writes[i]), ==, IO_CONFLICT);
+        g_assert_cmphex(any_io(&t, 0, writes[i]), !=, IO_CONFLICT);
+    }
+    g_assert_cmphex(any_io(&t, 2, NVME_CMD_FLUSH), ==, 0);
+    /* Exclusive Access: neither */
+    g_assert_cmphex(rel(&t, 0, NVME_RESV_RELEASE, NVME_RESV_WRITE_EXCLUSIVE,
+                        1), ==, 0);
+    g_assert_cmphex(acq(&t, 0, NVME_RESV_ACQUIRE, NVME_RESV_EXCLUSIVE_ACCESS,
+                        1, 0), ==, 0);
+    for (int i = 0; i < ARRAY_SIZE(reads); i++) {
+        g_assert_cmphex(any_io(&t, 2, reads[i]), ==, IO_CONFLICT);
+        g_assert_cmphex(any_io(&t, 0, reads[i]), !=, IO_CONFLICT);
+    }
+    for (int i = 0; i < ARRAY_SIZE(writes); i++) {
+        g_assert_cmphex(any_io(&t, 2, writes[i]), ==, IO_CONFLICT);
+    }
+    g_assert_cmphex(any_io(&t, 2, NVME_CMD_FLUSH), ==, 0);
+    clear_all(&t);
+    stop(&t);
+}
+
 static void test_resv_errors(void *obj, void *data, QGuestAllocator *a)
 {
     Hosts t = start(obj);
@@ -681,6 +747,8 @@ static void register_nvme_resv_tests(void)
 
     qos_add_test("resv-scenario", "nvme-resv", test_resv_scenario, &opts);
     qos_add_test("resv-types", "nvme-resv", test_resv_types, &opts);
+    qos_add_test("resv-command-groups", "nvme-resv", test_resv_command_groups,
+                 &opts);
     qos_add_test("resv-errors", "nvme-resv", test_resv_errors, &opts);
     qos_add_test("resv-preempt", "nvme-resv", test_resv_preempt, &opts);
     qos_add_test("resv-notices", "nvme-resv", test_resv_notices, &opts);
