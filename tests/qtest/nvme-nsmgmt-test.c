@@ -26,20 +26,6 @@ typedef QNvmeCtx Ctx;
 /* The pool directory of the running test */
 static char *pool_dir;
 
-static void remove_pool(gpointer dir)
-{
-    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-    const char *name;
-
-    while (d && (name = g_dir_read_name(d))) {
-        g_autofree char *path = g_build_filename(dir, name, NULL);
-
-        unlink(path);
-    }
-    rmdir(dir);
-    g_free(dir);
-}
-
 /*
  * The qos node adds "-device nvme,...": put a subsystem with a pool in
  * front of it, link it, and add a second controller (CNTLID 1).
@@ -59,7 +45,7 @@ static void *pool_setup(GString *cmd_line, void *arg)
     g_string_append(cmd_line, " -device nvme,subsys=pool0,serial=second"
                     " -device nvme,id=adm,subsys=pool0,serial=admin,"
                     "cntrltype=admin");
-    g_test_queue_destroy(remove_pool, dir);
+    qnvme_remove_dir_at_end(dir);
     pool_dir = dir;
     return arg;
 }

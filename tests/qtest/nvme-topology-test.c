@@ -410,20 +410,6 @@ static void test_topology_pi(void *obj, void *data, QGuestAllocator *a)
                     ==, NVME_SC_INVALID_NAMESPACE | NVME_SC_DNR);
 }
 
-static void remove_dir(gpointer dir)
-{
-    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-    const char *name;
-
-    while (d && (name = g_dir_read_name(d))) {
-        g_autofree char *path = g_build_filename(dir, name, NULL);
-
-        unlink(path);
-    }
-    rmdir(dir);
-    g_free(dir);
-}
-
 #define POOL_NS1 "ns nsid=1 nsze=64 lbaf=0 nmic=1 attached=0x00000000 " \
                  "uuid=0b3c5e7a-1d2f-4a6b-8c9d-0e1f2a3b4c5d ana=1\n"
 
@@ -444,7 +430,7 @@ static void test_topology_pool_error(void *obj, void *data,
                       " 'x-nvme-subsystem', 'id': %s, 'ns-pool': %s,"
                       " 'tnvmcap': 1048576}}";
 
-    g_test_queue_destroy(remove_dir, dir);
+    qnvme_remove_dir_at_end(dir);
     g_assert_true(g_file_set_contents(img, zero, 64 * 512, NULL));
     g_assert_true(g_file_set_contents(list, POOL_NS1 "garbage\n", -1,
                                       NULL));

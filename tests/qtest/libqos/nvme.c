@@ -305,6 +305,25 @@ char *qnvme_tmp_image(size_t size)
     return path;
 }
 
+static void qnvme_remove_dir(gpointer dir)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *name;
+
+    while (d && (name = g_dir_read_name(d))) {
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+
+        unlink(path);
+    }
+    rmdir(dir);
+    g_free(dir);
+}
+
+void qnvme_remove_dir_at_end(char *dir)
+{
+    g_test_queue_destroy(qnvme_remove_dir, dir);
+}
+
 void *qnvme_setup_one_namespace(GString *cmd_line, void *arg)
 {
     g_string_append_printf(cmd_line,

@@ -97,5 +97,7 @@ uint16_t qnvme_rw(QNvme *n, uint16_t qid, uint8_t opcode, uint32_t nsid,
 void *qnvme_setup_one_namespace(GString *cmd_line, void *arg);
 /* Creates a temporary raw image, deleted when the test ends. */
 char *qnvme_tmp_image(size_t size);
+/* Deletes dir (g_free()d) and the files in it when the test ends. */
+void qnvme_remove_dir_at_end(char *dir);
 
 #endif
