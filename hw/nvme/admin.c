@@ -1226,6 +1226,8 @@ void nvme_admin_init_id_ctrl(NvmeCtrl *n)
     id->oncs = cpu_to_le16(nvme_nvm_oncs() | NVME_ONCS_FEATURES |
                            NVME_ONCS_TIMESTAMP);
     /* Volatile write cache present; Flush to NSID FFFFFFFFh unsupported. */
+    /* Copy: format 0h, and 1h for namespaces with 64b Guard PI */
+    id->ocfs = cpu_to_le16(NVME_OCFS_FORMAT_0 | NVME_OCFS_FORMAT_1);
     id->vwc = (2 << 1) | 1;
     id->sgls = cpu_to_le32(NVME_SGLS_SUPPORTED_NO_ALIGNMENT |
                            NVME_SGLS_BIT_BUCKET | NVME_SGLS_EXCESS_LENGTH);

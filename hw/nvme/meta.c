@@ -44,7 +44,7 @@ typedef struct NvmeMetaIo {
     int pending;
     int ret;
     /* Copy: the source ranges, the one being read, blocks read so far */
-    NvmeCopySourceRange *ranges;
+    NvmeCopyRange *ranges;
     uint32_t nr_ranges;
     uint32_t range;
     uint64_t pos;
@@ -423,10 +423,11 @@ uint16_t nvme_meta_io(NvmeCtrl *n, NvmeRequest *req)
 }
 
 /*
- * Copy (format 0h): each source range is read with its blocks' metadata and
- * checked with PRINFOR (CDW12 15:12) and the range's EILBRT, ELBAT and
- * ELBATM; the destination gets generated PI (PRINFOW's PRACT, CDW14 and
- * CDW15 as for a Write) or the source metadata, checked with PRINFOW.
+ * Copy (formats 0h and 1h): each source range is read with its blocks'
+ * metadata and checked with PRINFOR (CDW12 15:12) and the range's EILBRT,
+ * ELBAT and ELBATM; the destination gets generated PI (PRINFOW's PRACT,
+ * CDW14, CDW3 and CDW15 as for a Write) or the source metadata, checked
+ * with PRINFOW.
  */
 static void nvme_meta_copy_step(void *opaque, int ret);
 
@@ -457,7 +458,7 @@ static void nvme_meta_copy_step(void *opaque, int ret)
     NvmeRequest *req = m->req;
     NvmeNamespace *ns = req->ns;
     uint32_t cdw12 = le32_to_cpu(req->cmd.cdw12);
-    NvmeCopySourceRange *r;
+    NvmeCopyRange *r;
     uint64_t slba;
     uint32_t nlb;
 
@@ -479,17 +480,17 @@ static void nvme_meta_copy_step(void *opaque, int ret)
         };
 
         r = &m->ranges[m->range - 1];
-        nlb = le16_to_cpu(r->nlb) + 1;
+        nlb = r->nlb;
         nvme_meta_flip(ns, m->buf + m->data_bytes + (m->pos - nlb) * ns->ms,
                        nlb);
-        pc.eilbrt = le32_to_cpu(r->eilbrt);
-        pc.elbat = le16_to_cpu(r->elbat);
-        pc.elbatm = le16_to_cpu(r->elbatm);
+        pc.eilbrt = r->eilbrt;
+        pc.elbat = r->elbat;
+        pc.elbatm = r->elbatm;
         if (ns->pi && pc.prchk) {
             uint16_t status = nvme_pi_check(ns, &pc,
                 m->buf + ((m->pos - nlb) << ns->lba_bits),
                 m->buf + m->data_bytes + (m->pos - nlb) * ns->ms, nlb,
-                le64_to_cpu(r->slba));
+                r->slba);
 
             if (status) {
                 nvme_meta_finish(m, status);
@@ -502,8 +503,8 @@ static void nvme_meta_copy_step(void *opaque, int ret)
         return;
     }
     r = &m->ranges[m->range++];
-    slba = le64_to_cpu(r->slba);
-    nlb = le16_to_cpu(r->nlb) + 1;
+    slba = r->slba;
+    nlb = r->nlb;
     if (nlb > m->nlb - m->pos || slba >= ns->nlbas ||
         nlb > ns->nlbas - slba) {
         /* Checked by nvme_copy on this very copy; never trust it blindly */
@@ -528,7 +529,7 @@ static void nvme_meta_copy_step(void *opaque, int ret)
  * (their blocks add up to total); taken over, freed here.
  */
 uint16_t nvme_meta_copy(NvmeCtrl *n, NvmeRequest *req, uint64_t sdlba,
-                        NvmeCopySourceRange *ranges, uint32_t nr,
+                        NvmeCopyRange *ranges, uint32_t nr,
                         uint64_t total)
 {
     NvmeNamespace *ns = req->ns;

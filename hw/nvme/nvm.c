@@ -904,31 +904,55 @@ static uint16_t nvme_dsm(NvmeCtrl *n, NvmeRequest *req)
 }
 
 /*
- * Copy (NVM Command Set 3.3.1), Source Range Entries format 0h only. Each
+ * Copy (NVM Command Set 3.3.1), Source Range Entries formats 0h (16b Guard
+ * protection information) and 1h (64b Guard: a 48-bit reference tag). Each
  * source range is read into the bounce buffer and written to the next
  * destination blocks, one chunk at a time. On an error, DW0 of the
  * completion holds the number of the first range not fully copied.
  */
-static uint16_t nvme_copy_range_check(NvmeRequest *req,
-                                      const NvmeCopySourceRange *range,
-                                      uint64_t *slba, uint32_t *nlb)
+static size_t nvme_copy_entry_size(NvmeRequest *req)
 {
-    *slba = le64_to_cpu(range->slba);
-    *nlb = le16_to_cpu(range->nlb) + 1;
-    if (*nlb > NVME_COPY_MSSRL) {
+    return NVME_COPY_DESFMT(le32_to_cpu(req->cmd.cdw12)) ?
+           sizeof(NvmeCopySourceRangeF1) : sizeof(NvmeCopySourceRange);
+}
+
+/* Entry index of the command's list, read from the host and checked */
+static uint16_t nvme_copy_range(NvmeRequest *req, uint16_t index,
+                                NvmeCopyRange *r)
+{
+    union {
+        NvmeCopySourceRange f0;
+        NvmeCopySourceRangeF1 f1;
+    } e;
+    uint16_t status = nvme_range_entry(req, index, &e,
+                                       nvme_copy_entry_size(req));
+
+    if (status) {
+        return status;
+    }
+    if (nvme_copy_entry_size(req) == sizeof(e.f1)) {
+        /* No storage tags (STS 0): the low 48 bits are the reference tag */
+        *r = (NvmeCopyRange) {
+            .slba = le64_to_cpu(e.f1.slba),
+            .nlb = le16_to_cpu(e.f1.nlb) + 1,
+            .eilbrt = ldq_be_p(e.f1.elbt + 2) & 0xffffffffffffULL,
+            .elbat = le16_to_cpu(e.f1.elbat),
+            .elbatm = le16_to_cpu(e.f1.elbatm),
+        };
+    } else {
+        *r = (NvmeCopyRange) {
+            .slba = le64_to_cpu(e.f0.slba),
+            .nlb = le16_to_cpu(e.f0.nlb) + 1,
+            .eilbrt = le32_to_cpu(e.f0.eilbrt),
+            .elbat = le16_to_cpu(e.f0.elbat),
+            .elbatm = le16_to_cpu(e.f0.elbatm),
+        };
+    }
+    if (r->nlb > NVME_COPY_MSSRL) {
         return nvme_cmd_error(req, NVME_SC_COMMAND_SIZE_LIMIT,
                               "source range longer than MSSRL");
     }
-    return nvme_check_lba_range(req->ns, *slba, *nlb);
-}
-
-static uint16_t nvme_copy_range(NvmeRequest *req, uint16_t index,
-                                uint64_t *slba, uint32_t *nlb)
-{
-    NvmeCopySourceRange range;
-    uint16_t status = nvme_range_entry(req, index, &range, sizeof(range));
-
-    return status ? status : nvme_copy_range_check(req, &range, slba, nlb);
+    return nvme_check_lba_range(req->ns, r->slba, r->nlb);
 }
 
 static void nvme_copy_step(NvmeRequest *req);
@@ -979,8 +1003,7 @@ static void nvme_copy_step(NvmeRequest *req)
     NvmeNvmOp *op = &req->op;
 
     while (!op->left) {
-        uint64_t slba;
-        uint32_t nlb;
+        NvmeCopyRange r;
         uint16_t status;
 
         if (op->range == op->nr) {
@@ -988,22 +1011,22 @@ static void nvme_copy_step(NvmeRequest *req)
             return;
         }
         /* Read and check again: the list is guest memory. */
-        status = nvme_copy_range(req, op->range++, &slba, &nlb);
-        if (!status && nlb > op->total - op->done) {
+        status = nvme_copy_range(req, op->range++, &r);
+        if (!status && r.nlb > op->total - op->done) {
             status = nvme_cmd_error(req, NVME_SC_LBA_OUT_OF_RANGE,
                                     "source ranges changed during Copy");
         }
         if (!status) {
-            status = nvme_uncor_check(req, slba, nlb);
+            status = nvme_uncor_check(req, r.slba, r.nlb);
         }
         if (status) {
             nvme_copy_fail(req, status);
             return;
         }
         trace_nvme_copy_range(le16_to_cpu(req->cmd.cid), op->range - 1,
-                              slba, nlb, op->dlba);
-        op->lba = slba;
-        op->left = nlb;
+                              r.slba, r.nlb, op->dlba);
+        op->lba = r.slba;
+        op->left = r.nlb;
     }
     nvme_op_read_chunk(req, op->bounce_size, nvme_copy_read_cb);
 }
@@ -1015,19 +1038,26 @@ static uint16_t nvme_copy(NvmeCtrl *n, NvmeRequest *req)
     uint32_t nr = NVME_COPY_NR(cdw12) + 1;
     uint64_t sdlba = ((uint64_t)le32_to_cpu(req->cmd.cdw11) << 32) |
                      le32_to_cpu(req->cmd.cdw10);
-    g_autofree NvmeCopySourceRange *ranges = NULL;
+    uint8_t format = NVME_COPY_DESFMT(cdw12);
+    g_autofree NvmeCopyRange *ranges = NULL;
     uint64_t total = 0;
     uint16_t status;
 
-    if (NVME_COPY_DESFMT(cdw12) != 0) {
-        return nvme_cmd_error(req, NVME_SC_INVALID_FIELD,
+    if (format > 1) {
+        return nvme_cmd_error(req, NVME_SC_INVALID_FIELD | NVME_SC_DNR,
                               "unsupported Copy descriptor format");
+    }
+    /* 1h carries 64b Guard tags; 0h the others, and no tags at all */
+    if ((format == 1) != (ns->pi && ns->pif == NVME_PIF_64B)) {
+        return nvme_cmd_error(req, NVME_SC_INVALID_FIELD | NVME_SC_DNR,
+                              "Copy descriptor format does not match the "
+                              "protection information format");
     }
     if (nr > NVME_COPY_MAX_RANGES) {
         return nvme_cmd_error(req, NVME_SC_COMMAND_SIZE_LIMIT,
                               "more source ranges than MSRC allows");
     }
-    status = nvme_map_dptr(n, req, nr * sizeof(NvmeCopySourceRange));
+    status = nvme_map_dptr(n, req, nr * nvme_copy_entry_size(req));
     if (status) {
         return status;
     }
@@ -1035,19 +1065,13 @@ static uint16_t nvme_copy(NvmeCtrl *n, NvmeRequest *req)
      * One host read of the list, validated as read: the metadata path
      * works from this copy only, so the host cannot change it later.
      */
-    ranges = g_new(NvmeCopySourceRange, nr);
+    ranges = g_new(NvmeCopyRange, nr);
     for (uint32_t i = 0; i < nr; i++) {
-        uint64_t slba;
-        uint32_t nlb;
-
-        status = nvme_range_entry(req, i, &ranges[i], sizeof(ranges[i]));
-        if (!status) {
-            status = nvme_copy_range_check(req, &ranges[i], &slba, &nlb);
-        }
+        status = nvme_copy_range(req, i, &ranges[i]);
         if (status) {
             return status;
         }
-        total += nlb;
+        total += ranges[i].nlb;
     }
     if (total > NVME_COPY_MCL) {
         return nvme_cmd_error(req, NVME_SC_COMMAND_SIZE_LIMIT,

@@ -603,6 +603,14 @@ NvmeNamespace *nvme_feature_ns(NvmeCtrl *n, NvmeRequest *req,
                                uint16_t *status);
 
 /* nvm.c */
+/* A Copy source range, from either descriptor format (0h, 1h) */
+typedef struct NvmeCopyRange {
+    uint64_t slba;
+    uint32_t nlb;           /* 1's based */
+    uint64_t eilbrt;
+    uint16_t elbat;
+    uint16_t elbatm;
+} NvmeCopyRange;
 /* Entry index of a DSM or Copy range list (mapped by the caller) */
 uint16_t nvme_range_entry(NvmeRequest *req, uint16_t index, void *entry,
                           size_t size);
@@ -669,7 +677,7 @@ uint16_t nvme_pi_check(NvmeNamespace *ns, const NvmePiCmd *pc,
 uint16_t nvme_meta_io(NvmeCtrl *n, NvmeRequest *req);
 /* Copy's ranges, read once and validated (nr of them, total blocks) */
 uint16_t nvme_meta_copy(NvmeCtrl *n, NvmeRequest *req, uint64_t sdlba,
-                        NvmeCopySourceRange *ranges, uint32_t nr,
+                        NvmeCopyRange *ranges, uint32_t nr,
                         uint64_t total);
 bool nvme_meta_erase(NvmeNamespace *ns, Error **errp);
 BlockAIOCB *nvme_meta_deallocate(NvmeNamespace *ns, uint64_t slba,

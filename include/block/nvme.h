@@ -439,6 +439,23 @@ typedef struct QEMU_PACKED NvmeCopySourceRange {
 
 QEMU_BUILD_BUG_ON(sizeof(NvmeCopySourceRange) != 32);
 
+/* Source Range Entry format 1h, for 32b and 64b Guard protection info */
+typedef struct QEMU_PACKED NvmeCopySourceRangeF1 {
+    uint8_t     rsvd0[8];
+    uint64_t    slba;
+    uint16_t    nlb;        /* 0's based */
+    uint8_t     rsvd18[8];
+    uint8_t     elbt[10];   /* storage tag, then reference tag; big-endian */
+    uint16_t    elbat;
+    uint16_t    elbatm;
+} NvmeCopySourceRangeF1;
+
+QEMU_BUILD_BUG_ON(sizeof(NvmeCopySourceRangeF1) != 40);
+
+/* Identify Controller OCFS: the descriptor formats supported */
+#define NVME_OCFS_FORMAT_0          (1u << 0)
+#define NVME_OCFS_FORMAT_1          (1u << 1)
+
 /* Get LBA Status (Base 2.0, admin opcode 86h) CDW13 and returned data */
 #define NVME_LBAS_RL(cdw13)         ((cdw13) & 0xffff)
 #define NVME_LBAS_ATYPE(cdw13)      ((cdw13) >> 24)

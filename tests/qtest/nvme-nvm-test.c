@@ -454,7 +454,7 @@ static void test_copy(void *obj, void *data, QGuestAllocator *alloc)
     g_assert_cmphex(copy(&c, 8192, slba, nlb, 128, 0, NULL), ==, 0);
     g_assert_cmphex(copy(&c, 8192, slba, nlb, 129, 0, NULL), ==, CSL);
 
-    /* Only descriptor format 0h */
+    /* Without 64b Guard protection information, format 0h only */
     g_assert_cmphex(copy(&c, 8192, slba, nlb, 1, 1, NULL), ==, INVALID);
     g_assert_cmphex(copy(&c, 8192, slba, nlb, 1, 2, NULL), ==, INVALID);
 

@@ -555,6 +555,73 @@ static void test_pi_copy(void *obj, void *data, QGuestAllocator *a)
     }
 }
 
+/* Copy with Source Range Entries format fmt (0h or 1h) of one range */
+static uint16_t pi_copy_fmt(Ctx *c, uint32_t nsid, uint8_t fmt,
+                            uint64_t sdlba, uint64_t slba, uint64_t eilbrt,
+                            uint32_t prinfor, uint32_t prinfow,
+                            uint64_t ilbrt)
+{
+    NvmeCopySourceRange f0 = {
+        .slba = cpu_to_le64(slba), .nlb = cpu_to_le16(3),
+        .eilbrt = cpu_to_le32(eilbrt),
+    };
+    NvmeCopySourceRangeF1 f1 = {
+        .slba = cpu_to_le64(slba), .nlb = cpu_to_le16(3),
+    };
+    NvmeCmd cmd = {
+        .opcode = NVME_CMD_COPY,
+        .nsid = cpu_to_le32(nsid),
+        .dptr.prp1 = cpu_to_le64(c->aux),
+        .cdw3 = cpu_to_le32(ilbrt >> 32),
+        .cdw10 = cpu_to_le32(sdlba),
+        .cdw12 = cpu_to_le32(fmt << 8 | prinfor << 12 | prinfow),
+        .cdw14 = cpu_to_le32(ilbrt),
+    };
+
+    /* ELBT: 80 bits, big-endian; no storage tag, so the low 48 bits */
+    stq_be_p(f1.elbt + 2, eilbrt);
+    if (fmt) {
+        qtest_memwrite(c->qts, c->aux, &f1, sizeof(f1));
+    } else {
+        qtest_memwrite(c->qts, c->aux, &f0, sizeof(f0));
+    }
+    return qnvme_cmd(c->n, 1, &cmd, NULL);
+}
+
+/*
+ * Copy descriptor format 1h on the 64b Guard namespace (2): its 48-bit
+ * expected reference tags, checked per range; each format only where the
+ * protection information format fits it.
+ */
+static void test_pi_copy_format1(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+    g_autofree NvmeIdCtrl *id = g_new0(NvmeIdCtrl, 1);
+    const uint64_t tag = 0x00a5000003e8ULL;   /* beyond 32 bits */
+    uint8_t blocks[2048], back[2048];
+
+    g_assert_cmphex(qnvme_identify(c.n, NVME_ID_CNS_CTRL, 0, 0, id), ==, 0);
+    g_assert_cmphex(le16_to_cpu(id->ocfs), ==,
+                    NVME_OCFS_FORMAT_0 | NVME_OCFS_FORMAT_1);
+    fill(blocks, sizeof(blocks), 0x77);
+    qtest_memwrite(c.qts, c.buf, blocks, sizeof(blocks));
+    g_assert_cmphex(pio(&c, NVME_CMD_WRITE, 2, 1000, 4, PRACT, tag, 0, 0),
+                    ==, 0);
+    g_assert_cmphex(pi_copy_fmt(&c, 2, 1, 3000, 1000, tag + 1, 0x7, PRACT,
+                                0x00a500000bb8ULL), ==, REF_ERR);
+    g_assert_cmphex(pi_copy_fmt(&c, 2, 1, 3000, 1000, tag, 0x7, PRACT,
+                                0x00a500000bb8ULL), ==, 0);
+    g_assert_cmphex(pio(&c, NVME_CMD_READ, 2, 3000, 4, PRACT | CHK_ALL,
+                        0x00a500000bb8ULL, 0, 0), ==, 0);
+    qtest_memread(c.qts, c.buf, back, sizeof(back));
+    g_assert_cmpmem(back, sizeof(back), blocks, sizeof(blocks));
+    /* 0h cannot carry those tags; 1h does not fit 16b Guard (ns 1) */
+    g_assert_cmphex(pi_copy_fmt(&c, 2, 0, 3000, 1000, tag, 0x7, PRACT, 0),
+                    ==, NVME_SC_INVALID_FIELD | NVME_SC_DNR);
+    g_assert_cmphex(pi_copy_fmt(&c, 1, 1, 3000, 1000, 1000, 0, PRACT, 0),
+                    ==, NVME_SC_INVALID_FIELD | NVME_SC_DNR);
+}
+
 /*
  * The checks every read shares hold with metadata too: DULBE on Read,
  * Compare and Verify of blocks never written, Write Uncorrectable marks
@@ -612,6 +679,7 @@ static void register_nvme_pi_tests(void)
     qos_add_test("pi-deallocate", "nvme-pi", test_pi_deallocate, &opts);
     qos_add_test("pi-restart", "nvme-pi", test_pi_restart, &opts);
     qos_add_test("pi-dulbe-uncor", "nvme-pi", test_pi_dulbe_uncor, &opts);
+    qos_add_test("pi-copy-format1", "nvme-pi", test_pi_copy_format1, &opts);
 }
 
 libqos_init(register_nvme_pi_tests);
