@@ -1122,6 +1122,8 @@ static void test_ns_hotplug(void *obj, void *data, QGuestAllocator *alloc)
  * complete, and the controller must stay usable. Commands that would take
  * the test's own queues away, or never complete by design, are skipped.
  */
+#define FUZZ_NVM_IO_OPS     9
+
 static bool fuzz_skip_admin(uint8_t opcode)
 {
     return opcode == NVME_ADM_CMD_DELETE_SQ ||
@@ -1131,8 +1133,12 @@ static bool fuzz_skip_admin(uint8_t opcode)
            opcode == NVME_ADM_CMD_FORMAT_NVM;
 }
 
+/*
+ * One random command; with all_sets, also those of the Zoned command set
+ * and the reservations, for namespaces 1-5 (see fuzz_namespaces_setup).
+ */
 static void fuzz_command(GRand *rand, NvmeCmd *cmd, uint64_t scratch,
-                         bool admin)
+                         bool admin, bool all_sets)
 {
     uint32_t dw[sizeof(*cmd) / 4];
 
@@ -1151,7 +1157,12 @@ static void fuzz_command(GRand *rand, NvmeCmd *cmd, uint64_t scratch,
         NVME_CMD_FLUSH, NVME_CMD_WRITE, NVME_CMD_READ, NVME_CMD_WRITE_UNCOR,
         NVME_CMD_COMPARE, NVME_CMD_WRITE_ZEROES, NVME_CMD_DSM,
         NVME_CMD_VERIFY, NVME_CMD_COPY,
+        /* FUZZ_NVM_IO_OPS above; with all_sets, these too */
+        NVME_CMD_ZONE_APPEND, NVME_CMD_ZONE_MGMT_SEND,
+        NVME_CMD_ZONE_MGMT_RECV, NVME_CMD_RESV_REGISTER,
+        NVME_CMD_RESV_ACQUIRE, NVME_CMD_RESV_RELEASE, NVME_CMD_RESV_REPORT,
     };
+    int nr_io_ops = all_sets ? ARRAY_SIZE(io_ops) : FUZZ_NVM_IO_OPS;
 
     do {
         /* Half the time an implemented opcode, to get past dispatch. */
@@ -1161,15 +1172,15 @@ static void fuzz_command(GRand *rand, NvmeCmd *cmd, uint64_t scratch,
             cmd->opcode = admin_ops[g_rand_int_range(rand, 0,
                                                      ARRAY_SIZE(admin_ops))];
         } else {
-            cmd->opcode = io_ops[g_rand_int_range(rand, 0,
-                                                  ARRAY_SIZE(io_ops))];
+            cmd->opcode = io_ops[g_rand_int_range(rand, 0, nr_io_ops)];
         }
     } while (admin && fuzz_skip_admin(cmd->opcode));
     cmd->flags &= 0xc0;         /* no fused operations */
-    if (g_rand_boolean(rand)) {
-        cmd->nsid = cpu_to_le32(g_rand_int_range(rand, 0, 3));
+    if (g_rand_boolean(rand) || all_sets) {
+        cmd->nsid = cpu_to_le32(g_rand_int_range(rand, 0, all_sets ? 7 : 3));
     }
-    /* Data pointers land in the scratch area, so DMA stays in RAM. */
+    /* Data and metadata pointers land in the scratch area, in RAM. */
+    cmd->mptr = cpu_to_le64(scratch + 32768 + g_rand_int_range(rand, 0, 8192));
     cmd->dptr.prp1 = cpu_to_le64(scratch + g_rand_int_range(rand, 0, 8192));
     cmd->dptr.prp2 = cpu_to_le64(scratch + 16384 +
                                  (g_rand_int_range(rand, 0, 4) << 12));
@@ -1179,7 +1190,7 @@ static void fuzz_command(GRand *rand, NvmeCmd *cmd, uint64_t scratch,
     }
 }
 
-static void test_fuzz_commands(void *obj, void *data, QGuestAllocator *a)
+static void fuzz_run(void *obj, bool all_sets)
 {
     QNvme *n = enabled(obj);
     QTestState *qts = n->dev.bus->qts;
@@ -1203,7 +1214,7 @@ static void test_fuzz_commands(void *obj, void *data, QGuestAllocator *a)
         NvmeCmd cmd;
         NvmeCqe cqe;
 
-        fuzz_command(rand, &cmd, scratch, admin);
+        fuzz_command(rand, &cmd, scratch, admin, all_sets);
         qnvme_submit(n, admin ? 0 : 1, &cmd);
         g_assert_true(qnvme_poll(n, admin ? 0 : 1, &cqe));
         /* Random queue creation may fill slots; keep the table small. */
@@ -1214,8 +1225,50 @@ static void test_fuzz_commands(void *obj, void *data, QGuestAllocator *a)
     }
     g_assert_false(NVME_CSTS_CFS(qnvme_readl(n, NVME_REG_CSTS)));
     g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_CTRL, 0, 0, id), ==, 0);
-    g_assert_cmphex(qnvme_rw(n, 1, NVME_CMD_READ, 1, 0, 1, scratch, 0), ==,
-                    0);
+    if (all_sets) {
+        /* Random features may have set DULBE or write protection: flush */
+        g_assert_cmphex(qnvme_rw(n, 1, NVME_CMD_FLUSH, 1, 0, 1, 0, 0), ==, 0);
+    } else {
+        g_assert_cmphex(qnvme_rw(n, 1, NVME_CMD_READ, 1, 0, 1, scratch, 0),
+                        ==, 0);
+    }
+}
+
+static void test_fuzz_commands(void *obj, void *data, QGuestAllocator *a)
+{
+    fuzz_run(obj, false);
+}
+
+/*
+ * Namespaces 2-5 beside the usual 1: zoned with its state kept, 16b Guard
+ * PI in a separate buffer, 64b Guard PI in extended LBAs, and reservations
+ * kept in resv.state.
+ */
+static void *fuzz_namespaces_setup(GString *cmd_line, void *arg)
+{
+    g_string_append_printf(cmd_line,
+        " -drive id=fz,if=none,file=%s,format=raw"
+        " -drive id=fzs,if=none,file=%s,format=raw"
+        " -drive id=fp1,if=none,file=%s,format=raw"
+        " -drive id=fp2,if=none,file=%s,format=raw"
+        " -drive id=fr,if=none,file=%s,format=raw"
+        " -drive id=frs,if=none,file=%s,format=raw"
+        " -device nvme-ns,drive=fz,bus=nvme0,nsid=2,zoned=on,"
+        "zoned.zone_size=1M,zoned.zone_capacity=512K,zoned.max_open=2,"
+        "zoned.max_active=3,zoned.descr_ext_size=64,zoned.state=fzs"
+        " -device nvme-ns,drive=fp1,bus=nvme0,nsid=3,ms=8,pi=1"
+        " -device nvme-ns,drive=fp2,bus=nvme0,nsid=4,ms=16,pi=2,pif=2,mset=1"
+        " -device nvme-ns,drive=fr,bus=nvme0,nsid=5,resv.state=frs",
+        qnvme_tmp_image(8 * 1024 * 1024), qnvme_tmp_image(64 * 1024),
+        qnvme_tmp_image(8 * 1024 * 1024), qnvme_tmp_image(8 * 1024 * 1024),
+        qnvme_tmp_image(8 * 1024 * 1024), qnvme_tmp_image(64 * 1024));
+    return qnvme_setup_one_namespace(cmd_line, arg);
+}
+
+/* The same with every command set and kind of namespace */
+static void test_fuzz_namespaces(void *obj, void *data, QGuestAllocator *a)
+{
+    fuzz_run(obj, true);
 }
 
 /* Log pages (Base 5.16) */
@@ -1378,6 +1431,8 @@ static void register_nvme_ctrl_tests(void)
     qos_add_test("coalescing", "nvme-ctrl", test_coalescing, &opts);
     qos_add_test("ns-hotplug", "nvme-ctrl", test_ns_hotplug, &opts);
     qos_add_test("fuzz-commands", "nvme-ctrl", test_fuzz_commands, &opts);
+    qos_add_test("fuzz-namespaces", "nvme-ctrl", test_fuzz_namespaces,
+                 &(QOSGraphTestOptions) { .before = fuzz_namespaces_setup });
     qos_add_test("iothread-io-prp", "nvme-ctrl", test_io_prp, &io);
     qos_add_test("iothread-queue-errors", "nvme-ctrl", test_queue_errors, &io);
     qos_add_test("iothread-shadow-doorbells", "nvme-ctrl",
