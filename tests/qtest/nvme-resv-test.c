@@ -282,21 +282,38 @@ static void test_resv_types(void *obj, void *data, QGuestAllocator *a)
     stop(&t);
 }
 
-/* One I/O command of host on namespace 1: LBA 0, one block (or range) */
-static uint16_t any_io(Hosts *t, int host, uint8_t opcode)
+/*
+ * One I/O command of host on namespace nsid: LBA 0 (zone 0), one block
+ * (or range); Zone Management Send resets the zone.
+ */
+static uint16_t ns_io(Hosts *t, int host, uint32_t nsid, uint8_t opcode)
 {
     NvmeCmd cmd = {
         .opcode = opcode,
-        .nsid = cpu_to_le32(1),
+        .nsid = cpu_to_le32(nsid),
         .dptr.prp1 = cpu_to_le64(t->buf),
     };
 
-    if (opcode == NVME_CMD_DSM) {
+    switch (opcode) {
+    case NVME_CMD_DSM:
         cmd.cdw11 = cpu_to_le32(NVME_DSMGMT_AD);
-    } else if (opcode == NVME_CMD_COPY) {
+        break;
+    case NVME_CMD_COPY:
         cmd.cdw10 = cpu_to_le32(100);     /* SDLBA; one range: LBA 0 */
+        break;
+    case NVME_CMD_ZONE_MGMT_RECV:
+        cmd.cdw12 = cpu_to_le32(QNVME_PAGE_SIZE / 4 - 1);   /* NUMD */
+        break;
+    case NVME_CMD_ZONE_MGMT_SEND:
+        cmd.cdw13 = cpu_to_le32(NVME_ZONE_ACTION_RESET);
+        break;
     }
     return qnvme_cmd(t->h[host], 1, &cmd, NULL);
+}
+
+static uint16_t any_io(Hosts *t, int host, uint8_t opcode)
+{
+    return ns_io(t, host, 1, opcode);
 }
 
 /*
@@ -565,21 +582,10 @@ static void test_resv_ptpl(void *obj, void *data, QGuestAllocator *a)
     stop(&t);
 }
 
-/* A zoned command of namespace 2 (zone 0) */
+/* A zoned command of namespace 2 */
 static uint16_t zoned(Hosts *t, int host, uint8_t opcode)
 {
-    NvmeCmd cmd = {
-        .opcode = opcode,
-        .nsid = cpu_to_le32(2),
-        .dptr.prp1 = cpu_to_le64(t->buf),
-    };
-
-    if (opcode == NVME_CMD_ZONE_MGMT_RECV) {
-        cmd.cdw12 = cpu_to_le32(QNVME_PAGE_SIZE / 4 - 1);   /* NUMD */
-    } else if (opcode == NVME_CMD_ZONE_MGMT_SEND) {
-        cmd.cdw13 = cpu_to_le32(0x4);                       /* Reset */
-    }
-    return qnvme_cmd(t->h[host], 1, &cmd, NULL);
+    return ns_io(t, host, 2, opcode);
 }
 
 /*
