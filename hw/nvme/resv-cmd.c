@@ -488,6 +488,36 @@ uint16_t nvme_resv_release_cmd(NvmeCtrl *n, NvmeRequest *req)
 }
 
 /* Reservation Report: 64-bit host IDs, or 128-bit ones with EDS */
+/*
+ * Reservation Report lists registered controllers: every controller of a
+ * registered host that has the namespace attached (a host registers once,
+ * through any of its controllers); the one it registered through when
+ * none has. Fills ids (NVME_MAX_CONTROLLERS at most), returns how many.
+ */
+static uint32_t nvme_resv_host_ctrls(NvmeCtrl *n, NvmeNamespace *ns,
+                                     const NvmeResvHost *h, uint16_t *ids)
+{
+    uint32_t count = 0;
+
+    for (int id = 0; id < NVME_MAX_CONTROLLERS; id++) {
+        NvmeCtrl *c = n->subsys ? qatomic_read(&n->subsys->ctrls[id])
+                                : (id == n->cntlid ? n : NULL);
+        NvmeResvHost ch;
+
+        if (!c || c->namespaces[ns->nsid] != ns) {
+            continue;
+        }
+        ch = nvme_resv_host_of(c);
+        if (nvme_resv_host_equal(&ch, h)) {
+            ids[count++] = c->cntlid;
+        }
+    }
+    if (!count) {
+        ids[count++] = h->cntlid;
+    }
+    return count;
+}
+
 uint16_t nvme_resv_report_cmd(NvmeCtrl *n, NvmeRequest *req)
 {
     uint64_t len = ((uint64_t)le32_to_cpu(req->cmd.cdw10) + 1) * 4;
@@ -496,6 +526,8 @@ uint16_t nvme_resv_report_cmd(NvmeCtrl *n, NvmeRequest *req)
     size_t entry = eds ? sizeof(NvmeResvControllerExt)
                        : sizeof(NvmeResvController);
     g_autofree uint8_t *buf = NULL;
+    uint16_t ids[NVME_MAX_CONTROLLERS];
+    uint32_t listed = 0;
     NvmeResvStatus st;
     NvmeResvHost h;
     uint64_t key;
@@ -509,35 +541,43 @@ uint16_t nvme_resv_report_cmd(NvmeCtrl *n, NvmeRequest *req)
         return nvme_cmd_error(req, NVME_SC_INVALID_FIELD | NVME_SC_DNR,
                               "report larger than MDTS");
     }
-    /* No more than the header and every registrant */
-    len = MIN(len, head + NVME_RESV_MAX_REGISTRANTS * entry);
+    /* No more than the header and every controller of every registrant */
+    len = MIN(len, head + (uint64_t)NVME_RESV_MAX_REGISTRANTS *
+                          NVME_MAX_CONTROLLERS * entry);
     buf = g_malloc0(MAX(len, head));
     nvme_resv_status(req->ns->resv, &st);
-    memcpy(buf, &st, sizeof(st));
     for (uint32_t i = 0;
-         head + (i + 1) * entry <= len &&
          nvme_resv_registrant(req->ns->resv, i, &h, &key, &holder); i++) {
-        uint8_t *p = buf + head + i * entry;
+        uint32_t count = nvme_resv_host_ctrls(n, req->ns, &h, ids);
 
-        if (eds) {
-            NvmeResvControllerExt e = {
-                .cntlid = cpu_to_le16(h.cntlid), .rcsts = holder,
-                .rkey = cpu_to_le64(key),
-            };
+        for (uint32_t j = 0; j < count; j++, listed++) {
+            uint8_t *p = buf + head + listed * entry;
 
-            memcpy(e.hostid, h.id, sizeof(e.hostid));
-            memcpy(p, &e, sizeof(e));
-        } else {
-            NvmeResvController e = {
-                .cntlid = cpu_to_le16(h.cntlid), .rcsts = holder,
-                .rkey = cpu_to_le64(key),
-            };
+            if (head + (listed + 1) * entry > len) {
+                continue;       /* counted, not listed */
+            }
+            if (eds) {
+                NvmeResvControllerExt e = {
+                    .cntlid = cpu_to_le16(ids[j]), .rcsts = holder,
+                    .rkey = cpu_to_le64(key),
+                };
 
-            /* The identifier's first 8 bytes, as the host gave them */
-            memcpy(&e.hostid, h.id, sizeof(e.hostid));
-            memcpy(p, &e, sizeof(e));
+                memcpy(e.hostid, h.id, sizeof(e.hostid));
+                memcpy(p, &e, sizeof(e));
+            } else {
+                NvmeResvController e = {
+                    .cntlid = cpu_to_le16(ids[j]), .rcsts = holder,
+                    .rkey = cpu_to_le64(key),
+                };
+
+                /* The identifier's first 8 bytes, as the host gave them */
+                memcpy(&e.hostid, h.id, sizeof(e.hostid));
+                memcpy(p, &e, sizeof(e));
+            }
         }
     }
+    st.regctl = cpu_to_le16(listed);
+    memcpy(buf, &st, sizeof(st));
     return nvme_dma_to_host(n, req, buf, len);
 }
 

@@ -58,6 +58,15 @@ static void *resv_setup(GString *cmd_line, void *arg)
     return arg;
 }
 
+/* A fourth controller (slot 7) of host B: B reaches the namespaces twice */
+static void *resv_multipath_setup(GString *cmd_line, void *arg)
+{
+    resv_setup(cmd_line, arg);
+    g_string_append(cmd_line, " -device nvme,id=hd,addr=07.0,subsys=rs,"
+                    "serial=d,hostid=0000000000000002");
+    return arg;
+}
+
 /* The same with the I/O queues (and reservation commands) in an iothread */
 static void *resv_iothread_setup(GString *cmd_line, void *arg)
 {
@@ -746,6 +755,63 @@ static void test_resv_batch(void *obj, void *data, QGuestAllocator *a)
     stop(&t);
 }
 
+static uint16_t cntlid_of(QNvme *n)
+{
+    g_autofree NvmeIdCtrl *id = g_new0(NvmeIdCtrl, 1);
+
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_CTRL, 0, 0, id), ==, 0);
+    return le16_to_cpu(id->cntlid);
+}
+
+/*
+ * A host registers once, through any of its controllers: the report lists
+ * each of its controllers (Registered Controller data structures), and
+ * all of them hold the reservation it acquires.
+ */
+static void test_resv_report_multipath(void *obj, void *data,
+                                       QGuestAllocator *a)
+{
+    Hosts t = start(obj);
+    QNvme *d = qnvme_open_slot(t.h[0], 7);
+    struct QEMU_PACKED {
+        NvmeResvStatus st;
+        NvmeResvController c[4];
+    } r;
+    uint16_t b, bd;
+
+    qnvme_start_with_io_queue(d);
+    b = cntlid_of(t.h[1]);
+    bd = cntlid_of(d);
+    g_assert_cmphex(reg(&t, 1, NVME_RESV_REGISTER, 0, 0xb), ==, 0);
+    g_assert_cmphex(reg(&t, 0, NVME_RESV_REGISTER, 0, 0xa), ==, 0);
+    g_assert_cmphex(acq(&t, 1, NVME_RESV_ACQUIRE,
+                        NVME_RESV_WRITE_EXCLUSIVE, 0xb, 0), ==, 0);
+    g_assert_cmphex(report(&t, 0, false, &r, sizeof(r)), ==, 0);
+    g_assert_cmpuint(le16_to_cpu(r.st.regctl), ==, 3);
+    /* Host B's two controllers, in controller order, then host A's */
+    g_assert_cmpuint(le16_to_cpu(r.c[0].cntlid), ==, MIN(b, bd));
+    g_assert_cmpuint(le16_to_cpu(r.c[1].cntlid), ==, MAX(b, bd));
+    g_assert_cmpuint(le16_to_cpu(r.c[2].cntlid), ==, cntlid_of(t.h[0]));
+    for (int i = 0; i < 2; i++) {
+        g_assert_cmpuint(r.c[i].rcsts, ==, 1);
+        g_assert_cmphex(le64_to_cpu(r.c[i].rkey), ==, 0xb);
+        g_assert_cmpmem(&r.c[i].hostid, 8,
+                        "\x00\x00\x00\x00\x00\x00\x00\x02", 8);
+    }
+    g_assert_cmpuint(r.c[2].rcsts, ==, 0);
+    g_assert_cmphex(le64_to_cpu(r.c[2].rkey), ==, 0xa);
+    /* B's other controller writes as the holder; C may not */
+    g_assert_cmphex(qnvme_rw(d, 1, NVME_CMD_WRITE, 1, 0, 1, t.buf, 0), ==, 0);
+    g_assert_cmphex(wr(&t, 2), ==, IO_CONFLICT);
+    /* A report shorter than the list still counts every controller */
+    g_assert_cmphex(report(&t, 0, false, &r,
+                           sizeof(r.st) + sizeof(r.c[0])), ==, 0);
+    g_assert_cmpuint(le16_to_cpu(r.st.regctl), ==, 3);
+    clear_all(&t);
+    qnvme_close(d);
+    stop(&t);
+}
+
 static void register_nvme_resv_tests(void)
 {
     QOSGraphTestOptions opts = { .before = resv_setup };
@@ -753,6 +819,9 @@ static void register_nvme_resv_tests(void)
 
     qos_add_test("resv-scenario", "nvme-resv", test_resv_scenario, &opts);
     qos_add_test("resv-types", "nvme-resv", test_resv_types, &opts);
+    qos_add_test("resv-report-multipath", "nvme-resv",
+                 test_resv_report_multipath,
+                 &(QOSGraphTestOptions) { .before = resv_multipath_setup });
     qos_add_test("resv-command-groups", "nvme-resv", test_resv_command_groups,
                  &opts);
     qos_add_test("resv-errors", "nvme-resv", test_resv_errors, &opts);
