@@ -311,6 +311,27 @@ static void nvme_zns_snapshot(NvmeNamespace *ns, NvmeZoneRecord *rec)
     }
 }
 
+/*
+ * Writes and flushes the records at once, outside the asynchronous saves:
+ * at setup, and in a drained namespace (no save running).
+ */
+static int nvme_zns_save_now(NvmeNamespace *ns)
+{
+    NvmeZoned *z = ns->zns;
+    int ret;
+
+    nvme_zns_snapshot(ns, z->save_buf);
+    ret = blk_pwrite(ns->zone_state, NVME_ZS_RECORDS,
+                     nvme_zns_records_size(z), z->save_buf, 0);
+    if (ret >= 0) {
+        ret = blk_flush(ns->zone_state);
+    }
+    if (ret < 0) {
+        trace_nvme_zns_persist_failed(ns->nsid, ret);
+    }
+    return ret;
+}
+
 static void nvme_zns_save_start(NvmeNamespace *ns);
 
 static void nvme_zns_save_done(NvmeNamespace *ns, int ret, uint16_t status)
@@ -1216,10 +1237,7 @@ static bool nvme_zns_load(NvmeNamespace *ns, Error **errp)
     }
     if (memcmp(hdr.magic, NVME_ZS_MAGIC, sizeof(hdr.magic))) {
         /* A new state, every zone empty: the header goes last. */
-        nvme_zns_snapshot(ns, z->save_buf);
-        if (blk_pwrite(ns->zone_state, NVME_ZS_RECORDS,
-                       nvme_zns_records_size(z), z->save_buf, 0) < 0 ||
-            blk_flush(ns->zone_state) < 0 ||
+        if (nvme_zns_save_now(ns) < 0 ||
             blk_pwrite(ns->zone_state, 0, sizeof(want), &want, 0) < 0 ||
             blk_flush(ns->zone_state) < 0) {
             error_setg(errp, "nvme namespace: cannot write zoned.state");
@@ -1302,11 +1320,7 @@ void nvme_zns_shutdown(NvmeNamespace *ns)
         z->zones[i].wp_durable = MAX(z->zones[i].wp_durable,
                                      z->zones[i].wp_done);
     }
-    nvme_zns_snapshot(ns, z->save_buf);
-    if (blk_pwrite(ns->zone_state, NVME_ZS_RECORDS, nvme_zns_records_size(z),
-                   z->save_buf, 0) < 0 || blk_flush(ns->zone_state) < 0) {
-        trace_nvme_zns_persist_failed(ns->nsid, -EIO);
-    }
+    nvme_zns_save_now(ns);
 }
 
 /* After the namespace was drained: no save runs, none waits. */
@@ -1322,11 +1336,7 @@ void nvme_zns_format(NvmeNamespace *ns)
         nvme_zns_save(ns, NULL);
         return;
     }
-    nvme_zns_snapshot(ns, z->save_buf);
-    if (blk_pwrite(ns->zone_state, NVME_ZS_RECORDS, nvme_zns_records_size(z),
-                   z->save_buf, 0) < 0 || blk_flush(ns->zone_state) < 0) {
-        trace_nvme_zns_persist_failed(ns->nsid, -EIO);
-    }
+    nvme_zns_save_now(ns);
 }
 
 void nvme_zns_cleanup(NvmeNamespace *ns)
