@@ -867,6 +867,8 @@ static uint16_t nvme_async_event_request(NvmeCtrl *n, NvmeRequest *req)
         return NVME_SC_AER_LIMIT_EXCEEDED | NVME_SC_DNR;
     }
     n->aer_reqs[n->outstanding_aers++] = req;
+    /* It waits for events, not for work: quiesces do not wait for it. */
+    nvme_req_release(req);
     nvme_aer_process(n);
     return NVME_NO_COMPLETE;
 }

@@ -138,7 +138,10 @@ static void nvme_irq_notify(NvmeCtrl *n, NvmeCQueue *cq)
     }
     if (nvme_ctrl_msix_enabled(n)) {
         trace_nvme_irq_msix(cq->vector);
+        /* The host chooses the message address: it may be our BAR. */
+        nvme_dma_enter();
         msix_notify(PCI_DEVICE(n), cq->vector);
+        nvme_dma_exit();
     } else {
         trace_nvme_irq_pin();
         nvme_irq_update_intx(n);
@@ -213,7 +216,8 @@ static bool nvme_shadow_read(NvmeCtrl *n, uint64_t addr, uint32_t *value)
 {
     uint32_t le;
 
-    if (!addr || pci_dma_read(PCI_DEVICE(n), addr, &le, sizeof(le))) {
+    if (!addr || nvme_dma_rw(n->dma_as, addr, &le, sizeof(le),
+                             DMA_DIRECTION_TO_DEVICE)) {
         return false;
     }
     *value = le32_to_cpu(le);
@@ -244,7 +248,8 @@ static bool nvme_sq_publish_event(NvmeSQueue *sq)
     if (!sq->ei_addr) {
         return false;
     }
-    pci_dma_write(PCI_DEVICE(sq->ctrl), sq->ei_addr, &ei, 4);
+    nvme_dma_rw(sq->ctrl->dma_as, sq->ei_addr, &ei, 4,
+                DMA_DIRECTION_FROM_DEVICE);
     /* The EventIdx must be visible before the shadow tail is read again. */
     smp_mb();
     nvme_sq_refresh_tail(sq);
@@ -370,6 +375,45 @@ static void nvme_req_init(NvmeCtrl *n, NvmeRequest *req, NvmeSQueue *sq)
     nvme_io_init(&req->io);
 }
 
+/*
+ * Requests come in chunks, allocated as the commands in flight on the SQ
+ * outgrow the free ones: a guest that creates many large queues costs the
+ * memory of what it keeps in flight, within NVME_MAX_REQUESTS per
+ * controller. A queue that cannot grow stops fetching until its own
+ * requests complete.
+ */
+#define NVME_SQ_CHUNK           32
+#define NVME_MAX_REQUESTS       65536
+
+static bool nvme_sq_grow(NvmeSQueue *sq)
+{
+    NvmeCtrl *n = sq->ctrl;
+    uint32_t have = sq->nr_chunks * NVME_SQ_CHUNK;
+    NvmeRequest *chunk;
+
+    if (have >= sq->size) {
+        return false;
+    }
+    if (qatomic_fetch_add(&n->nr_requests, NVME_SQ_CHUNK) + NVME_SQ_CHUNK >
+        NVME_MAX_REQUESTS) {
+        qatomic_sub(&n->nr_requests, NVME_SQ_CHUNK);
+        trace_nvme_sq_grow_refused(sq->sqid, have);
+        return false;
+    }
+    chunk = g_try_new0(NvmeRequest, NVME_SQ_CHUNK);
+    if (!chunk) {
+        qatomic_sub(&n->nr_requests, NVME_SQ_CHUNK);
+        trace_nvme_sq_grow_refused(sq->sqid, have);
+        return false;
+    }
+    sq->chunks[sq->nr_chunks++] = chunk;
+    for (uint32_t i = 0; i < NVME_SQ_CHUNK; i++) {
+        nvme_req_init(n, &chunk[i], sq);
+        QTAILQ_INSERT_TAIL(&sq->req_list, &chunk[i], entry);
+    }
+    return true;
+}
+
 uint16_t nvme_sq_create(NvmeCtrl *n, uint16_t sqid, uint16_t cqid,
                         uint64_t dma_addr, uint32_t size)
 {
@@ -378,14 +422,11 @@ uint16_t nvme_sq_create(NvmeCtrl *n, uint16_t sqid, uint16_t cqid,
 
     *sq = (NvmeSQueue) {
         .ctrl = n, .sqid = sqid, .cqid = cqid, .size = size,
-        .dma_addr = dma_addr, .io_req = g_new0(NvmeRequest, size),
+        .dma_addr = dma_addr,
+        .chunks = g_new0(NvmeRequest *, DIV_ROUND_UP(size, NVME_SQ_CHUNK)),
     };
     QTAILQ_INIT(&sq->req_list);
     QTAILQ_INIT(&sq->out_req_list);
-    for (uint32_t i = 0; i < size; i++) {
-        nvme_req_init(n, &sq->io_req[i], sq);
-        QTAILQ_INSERT_TAIL(&sq->req_list, &sq->io_req[i], entry);
-    }
     sq->bh = nvme_queue_bh_new(n, sqid, nvme_process_sq, sq);
     QTAILQ_INSERT_TAIL(&cq->sq_list, sq, entry);
     n->sq[sqid] = sq;
@@ -438,8 +479,8 @@ void nvme_nop(void *opaque)
 
 /*
  * Frees an SQ inside its context, where none of its bottom halves can be
- * running. The namespaces were drained, so no block request refers to its
- * requests; what completed meanwhile may have been posted, the rest goes.
+ * running. No counted request of it is outstanding (nvme_sq_wait_idle);
+ * what completed meanwhile may have been posted, the rest goes.
  */
 static void nvme_sq_free_in_context(void *opaque)
 {
@@ -463,12 +504,16 @@ static void nvme_sq_free_in_context(void *opaque)
     }
     QTAILQ_REMOVE(&cq->sq_list, sq, entry);
     qemu_bh_delete(sq->bh);
-    for (uint32_t i = 0; i < sq->size; i++) {
-        qemu_sglist_destroy(&sq->io_req[i].sg);
-        nvme_io_cleanup(&sq->io_req[i].io);
+    for (uint32_t c = 0; c < sq->nr_chunks; c++) {
+        for (uint32_t i = 0; i < NVME_SQ_CHUNK; i++) {
+            qemu_sglist_destroy(&sq->chunks[c][i].sg);
+            nvme_io_cleanup(&sq->chunks[c][i].io);
+        }
+        g_free(sq->chunks[c]);
     }
+    qatomic_sub(&n->nr_requests, sq->nr_chunks * NVME_SQ_CHUNK);
     n->sq[sq->sqid] = NULL;
-    g_free(sq->io_req);
+    g_free(sq->chunks);
     g_free(sq);
 }
 
@@ -478,6 +523,8 @@ void nvme_sq_free(NvmeCtrl *n, NvmeSQueue *sq)
     qatomic_set(&sq->deleting, true);
     nvme_run_in_queue_context(n, sq->sqid, nvme_nop, NULL);
     nvme_sq_ioeventfd_stop(n, sq);
+    /* Every step of every command it fetched, then the block layer */
+    nvme_sq_wait_idle(sq);
     nvme_ctrl_drain_namespaces(n);
     nvme_run_in_queue_context(n, sq->sqid, nvme_sq_free_in_context, sq);
 }
@@ -544,7 +591,6 @@ static bool nvme_cq_write_entry(NvmeCtrl *n, NvmeCQueue *cq, NvmeCqWriter *w,
                                 NvmeCqe *cqe)
 {
     hwaddr off = (hwaddr)cq->tail * sizeof(NvmeCqe);
-    PCIDevice *pci;
 
     if (w->direct) {
         address_space_write_cached(&w->cache, off, cqe, 12);
@@ -553,12 +599,13 @@ static bool nvme_cq_write_entry(NvmeCtrl *n, NvmeCQueue *cq, NvmeCqWriter *w,
                                    4);
         return true;
     }
-    pci = PCI_DEVICE(n);
-    if (pci_dma_write(pci, cq->dma_addr + off, cqe, 12)) {
+    if (nvme_dma_rw(n->dma_as, cq->dma_addr + off, cqe, 12,
+                    DMA_DIRECTION_FROM_DEVICE)) {
         return false;
     }
     smp_wmb();          /* the rest of the entry before its phase tag */
-    return !pci_dma_write(pci, cq->dma_addr + off + 12, (uint8_t *)cqe + 12, 4);
+    return !nvme_dma_rw(n->dma_as, cq->dma_addr + off + 12,
+                        (uint8_t *)cqe + 12, 4, DMA_DIRECTION_FROM_DEVICE);
 }
 
 /* Marks what the round wrote through the mapping dirty, and unmaps. */
@@ -711,6 +758,13 @@ void nvme_req_complete(NvmeRequest *req)
     if (!cq->rounds) {
         qemu_bh_schedule(cq->bh);
     }
+    /* Last: a quiesce waiting for this may free the queue right after. */
+    nvme_req_release(req);
+}
+
+AioContext *nvme_req_context(NvmeRequest *req)
+{
+    return nvme_queue_context(req->sq->ctrl, req->sq->sqid);
 }
 
 /* Submission path */
@@ -735,6 +789,14 @@ static uint16_t nvme_dispatch(NvmeCtrl *n, NvmeRequest *req)
 
     req->ns = nvme_ctrl_ns(n, nsid);
     if (!req->ns) {
+        trace_nvme_err_invalid_nsid(req->sq->sqid, nsid);
+        return NVME_SC_INVALID_NAMESPACE | NVME_SC_DNR;
+    }
+    if (unlikely(!nvme_ns_enter(req, req->ns))) {
+        return NVME_NO_COMPLETE;    /* parked: its namespace is quiesced */
+    }
+    if (unlikely(qatomic_read(&n->namespaces[nsid]) != req->ns)) {
+        /* Detached between the look-up and nvme_ns_enter */
         trace_nvme_err_invalid_nsid(req->sq->sqid, nsid);
         return NVME_SC_INVALID_NAMESPACE | NVME_SC_DNR;
     }
@@ -768,6 +830,26 @@ static uint16_t nvme_dispatch(NvmeCtrl *n, NvmeRequest *req)
     return desc->handler(n, req);
 }
 
+/* A command parked on a quiesced namespace starts again, from dispatch. */
+void nvme_req_redispatch(void *opaque)
+{
+    NvmeRequest *req = opaque;
+    NvmeSQueue *sq = req->sq;
+    NvmeCtrl *n = sq->ctrl;
+    uint16_t status;
+
+    if (qatomic_read(&sq->deleting) || !nvme_ctrl_ready(n)) {
+        status = NVME_SC_ABORTED_SQ_DELETION;
+    } else {
+        req->ns = NULL;
+        status = nvme_dispatch(n, req);
+    }
+    if (status != NVME_NO_COMPLETE) {
+        req->status = status;
+        nvme_req_complete(req);
+    }
+}
+
 /*
  * Copies the entries from pos on (up to the tail or the end of the ring,
  * at most max) with one DMA read; returns how many, or -1 on a DMA error.
@@ -776,14 +858,18 @@ int nvme_sq_read(NvmeSQueue *sq, uint32_t pos, NvmeCmd *batch, uint32_t max)
 {
     uint32_t tail = qatomic_read(&sq->tail);
     uint32_t count = MIN((tail >= pos ? tail : sq->size) - pos, max);
+    MemTxResult res;
 
-    if (count && dma_memory_read(sq->ctrl->dma_as,
-                                 sq->dma_addr + (hwaddr)pos * sizeof(NvmeCmd),
-                                 batch, count * sizeof(NvmeCmd),
-                                 MEMTXATTRS_UNSPECIFIED)) {
-        return -1;
+    if (!count) {
+        return 0;
     }
-    return count;
+    nvme_dma_enter();
+    res = dma_memory_read(sq->ctrl->dma_as,
+                          sq->dma_addr + (hwaddr)pos * sizeof(NvmeCmd),
+                          batch, count * sizeof(NvmeCmd),
+                          MEMTXATTRS_UNSPECIFIED);
+    nvme_dma_exit();
+    return res ? -1 : count;
 }
 
 /*
@@ -805,8 +891,9 @@ static bool nvme_sq_round(NvmeSQueue *sq, Coroutine *self)
 again:
     fetched = used = 0;
     while (sq->burst_left && sq->head != qatomic_read(&sq->tail) &&
-           nvme_ctrl_ready(n) &&
-           !(n->csts & NVME_CSTS_CFS_BIT) && !QTAILQ_EMPTY(&sq->req_list)) {
+           nvme_ctrl_ready(n) && !(n->csts & NVME_CSTS_CFS_BIT) &&
+           !qatomic_read(&sq->deleting) && !qatomic_read(&n->fetch_paused) &&
+           (!QTAILQ_EMPTY(&sq->req_list) || nvme_sq_grow(sq))) {
         if (used == fetched) {
             int count = nvme_sq_read(sq, sq->head, batch,
                                      MIN(sq->burst_left, NVME_SQ_BATCH));
@@ -827,6 +914,7 @@ again:
         sq->burst_left--;
         QTAILQ_REMOVE(&sq->req_list, req, entry);
         QTAILQ_INSERT_TAIL(&sq->out_req_list, req, entry);
+        nvme_sq_count_fetched(sq, req);
         req->ns = NULL;
         req->aiocb = NULL;
         req->abort_status = 0;
@@ -999,12 +1087,16 @@ static void nvme_ctrl_drain_namespaces(NvmeCtrl *n)
 /* Controller Level Reset: queues deleted, nothing posted afterwards. */
 static void nvme_ctrl_reset(NvmeCtrl *n)
 {
-    /* Not ready first: the drain runs bottom halves that would post. */
+    /* Not ready first: the waits run bottom halves that would post. */
     qatomic_and(&n->csts, ~NVME_CSTS_RDY_BIT);
-    if (n->ctx != qemu_get_aio_context()) {
-        /* Let an I/O queue run under way in the iothread finish. */
-        aio_wait_bh_oneshot(n->ctx, nvme_nop, NULL);
-    }
+    /*
+     * Waiting AERs go before anything can run: an event delivered during
+     * the waits below (a reservation notice, say) must not complete a
+     * request whose queue is about to be freed.
+     */
+    memset(n->aer_reqs, 0, sizeof(n->aer_reqs));
+    n->outstanding_aers = 0;
+    nvme_ctrl_quiesce_begin(n);
     nvme_ctrl_drain_namespaces(n);
     for (int i = n->num_queues - 1; i >= 0; i--) {
         if (n->sq[i]) {
@@ -1016,8 +1108,7 @@ static void nvme_ctrl_reset(NvmeCtrl *n)
             nvme_cq_free(n, n->cq[i]);
         }
     }
-    memset(n->aer_reqs, 0, sizeof(n->aer_reqs));
-    n->outstanding_aers = 0;
+    qatomic_set(&n->fetch_paused, false);
     n->pending_event_count = 0;
     n->aer_mask = 0;
     n->nr_sq_granted = 0;
@@ -1041,6 +1132,8 @@ static void nvme_ctrl_reset(NvmeCtrl *n)
 
 static void nvme_ctrl_shutdown(NvmeCtrl *n)
 {
+    /* Every command under way completes before the data is flushed. */
+    nvme_ctrl_quiesce_begin(n);
     nvme_ctrl_drain_namespaces(n);
     for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
         if (n->namespaces[i]) {
@@ -1048,6 +1141,7 @@ static void nvme_ctrl_shutdown(NvmeCtrl *n)
             nvme_zns_shutdown(n->namespaces[i]);
         }
     }
+    nvme_ctrl_quiesce_end(n);
 }
 
 static bool nvme_ctrl_css_ok(NvmeCtrl *n, uint32_t css)
@@ -1201,6 +1295,24 @@ static void nvme_sync_reg_image(NvmeCtrl *n, NvmeBar *bar)
     nvme_reg_set32(bar, NVME_REG_CRTO, (uint32_t)NVME_CAP_TO(n->cap));
 }
 
+/*
+ * The device's own DMA (in this thread) or anything running in its
+ * iothread, where vCPUs never do, reaching the registers: refused, so that
+ * the DMA fails instead of resetting or freeing what the caller is using.
+ */
+static bool nvme_mmio_reentered(NvmeCtrl *n, hwaddr addr)
+{
+    if (!nvme_dma_reentered() &&
+        (n->ctx == qemu_get_aio_context() ||
+         qemu_get_current_aio_context() != n->ctx)) {
+        return false;
+    }
+    qemu_log_mask(LOG_GUEST_ERROR, "nvme: device DMA to its own registers "
+                  "(offset 0x%" HWADDR_PRIx ") refused\n", addr);
+    trace_nvme_err_mmio_reentry(addr);
+    return true;
+}
+
 static uint64_t nvme_mmio_read(void *opaque, hwaddr addr, unsigned size)
 {
     NvmeCtrl *n = NVME(opaque);
@@ -1222,6 +1334,18 @@ static uint64_t nvme_mmio_read(void *opaque, hwaddr addr, unsigned size)
     val = ldn_le_p((uint8_t *)&bar + addr, size);
     trace_nvme_mmio_read(addr, val, size);
     return val;
+}
+
+static MemTxResult nvme_mmio_read_attrs(void *opaque, hwaddr addr,
+                                        uint64_t *data, unsigned size,
+                                        MemTxAttrs attrs)
+{
+    if (nvme_mmio_reentered(NVME(opaque), addr)) {
+        *data = 0;
+        return MEMTX_ACCESS_ERROR;
+    }
+    *data = nvme_mmio_read(opaque, addr, size);
+    return MEMTX_OK;
 }
 
 static void nvme_mmio_write(void *opaque, hwaddr addr, uint64_t data,
@@ -1248,10 +1372,21 @@ static void nvme_mmio_write(void *opaque, hwaddr addr, uint64_t data,
     }
 }
 
+static MemTxResult nvme_mmio_write_attrs(void *opaque, hwaddr addr,
+                                         uint64_t data, unsigned size,
+                                         MemTxAttrs attrs)
+{
+    if (nvme_mmio_reentered(NVME(opaque), addr)) {
+        return MEMTX_ACCESS_ERROR;
+    }
+    nvme_mmio_write(opaque, addr, data, size);
+    return MEMTX_OK;
+}
+
 /* Registers take 16 to 64-bit accesses; doorbells are checked for 32-bit. */
 static const MemoryRegionOps nvme_mmio_ops = {
-    .read = nvme_mmio_read,
-    .write = nvme_mmio_write,
+    .read_with_attrs = nvme_mmio_read_attrs,
+    .write_with_attrs = nvme_mmio_write_attrs,
     .endianness = DEVICE_LITTLE_ENDIAN,
     .valid = { .min_access_size = 2, .max_access_size = 8 },
     .impl = { .min_access_size = 2, .max_access_size = 8 },

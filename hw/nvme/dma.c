@@ -23,6 +23,71 @@
 
 #define NVME_PRP_LIST_CHUNK     64      /* entries read per DMA */
 
+/*
+ * DMA re-entrancy: guest memory may point at the device's own registers (a
+ * CQ, a PRP list or a data buffer placed on BAR0, an MSI-X address). The
+ * MMIO handlers refuse writes that arrive while this thread is inside one
+ * of the device's DMA accesses, whatever context that runs in (main loop,
+ * iothread, ioeventfd handler, completion callback, coroutine).
+ */
+QEMU_DEFINE_STATIC_CO_TLS(unsigned, nvme_dma_depth)
+
+void nvme_dma_enter(void)
+{
+    set_nvme_dma_depth(get_nvme_dma_depth() + 1);
+}
+
+void nvme_dma_exit(void)
+{
+    set_nvme_dma_depth(get_nvme_dma_depth() - 1);
+}
+
+bool nvme_dma_reentered(void)
+{
+    return get_nvme_dma_depth() != 0;
+}
+
+MemTxResult nvme_dma_rw(AddressSpace *as, dma_addr_t addr, void *buf,
+                        dma_addr_t len, DMADirection dir)
+{
+    MemTxResult res;
+
+    nvme_dma_enter();
+    res = dma_memory_rw(as, addr, buf, len, dir, MEMTXATTRS_UNSPECIFIED);
+    nvme_dma_exit();
+    return res;
+}
+
+/*
+ * dma-helpers maps and unmaps from its own callbacks, outside the guard:
+ * it may only be given RAM.
+ */
+bool nvme_sg_is_ram(QEMUSGList *sg, DMADirection dir)
+{
+    bool is_write = dir == DMA_DIRECTION_FROM_DEVICE;
+
+    RCU_READ_LOCK_GUARD();
+    for (int i = 0; i < sg->nsg; i++) {
+        dma_addr_t addr = sg->sg[i].base;
+        dma_addr_t left = sg->sg[i].len;
+
+        while (left) {
+            hwaddr xlat, len = left;
+            MemoryRegion *mr = address_space_translate(sg->as, addr, &xlat,
+                                                       &len, is_write,
+                                                       MEMTXATTRS_UNSPECIFIED);
+
+            if (!len || !memory_access_is_direct(mr, is_write,
+                                                 MEMTXATTRS_UNSPECIFIED)) {
+                return false;
+            }
+            addr += len;
+            left -= len;
+        }
+    }
+    return true;
+}
+
 static uint16_t nvme_prp_error(const char *why, uint64_t prp, uint16_t status)
 {
     qemu_log_mask(LOG_GUEST_ERROR, "nvme: bad PRP 0x%" PRIx64 ": %s\n",
@@ -61,8 +126,8 @@ static uint16_t nvme_map_prp_list(NvmeCtrl *n, NvmeRequest *req,
         while (done < want) {
             uint32_t count = MIN(want - done, NVME_PRP_LIST_CHUNK);
 
-            if (pci_dma_read(PCI_DEVICE(n), list + done * 8ULL, entries,
-                             count * 8)) {
+            if (nvme_dma_rw(n->dma_as, list + done * 8ULL, entries,
+                            count * 8, DMA_DIRECTION_TO_DEVICE)) {
                 return nvme_prp_error("cannot read PRP list", list,
                                       NVME_SC_DATA_TRANSFER_ERROR);
             }
@@ -193,8 +258,8 @@ static uint16_t nvme_sgl_segment(NvmeCtrl *n, NvmeRequest *req, uint64_t seg,
     for (uint32_t done = 0; done < count;) {
         uint32_t batch = MIN(count - done, NVME_SGL_CHUNK);
 
-        if (pci_dma_read(PCI_DEVICE(n), seg + done * 16ULL, chunk,
-                         batch * sizeof(chunk[0]))) {
+        if (nvme_dma_rw(n->dma_as, seg + done * 16ULL, chunk,
+                        batch * sizeof(chunk[0]), DMA_DIRECTION_TO_DEVICE)) {
             return nvme_sgl_error("cannot read segment",
                                   NVME_SC_DATA_TRANSFER_ERROR);
         }
@@ -262,7 +327,32 @@ static uint16_t nvme_map_sgl(NvmeCtrl *n, NvmeRequest *req,
     return NVME_SC_SUCCESS;
 }
 
-uint16_t nvme_map_dptr(NvmeCtrl *n, NvmeRequest *req, uint64_t len)
+/*
+ * Data aimed at the controller's own BAR0 (registers, doorbells, MSI-X)
+ * fails with Data Transfer Error instead of being moved through it.
+ */
+static uint16_t nvme_sg_check_own_bar(NvmeCtrl *n, NvmeRequest *req)
+{
+    pcibus_t bar = pci_get_bar_addr(PCI_DEVICE(n), 0);
+    uint64_t size = memory_region_size(&n->bar0);
+
+    if (bar == PCI_BAR_UNMAPPED) {
+        return NVME_SC_SUCCESS;
+    }
+    for (int i = 0; i < req->sg.nsg; i++) {
+        uint64_t base = req->sg.sg[i].base;
+
+        if (base != NVME_SG_BIT_BUCKET && base < bar + size &&
+            bar < base + req->sg.sg[i].len) {
+            return nvme_cmd_error(req, NVME_SC_DATA_TRANSFER_ERROR,
+                                  "data pointer into the controller's BAR0");
+        }
+    }
+    return NVME_SC_SUCCESS;
+}
+
+static uint16_t nvme_map_dptr_raw(NvmeCtrl *n, NvmeRequest *req,
+                                  uint64_t len)
 {
     NvmeCmd *cmd = &req->cmd;
 
@@ -287,6 +377,13 @@ uint16_t nvme_map_dptr(NvmeCtrl *n, NvmeRequest *req, uint64_t len)
     }
 }
 
+uint16_t nvme_map_dptr(NvmeCtrl *n, NvmeRequest *req, uint64_t len)
+{
+    uint16_t status = nvme_map_dptr_raw(n, req, len);
+
+    return status ? status : nvme_sg_check_own_bar(n, req);
+}
+
 /*
  * Copies len bytes between buf and the request's mapped data, starting pos
  * bytes into it; bit bucket entries take their bytes without a copy. False
@@ -307,8 +404,7 @@ bool nvme_sg_copy(NvmeRequest *req, uint64_t pos, void *buf, uint64_t len,
             continue;
         }
         if (sg->sg[i].base != NVME_SG_BIT_BUCKET &&
-            dma_memory_rw(sg->as, sg->sg[i].base + skip, p, chunk, dir,
-                          MEMTXATTRS_UNSPECIFIED)) {
+            nvme_dma_rw(sg->as, sg->sg[i].base + skip, p, chunk, dir)) {
             return false;
         }
         p += chunk;

@@ -62,30 +62,55 @@ static uint16_t nvme_format_check(NvmeNamespace *ns,
     return NVME_SC_SUCCESS;
 }
 
+/*
+ * The namespaces of one Format NVM stay quiesced from before their format
+ * changes until their erase has finished: no command sees the old
+ * geometry after the change, nor data that the erase is about to zero.
+ */
+typedef struct NvmeFormatJob {
+    NvmeRequest *req;
+    uint32_t pending;
+    int ret;
+    uint32_t nr;
+    NvmeNamespace *ns[NVME_MAX_NAMESPACES];
+} NvmeFormatJob;
+
 static void nvme_format_erased(void *opaque, int ret)
 {
-    NvmeRequest *req = opaque;
+    NvmeFormatJob *job = opaque;
+    NvmeRequest *req = job->req;
 
-    if (ret && !req->aio_ret) {
-        req->aio_ret = ret;
+    if (ret && !job->ret) {
+        job->ret = ret;
     }
-    if (--req->aio_pending == 0) {
-        req->status = req->aio_ret ? NVME_SC_INTERNAL_ERROR : NVME_SC_SUCCESS;
-        nvme_req_complete(req);
+    if (--job->pending) {
+        return;
     }
+    for (uint32_t i = 0; i < job->nr; i++) {
+        nvme_ns_quiesce_end(job->ns[i]);
+        nvme_ns_work_end(job->ns[i]);
+    }
+    req->status = job->ret ? NVME_SC_INTERNAL_ERROR : NVME_SC_SUCCESS;
+    g_free(job);
+    nvme_req_complete(req);
 }
 
-static void nvme_format_one(NvmeRequest *req, NvmeNamespace *ns,
+static void nvme_format_one(NvmeFormatJob *job, NvmeNamespace *ns,
                             const NvmeFormatParams *fp)
 {
-    /* The host must have stopped I/O; finish what is still in flight. */
-    nvme_ns_drain(ns);
+    NvmeRequest *req = job->req;
+
+    /* Commands under way finish on the old format; new ones wait. */
+    nvme_ns_quiesce_begin(ns);
+    /* ... and a detach or delete waits for the erase */
+    nvme_ns_work_begin(ns);
+    job->ns[job->nr++] = ns;
     ns->mset = fp->mset;
     ns->pi = fp->pi;
     ns->pil = fp->pil;
     nvme_ns_set_format(ns, fp->lbaf);
     if (ns->ms && !nvme_meta_erase(ns, NULL)) {
-        req->aio_ret = -EIO;
+        job->ret = -EIO;
     }
     nvme_nsmgmt_ns_changed(ns, nvme_req_ctrl(req)->subsys);
     /* Write Uncorrectable marks name LBAs of the old format. */
@@ -93,10 +118,10 @@ static void nvme_format_one(NvmeRequest *req, NvmeNamespace *ns,
     ns->uncor_gen++;
     trace_nvme_format(ns->nsid, fp->lbaf, fp->ses);
     if (fp->ses != NVME_SES_NONE) {
-        req->aio_pending++;
+        job->pending++;
         /* The blocks; their metadata was just initialized */
         blk_aio_pwrite_zeroes(ns->blk, 0, ns->nlbas << ns->lba_bits,
-                              BDRV_REQ_MAY_UNMAP, nvme_format_erased, req);
+                              BDRV_REQ_MAY_UNMAP, nvme_format_erased, job);
     }
 }
 
@@ -113,6 +138,7 @@ uint16_t nvme_format_nvm(NvmeCtrl *n, NvmeRequest *req)
     };
     bool all = nsid == NVME_NSID_BROADCAST;
     NvmeNamespace *ns = all ? NULL : nvme_ctrl_ns(n, nsid);
+    NvmeFormatJob *job;
     uint16_t status;
 
     if (fp.ses > NVME_SES_CRYPTOGRAPHIC) {
@@ -132,15 +158,16 @@ uint16_t nvme_format_nvm(NvmeCtrl *n, NvmeRequest *req)
             return status;
         }
     }
-    req->aio_pending = 1;       /* held until every namespace is started */
-    req->aio_ret = 0;
+    job = g_new0(NvmeFormatJob, 1);
+    job->req = req;
+    job->pending = 1;           /* held until every namespace is started */
     for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
         NvmeNamespace *each = all ? n->namespaces[i] : (i == 1 ? ns : NULL);
 
         if (each) {
-            nvme_format_one(req, each, &fp);
+            nvme_format_one(job, each, &fp);
         }
     }
-    nvme_format_erased(req, 0);
+    nvme_format_erased(job, 0);
     return NVME_NO_COMPLETE;
 }

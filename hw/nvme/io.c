@@ -16,6 +16,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/coroutine.h"
+#include "qemu/log.h"
 #include "system/block-backend.h"
 #include "system/dma.h"
 #include "nvme.h"
@@ -26,10 +27,13 @@ static void nvme_io_unmap(NvmeBlkIo *io, AddressSpace *as, int niov)
     /* What the device wrote must be marked dirty, whatever the outcome. */
     bool to_host = io->dir == DMA_DIRECTION_FROM_DEVICE;
 
+    /* A bounce buffer for MMIO is written back here */
+    nvme_dma_enter();
     for (int i = 0; i < niov; i++) {
         dma_memory_unmap(as, io->iov[i].iov_base, io->iov[i].iov_len, io->dir,
                          to_host ? io->iov[i].iov_len : 0);
     }
+    nvme_dma_exit();
 }
 
 /* Room for one more mapping; the array only grows, and lives with the SQ. */
@@ -97,8 +101,13 @@ static bool nvme_io_map(NvmeRequest *req, NvmeBlkIo *io)
 
         while (left) {
             dma_addr_t len = left;
-            void *p = dma_memory_map(sg->as, base, &len, io->dir,
-                                     MEMTXATTRS_UNSPECIFIED);
+            void *p;
+
+            /* MMIO is read into a bounce buffer here */
+            nvme_dma_enter();
+            p = dma_memory_map(sg->as, base, &len, io->dir,
+                               MEMTXATTRS_UNSPECIFIED);
+            nvme_dma_exit();
 
             if (!p) {
                 trace_nvme_io_map_fallback(le16_to_cpu(req->cmd.cid), base);
@@ -198,6 +207,15 @@ void nvme_io_rw(NvmeRequest *req, BlockBackend *blk, int64_t offset,
     io->cb = cb;
     if (nvme_io_map(req, io)) {
         nvme_io_start(req);
+        return;
+    }
+    if (!nvme_sg_is_ram(&req->sg, dir)) {
+        /* Device memory whose bounce buffer is busy: no retry through MMIO */
+        qemu_log_mask(LOG_GUEST_ERROR, "nvme: data buffer of cid %u is "
+                      "device memory that cannot be mapped now\n",
+                      le16_to_cpu(req->cmd.cid));
+        trace_nvme_err_io_not_ram(le16_to_cpu(req->cmd.cid));
+        cb(req, -EFAULT);
         return;
     }
     req->aiocb = dma_blk_io(&req->sg, offset, BDRV_SECTOR_SIZE,

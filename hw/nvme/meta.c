@@ -82,8 +82,8 @@ static uint16_t nvme_meta_xfer(NvmeCtrl *n, NvmeRequest *req, void *meta,
     if (NVME_CMD_FLAGS_PSDT(req->cmd.flags) == NVME_PSDT_SGL_MPTR_SGL) {
         NvmeSglDescriptor d;
 
-        if (dma_memory_read(n->dma_as, addr, &d, sizeof(d),
-                            MEMTXATTRS_UNSPECIFIED)) {
+        if (nvme_dma_rw(n->dma_as, addr, &d, sizeof(d),
+                        DMA_DIRECTION_TO_DEVICE)) {
             return NVME_SC_DATA_TRANSFER_ERROR;
         }
         if (NVME_SGL_TYPE(d.type) != NVME_SGL_DESCR_TYPE_DATA_BLOCK) {
@@ -98,8 +98,7 @@ static uint16_t nvme_meta_xfer(NvmeCtrl *n, NvmeRequest *req, void *meta,
         }
         addr = le64_to_cpu(d.addr);
     }
-    if (dma_memory_rw(n->dma_as, addr, meta, len, dir,
-                      MEMTXATTRS_UNSPECIFIED)) {
+    if (nvme_dma_rw(n->dma_as, addr, meta, len, dir)) {
         return NVME_SC_DATA_TRANSFER_ERROR;
     }
     return NVME_SC_SUCCESS;

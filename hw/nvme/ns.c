@@ -200,6 +200,8 @@ bool nvme_ns_setup(NvmeNamespace *ns, BlockConf *conf, Error **errp)
     int64_t size;
     bool read_only;
 
+    qemu_spin_init(&ns->park_lock);
+    QTAILQ_INIT(&ns->parked);
     if (!conf->blk) {
         error_setg(errp, "nvme namespace: drive property not set");
         return false;
@@ -346,13 +348,13 @@ void nvme_ns_attach(NvmeCtrl *n, NvmeNamespace *ns)
 void nvme_ns_detach(NvmeCtrl *n, NvmeNamespace *ns)
 {
     if (ns->nsid && n->namespaces[ns->nsid] == ns) {
-        n->namespaces[ns->nsid] = NULL;
         /*
-         * No new command finds it now; wait for a round of the I/O queues
-         * that may have found it already, then for its requests.
+         * Commands on it complete first; those fetched meanwhile wait and
+         * then look the namespace up again, not finding it.
          */
-        nvme_run_in_queue_context(n, 1, nvme_nop, NULL);
-        nvme_ns_drain(ns);
+        nvme_ns_quiesce_begin(ns);
+        qatomic_set(&n->namespaces[ns->nsid], NULL);
+        nvme_ns_quiesce_end(ns);
         trace_nvme_ns_detach(n->cntlid, ns->nsid);
         nvme_ctrl_ns_changed(n, ns->nsid);
     }

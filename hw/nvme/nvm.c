@@ -101,6 +101,8 @@ uint16_t nvme_status_from_errno(int ret, bool is_write)
     switch (ret) {
     case -ENOSPC:
         return NVME_SC_CAPACITY_EXCEEDED;
+    case -EFAULT:
+        return NVME_SC_DATA_TRANSFER_ERROR;
     case -EPERM:
     case -EACCES:
         return NVME_SC_WRITE_TO_READ_ONLY | NVME_SC_DNR;

@@ -209,6 +209,16 @@ struct NvmeNamespace {
     NvmeResv *resv;         /* reservations (resv.c) */
     BlockBackend *resv_state;   /* resv.state: Persist Through Power Loss */
     NvmeResvSaver resv_saver;   /* in the namespace's AioContext */
+    /*
+     * Lifecycle (ctrl.c, nvme_ns_quiesce_begin): commands and background
+     * work (zone and reservation state saves) under way on the namespace,
+     * and while quiesce_depth is set, the I/O commands fetched meanwhile,
+     * parked until the quiesce ends. All atomic or under park_lock.
+     */
+    uint32_t inflight;
+    uint32_t quiesce_depth;
+    QemuSpin park_lock;
+    QTAILQ_HEAD(, NvmeRequest) parked;
     /* LBAs marked by Write Uncorrectable; reads of them fail. */
     uint32_t nr_uncor;
     uint16_t uncor_gen;         /* bumped on each change (LBA Status log) */
@@ -303,7 +313,16 @@ struct NvmeRequest {
     uint32_t aio_pending;   /* commands made of several block requests */
     int aio_ret;
     NvmeNvmOp op;
+    /*
+     * Lifecycle (ctrl.c): counted in its SQ's inflight from fetch until it
+     * completes (AERs are not: they wait for events, not for work), and in
+     * held_ns's inflight while it works on that namespace.
+     */
+    bool counted;
+    NvmeNamespace *held_ns;
     QTAILQ_ENTRY(NvmeRequest) entry;
+    /* on a quiesced namespace's parked list, to be dispatched again */
+    QTAILQ_ENTRY(NvmeRequest) park_entry;
     /* zns.c: on its zone's writes in flight, then waiting for a save */
     QTAILQ_ENTRY(NvmeRequest) zone_entry;
 };
@@ -316,7 +335,13 @@ struct NvmeSQueue {
     uint32_t head;
     uint32_t tail;
     uint64_t dma_addr;
-    NvmeRequest *io_req;    /* array of size entries */
+    /*
+     * Requests are allocated in chunks as the number of commands in flight
+     * grows, not for the whole queue up front (see nvme_sq_grow).
+     */
+    NvmeRequest **chunks;
+    uint32_t nr_chunks;
+    uint32_t inflight;      /* counted requests not yet completed (atomic) */
     QTAILQ_HEAD(, NvmeRequest) req_list;    /* free */
     QTAILQ_HEAD(, NvmeRequest) out_req_list; /* submitted to a handler */
     QTAILQ_ENTRY(NvmeSQueue) entry;         /* on its CQ's sq_list */
@@ -490,6 +515,8 @@ struct NvmeCtrl {
     uint64_t dbbuf_dbs;
     uint64_t dbbuf_eis;
     size_t nvm_bounce_bytes;    /* nvm.c: bounce buffers in use */
+    uint32_t nr_requests;       /* allocated for all SQs (nvme_sq_grow) */
+    bool fetch_paused;          /* quiesce.c: rounds fetch nothing */
 };
 
 /* A permanently write protected nvme-ns namespace, as the pool lists it */
@@ -569,6 +596,52 @@ void nvme_ctrl_nssr(NvmeCtrl *n);
 /* Emulated power cycle of a controller outside any subsystem */
 void nvme_ctrl_power_cycle(NvmeCtrl *n);
 uint16_t nvme_cmd_error(NvmeRequest *req, uint16_t status, const char *why);
+
+/*
+ * quiesce.c: the request lifecycle. A command is outstanding from fetch to
+ * completion, through every step its callbacks chain; code that frees or
+ * changes state under commands waits for the outstanding ones first.
+ */
+/* Namespace work outside commands (state saves): holds ns like a command */
+void nvme_ns_work_begin(NvmeNamespace *ns);
+void nvme_ns_work_end(NvmeNamespace *ns);
+/* An admin command that goes on working on ns after its handler returns */
+void nvme_req_hold_ns(NvmeRequest *req, NvmeNamespace *ns);
+/*
+ * I/O dispatch: holds ns for req, or parks req while ns is quiesced (then
+ * false: req is dispatched again from the start when the quiesce ends).
+ */
+bool nvme_ns_enter(NvmeRequest *req, NvmeNamespace *ns);
+/*
+ * Main loop: no command may start on ns until nvme_ns_quiesce_end (new ones
+ * are parked), and those under way have completed when this returns.
+ * Nests; nvme_ns_quiesce_end may be called from any thread.
+ */
+void nvme_ns_quiesce_begin(NvmeNamespace *ns);
+void nvme_ns_quiesce_end(NvmeNamespace *ns);
+void nvme_sq_count_fetched(NvmeSQueue *sq, NvmeRequest *req);
+/* Called by completion: req's work is over, in the SQ's context */
+void nvme_req_release(NvmeRequest *req);
+/* Main loop: waits until no counted request of sq is outstanding */
+void nvme_sq_wait_idle(NvmeSQueue *sq);
+/* Main loop: stops fetching on n's queues and waits for them to be idle */
+void nvme_ctrl_quiesce_begin(NvmeCtrl *n);
+void nvme_ctrl_quiesce_end(NvmeCtrl *n);
+/* The context a request's queue runs in (main loop for the admin queue) */
+AioContext *nvme_req_context(NvmeRequest *req);
+void nvme_req_redispatch(void *opaque);
+
+/*
+ * dma.c: every DMA the device does runs between these, so that guest
+ * memory pointing at the device's own registers cannot re-enter them.
+ */
+void nvme_dma_enter(void);
+void nvme_dma_exit(void);
+bool nvme_dma_reentered(void);
+/* False if part of sg is not RAM (MMIO, say): too risky for dma-helpers */
+bool nvme_sg_is_ram(QEMUSGList *sg, DMADirection dir);
+MemTxResult nvme_dma_rw(AddressSpace *as, dma_addr_t addr, void *buf,
+                        dma_addr_t len, DMADirection dir);
 
 /* abort.c */
 uint16_t nvme_abort(NvmeCtrl *n, NvmeRequest *req);
