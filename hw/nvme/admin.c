@@ -60,11 +60,12 @@ static uint16_t nvme_identify_ns(NvmeCtrl *n, NvmeRequest *req,
         return nvme_invalid_field(req, "unsupported CSI");
     }
     ns = allocated ? nvme_nsmgmt_allocated(n, nsid) : nvme_ctrl_ns(n, nsid);
+    if (!ns) {
+        /* Inactive NSID: zeroes, whatever the supported command set */
+        return nvme_dma_to_host(n, req, zeroes, sizeof(zeroes));
+    }
     if (cs_specific && csi == NVME_CSI_ZONED) {
         return nvme_zns_identify_ns(n, req, ns);
-    }
-    if (!ns) {
-        return nvme_dma_to_host(n, req, zeroes, sizeof(zeroes));
     }
     if (cs_specific) {
         return nvme_dma_to_host(n, req, &ns->id_ns_nvm,

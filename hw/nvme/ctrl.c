@@ -1282,7 +1282,11 @@ static void nvme_write_reg32(NvmeCtrl *n, hwaddr offset, uint32_t value)
 
 static void nvme_sync_reg_image(NvmeCtrl *n, NvmeBar *bar)
 {
-    memset(bar, 0, offsetof(NvmeBar, rsvd6c));
+    /*
+     * Reads are aligned, up to 8 bytes and start below 6Ch: an 8-byte read
+     * of CRTO also returns the reserved 6Ch..6Fh, which read as zero.
+     */
+    memset(bar, 0, QEMU_ALIGN_UP(offsetof(NvmeBar, rsvd6c), sizeof(uint64_t)));
     nvme_reg_set64(bar, NVME_REG_CAP, n->cap);
     nvme_reg_set32(bar, NVME_REG_VS, n->vs);
     nvme_reg_set32(bar, NVME_REG_INTMS, n->intms);

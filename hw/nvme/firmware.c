@@ -27,12 +27,17 @@ static uint16_t nvme_fw_error(const char *why, uint16_t status)
     return status | NVME_SC_DNR;
 }
 
-/* Downloads must be sequential; offset 0 starts a new image. */
+/*
+ * Downloads must be sequential; offset 0 starts a new image. A piece is
+ * transferred into a buffer of its own first, so that a piece that fails
+ * leaves the image staged so far (and its size) as it was.
+ */
 uint16_t nvme_fw_download(NvmeCtrl *n, NvmeRequest *req)
 {
     uint64_t len = ((uint64_t)le32_to_cpu(req->cmd.cdw10) + 1) * 4;
     uint64_t offset = (uint64_t)le32_to_cpu(req->cmd.cdw11) * 4;
     NvmeFirmware *fw = &n->fw;
+    g_autofree uint8_t *piece = NULL;
     uint16_t status;
 
     if (offset != 0 && offset != fw->staged) {
@@ -45,11 +50,13 @@ uint16_t nvme_fw_download(NvmeCtrl *n, NvmeRequest *req)
     if (len > nvme_xfer_limit(n->params.mdts)) {
         return nvme_fw_error("piece exceeds MDTS", NVME_SC_INVALID_FIELD);
     }
-    fw->image = g_realloc(fw->image, offset + len);
-    status = nvme_dma_from_host(n, req, fw->image + offset, len);
+    piece = g_malloc(len);
+    status = nvme_dma_from_host(n, req, piece, len);
     if (status) {
         return status;
     }
+    fw->image = g_realloc(fw->image, offset + len);
+    memcpy(fw->image + offset, piece, len);
     fw->staged = offset + len;
     return NVME_SC_SUCCESS;
 }
@@ -78,9 +85,13 @@ uint16_t nvme_fw_commit(NvmeCtrl *n, NvmeRequest *req)
     uint8_t slot = cdw10 & 0x7;
     uint8_t action = (cdw10 >> 3) & 0x7;
     NvmeFirmware *fw = &n->fw;
+    /*
+     * 011b places a newly downloaded image first when there is one;
+     * without one it activates the image already in the slot.
+     */
     bool replace = action == NVME_FW_COMMIT_REPLACE ||
                    action == NVME_FW_COMMIT_REPLACE_AND_ACTIVATE ||
-                   action == NVME_FW_COMMIT_ACTIVATE_NOW;
+                   (action == NVME_FW_COMMIT_ACTIVATE_NOW && fw->staged);
 
     if (action > NVME_FW_COMMIT_ACTIVATE_NOW || (cdw10 >> 31)) {
         /* Boot partitions are not supported. */

@@ -29,12 +29,24 @@ typedef struct NvmeFormatParams {
     uint8_t ses;
 } NvmeFormatParams;
 
+/*
+ * Logical blocks of LBA format lbaf in the namespace's backend: as in
+ * nvme_ns_set_format(), it holds the blocks and the metadata of each,
+ * extended LBAs or not.
+ */
+static uint64_t nvme_format_nlbas(NvmeNamespace *ns, uint8_t lbaf)
+{
+    return ns->size / ((1ull << ns->lbaf_bits[lbaf]) + ns->lbaf_ms[lbaf]);
+}
+
 static uint16_t nvme_format_check(NvmeNamespace *ns,
                                   const NvmeFormatParams *fp)
 {
-    if (fp->lbaf >= ns->nlbaf || !(ns->size >> ns->lbaf_bits[fp->lbaf])) {
+    if (fp->lbaf >= ns->nlbaf || !nvme_format_nlbas(ns, fp->lbaf)) {
         qemu_log_mask(LOG_GUEST_ERROR, "nvme: namespace %u has no LBA "
-                      "format %u\n", ns->nsid, fp->lbaf);
+                      "format %u, or no block of it fits\n", ns->nsid,
+                      fp->lbaf);
+        trace_nvme_err_format_lbaf(ns->nsid, fp->lbaf);
         return NVME_SC_INVALID_FORMAT | NVME_SC_DNR;
     }
     if (fp->pi > NVME_PI_TYPE3) {

@@ -448,6 +448,8 @@ static void nvme_meta_copy_write(NvmeMetaIo *m)
         nvme_meta_finish(m, status);
         return;
     }
+    /* New data replaces whatever Write Uncorrectable marked. */
+    nvme_uncor_clear(ns, m->slba, m->nlb);
     nvme_meta_backend(m, true, false, false, 0);
 }
 
@@ -460,6 +462,7 @@ static void nvme_meta_copy_step(void *opaque, int ret)
     NvmeCopyRange *r;
     uint64_t slba;
     uint32_t nlb;
+    uint16_t status;
 
     if (ret < 0 && !m->ret) {
         m->ret = ret;
@@ -486,11 +489,10 @@ static void nvme_meta_copy_step(void *opaque, int ret)
         pc.elbat = r->elbat;
         pc.elbatm = r->elbatm;
         if (ns->pi && pc.prchk) {
-            uint16_t status = nvme_pi_check(ns, &pc,
+            status = nvme_pi_check(ns, &pc,
                 m->buf + ((m->pos - nlb) << ns->lba_bits),
                 m->buf + m->data_bytes + (m->pos - nlb) * ns->ms, nlb,
                 r->slba);
-
             if (status) {
                 nvme_meta_finish(m, status);
                 return;
@@ -509,6 +511,12 @@ static void nvme_meta_copy_step(void *opaque, int ret)
         /* Checked by nvme_copy on this very copy; never trust it blindly */
         nvme_meta_finish(m, nvme_cmd_error(req, NVME_SC_INTERNAL_ERROR,
                                            "Copy source ranges overflow"));
+        return;
+    }
+    /* As a Read would: no range is written before all are read */
+    status = nvme_uncor_check(req, slba, nlb);
+    if (status) {
+        nvme_meta_finish(m, status);
         return;
     }
     m->pending = 2;

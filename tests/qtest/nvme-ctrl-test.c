@@ -10,6 +10,7 @@
 #include "libqtest.h"
 #include "libqos/qgraph.h"
 #include "libqos/nvme.h"
+#include "qemu/crc32c.h"
 
 #define TEST_NLBAS          QNVME_TEST_NLBAS
 
@@ -48,6 +49,34 @@ static void test_reg_defaults(void *obj, void *data, QGuestAllocator *alloc)
     g_assert_cmphex(qnvme_readl(n, NVME_REG_INTMS), ==, 0x5);
     qnvme_writel(n, NVME_REG_INTMC, 0x1);
     g_assert_cmphex(qnvme_readl(n, NVME_REG_INTMC), ==, 0x4);
+}
+
+/*
+ * The end of the register image: CMBSWTP and NSSD read as zero here (no
+ * CMB; NSSD is write-only), CRTO.CRWMT equals CAP.TO, and everything from
+ * 6Ch on is reserved and zero, for every access size that reaches it.
+ */
+static void test_reg_crto(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QNvme *n = enabled(obj);
+    const uint64_t crto = 0xf;
+
+    for (int round = 0; round < 64; round++) {
+        g_assert_cmphex(qnvme_readq(n, 0x60), ==, 0);
+        g_assert_cmphex(qnvme_readq(n, NVME_REG_CRTO), ==, crto);
+        g_assert_cmphex(qnvme_readq(n, 0x70), ==, 0);
+        g_assert_cmphex(qnvme_readl(n, 0x60), ==, 0);
+        g_assert_cmphex(qnvme_readl(n, 0x64), ==, 0);
+        g_assert_cmphex(qnvme_readl(n, NVME_REG_CRTO), ==, crto);
+        g_assert_cmphex(qnvme_readl(n, 0x6c), ==, 0);
+        for (uint64_t off = 0x60; off < 0x70; off += 2) {
+            g_assert_cmphex(qpci_io_readw(&n->dev, n->bar, off), ==,
+                            off == NVME_REG_CRTO ? crto : 0);
+        }
+        /* Other reads in between leave other values on the stack */
+        g_assert_cmphex(qnvme_readq(n, NVME_REG_ASQ), !=, 0);
+        g_assert_cmphex(qnvme_readl(n, NVME_REG_CSTS) & 1, ==, 1);
+    }
 }
 
 static void test_enable_disable(void *obj, void *data, QGuestAllocator *alloc)
@@ -196,6 +225,84 @@ static void test_identify_ns(void *obj, void *data, QGuestAllocator *alloc)
                                    id), ==, 0);
     g_assert_cmphex(qnvme_identify(n, 0xff, 0, 0, id), ==,
                     NVME_SC_INVALID_FIELD | NVME_SC_DNR);
+}
+
+/*
+ * Identify CNS 05h for every NSID of a controller with one NVM namespace
+ * and no zoned one: inactive NSIDs give a zero-filled structure for each
+ * supported command set, as CNS 00h does; unsupported CSIs and NSIDs 0 and
+ * FFFFFFFFh fail.
+ */
+static void test_identify_csi_no_ns(void *obj, void *data,
+                                    QGuestAllocator *alloc)
+{
+    QNvme *n = enabled(obj);
+    g_autofree uint8_t *id = g_new0(uint8_t, NVME_IDENTIFY_DATA_SIZE);
+    g_autofree uint8_t *zero = g_new0(uint8_t, NVME_IDENTIFY_DATA_SIZE);
+    static const uint8_t other_csi[] = { NVME_CSI_KV, 0x03, 0x30, 0xff };
+
+    for (uint32_t nsid = 1; nsid <= 256; nsid++) {
+        g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_CS_NS, nsid,
+                                       NVME_CSI_NVM, id), ==, 0);
+        g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_CS_NS, nsid,
+                                       NVME_CSI_ZONED, id), ==, 0);
+        if (nsid > 1) {
+            g_assert_cmpmem(id, NVME_IDENTIFY_DATA_SIZE,
+                            zero, NVME_IDENTIFY_DATA_SIZE);
+        }
+        if (nsid == 1 || nsid == 2 || nsid == 256) {
+            for (int i = 0; i < ARRAY_SIZE(other_csi); i++) {
+                g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_CS_NS, nsid,
+                                               other_csi[i], id), ==,
+                                NVME_SC_INVALID_FIELD | NVME_SC_DNR);
+            }
+        }
+    }
+    for (int csi = 0; csi < 3; csi++) {
+        g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_CS_NS, 0, csi, id), ==,
+                        NVME_SC_INVALID_NAMESPACE | NVME_SC_DNR);
+        g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_CS_NS, 257, csi, id),
+                        ==, NVME_SC_INVALID_NAMESPACE | NVME_SC_DNR);
+        g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_CS_NS,
+                                       NVME_NSID_BROADCAST, csi, id), ==,
+                        NVME_SC_INVALID_NAMESPACE | NVME_SC_DNR);
+    }
+
+    /* The other NSID-taking CNS values on inactive and invalid NSIDs */
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_NS_PRESENT, 2, 0, id), ==,
+                    0);
+    g_assert_cmpmem(id, NVME_IDENTIFY_DATA_SIZE,
+                    zero, NVME_IDENTIFY_DATA_SIZE);
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_NS_PRESENT,
+                                   NVME_NSID_BROADCAST, 0, id), ==,
+                    NVME_SC_INVALID_NAMESPACE | NVME_SC_DNR);
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_NS_DESCR_LIST, 2, 0, id),
+                    ==, NVME_SC_INVALID_NAMESPACE | NVME_SC_DNR);
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_NS_DESCR_LIST,
+                                   NVME_NSID_BROADCAST, 0, id), ==,
+                    NVME_SC_INVALID_NAMESPACE | NVME_SC_DNR);
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_NS_INDEPENDENT, 2, 0, id),
+                    ==, 0);
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_NS_INDEPENDENT,
+                                   NVME_NSID_BROADCAST, 0, id), ==,
+                    NVME_SC_INVALID_NAMESPACE | NVME_SC_DNR);
+    for (int csi = 0; csi < 3; csi++) {
+        g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_CS_NS_ACTIVE_LIST, 2,
+                                       csi, id), ==,
+                        csi == NVME_CSI_KV ?
+                        (NVME_SC_INVALID_FIELD | NVME_SC_DNR) : 0);
+        g_assert_cmpmem(id, NVME_IDENTIFY_DATA_SIZE,
+                        zero, NVME_IDENTIFY_DATA_SIZE);
+    }
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_NS_ATTACHED_CTRL_LIST, 2, 0,
+                                   id), ==,
+                    NVME_SC_INVALID_NAMESPACE | NVME_SC_DNR);
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_NS_ATTACHED_CTRL_LIST,
+                                   NVME_NSID_BROADCAST, 0, id), ==,
+                    NVME_SC_INVALID_NAMESPACE | NVME_SC_DNR);
+    /* Still alive and answering */
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_CS_NS, 1, NVME_CSI_NVM,
+                                   id), ==, 0);
 }
 
 /* Queue management (Base 5.4 to 5.7) */
@@ -625,6 +732,83 @@ static void test_format(void *obj, void *data, QGuestAllocator *alloc)
     g_assert_cmpmem(back, sizeof(back), pattern, sizeof(pattern));
 }
 
+/* Namespace 1 of 4 KiB, namespace 2 of 512 bytes */
+static void *tiny_namespaces_setup(GString *cmd_line, void *arg)
+{
+    g_string_append_printf(cmd_line,
+                           " -drive id=nvm0,if=none,file=%s,format=raw"
+                           " -device nvme-ns,drive=nvm0,bus=nvme0,nsid=1"
+                           " -drive id=nvm1,if=none,file=%s,format=raw"
+                           " -device nvme-ns,drive=nvm1,bus=nvme0,nsid=2",
+                           qnvme_tmp_image(4096), qnvme_tmp_image(512));
+    return arg;
+}
+
+static void assert_ns_format(QNvme *n, uint32_t nsid, uint8_t flbas,
+                             uint64_t nsze)
+{
+    g_autofree NvmeIdNs *id = g_new0(NvmeIdNs, 1);
+
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_NS, nsid, 0, id), ==, 0);
+    g_assert_cmphex(id->flbas, ==, flbas);
+    g_assert_cmpuint(le64_to_cpu(id->nsze), ==, nsze);
+    g_assert_cmpuint(le64_to_cpu(id->ncap), ==, nsze);
+}
+
+/*
+ * A format whose blocks and their metadata do not fit one block in the
+ * backend is an Invalid Format, extended LBAs or not, and changes nothing
+ * (Base 5.23: the format is not supported for that namespace).
+ */
+static void test_format_no_blocks(void *obj, void *data,
+                                  QGuestAllocator *alloc)
+{
+    QNvme *n = enabled(obj);
+    QTestState *qts = n->dev.bus->qts;
+    uint64_t buf = qnvme_alloc(n, QNVME_PAGE_SIZE);
+    const uint16_t invalid = NVME_SC_INVALID_FORMAT | NVME_SC_DNR;
+    const uint32_t ses = 1 << 9, mset = 1 << 4;
+    uint8_t pattern[512], back[512];
+
+    for (int i = 0; i < sizeof(pattern); i++) {
+        pattern[i] = i ^ 0x5a;
+    }
+    qnvme_create_io_queue_pair(n, 1, 8);
+    qtest_memwrite(qts, buf, pattern, sizeof(pattern));
+    g_assert_cmphex(qnvme_rw(n, 1, NVME_CMD_WRITE, 1, 0, 1, buf, 0), ==, 0);
+    assert_ns_format(n, 1, 0, 8);
+    assert_ns_format(n, 2, 0, 1);
+
+    /* 4 KiB + 8, 16 or 64 bytes of metadata in a 4 KiB backend */
+    for (uint32_t lbaf = 5; lbaf <= 7; lbaf++) {
+        g_assert_cmphex(format(n, 1, lbaf), ==, invalid);
+        g_assert_cmphex(format(n, 1, lbaf | mset | ses), ==, invalid);
+        g_assert_cmphex(format(n, 1, lbaf | (1 << 5)), ==, invalid);
+    }
+    /* 512 + 8, 16 or 64 bytes, or 4 KiB, in a 512-byte backend */
+    for (uint32_t lbaf = 1; lbaf <= 4; lbaf++) {
+        g_assert_cmphex(format(n, 2, lbaf), ==, invalid);
+        g_assert_cmphex(format(n, 2, lbaf | mset), ==, invalid);
+    }
+    /* Fits namespace 1, not namespace 2: neither changes */
+    g_assert_cmphex(format(n, NVME_NSID_BROADCAST, 2 | ses), ==, invalid);
+    assert_ns_format(n, 1, 0, 8);
+    assert_ns_format(n, 2, 0, 1);
+    qtest_memset(qts, buf, 0, sizeof(back));
+    g_assert_cmphex(qnvme_rw(n, 1, NVME_CMD_READ, 1, 0, 1, buf, 0), ==, 0);
+    qtest_memread(qts, buf, back, sizeof(back));
+    g_assert_cmpmem(back, sizeof(back), pattern, sizeof(pattern));
+    g_assert_cmphex(qnvme_rw(n, 1, NVME_CMD_READ, 1, 7, 1, buf, 0), ==, 0);
+
+    /* What fits still formats: one 4 KiB block, seven 512 + 64 ones */
+    g_assert_cmphex(format(n, 1, 1), ==, 0);
+    assert_ns_format(n, 1, 1, 1);
+    g_assert_cmphex(format(n, 1, 4 | mset), ==, 0);
+    assert_ns_format(n, 1, 4 | mset, 7);
+    g_assert_cmphex(format(n, 1, 7), ==, invalid);
+    assert_ns_format(n, 1, 4 | mset, 7);
+}
+
 /* Firmware (Base 5.11, 5.12) */
 
 static uint16_t fw_download(QNvme *n, const char *data, uint32_t len,
@@ -700,6 +884,78 @@ static void test_firmware(void *obj, void *data, QGuestAllocator *alloc)
     g_assert_cmphex(log->afi, ==, 3);
     /* Boot partitions are not supported. */
     g_assert_cmphex(fw_commit(n, 0, 6), ==, NVME_SC_INVALID_FIELD | dnr);
+}
+
+/* A download whose transfer fails: PRP1 not dword aligned */
+static uint16_t fw_download_bad_prp(QNvme *n, uint32_t len, uint32_t offset)
+{
+    NvmeCmd cmd = {
+        .opcode = NVME_ADM_CMD_FW_DOWNLOAD,
+        .dptr.prp1 = cpu_to_le64(qnvme_alloc(n, QNVME_PAGE_SIZE) + 1),
+        .cdw10 = cpu_to_le32(len / 4 - 1),
+        .cdw11 = cpu_to_le32(offset / 4),
+    };
+
+    return qnvme_cmd(n, 0, &cmd, NULL);
+}
+
+/*
+ * A piece that fails leaves the image staged so far as it was: a commit
+ * after it places exactly that image (revision: its CRC-32C, as it does
+ * not start with printable bytes). Commit Action 011b without a newly
+ * downloaded image activates the image already in the slot.
+ */
+static void test_firmware_failed_download(void *obj, void *data,
+                                          QGuestAllocator *alloc)
+{
+    QNvme *n = enabled(obj);
+    g_autofree NvmeFwSlotInfoLog *log = g_new0(NvmeFwSlotInfoLog, 1);
+    g_autofree NvmeIdCtrl *id = g_new0(NvmeIdCtrl, 1);
+    g_autofree uint8_t *image = g_malloc(2 * QNVME_PAGE_SIZE);
+    const uint16_t bad_prp = NVME_SC_INVALID_PRP_OFFSET | NVME_SC_DNR;
+    char rev[9];
+
+    for (int i = 0; i < 2 * QNVME_PAGE_SIZE; i++) {
+        image[i] = i * 7 + (i >> 8);
+    }
+    snprintf(rev, sizeof(rev), "%08x", crc32c(0, image, 2 * QNVME_PAGE_SIZE));
+
+    g_assert_cmphex(fw_download(n, (char *)image, QNVME_PAGE_SIZE, 0), ==, 0);
+    /* A new image that fails at once, then an append that fails */
+    g_assert_cmphex(fw_download_bad_prp(n, 8, 0), ==, bad_prp);
+    g_assert_cmphex(fw_download_bad_prp(n, 16, QNVME_PAGE_SIZE), ==,
+                    bad_prp);
+    g_assert_cmphex(fw_download(n, (char *)image + QNVME_PAGE_SIZE,
+                                QNVME_PAGE_SIZE, QNVME_PAGE_SIZE), ==, 0);
+    g_assert_cmphex(fw_download_bad_prp(n, 4, 2 * QNVME_PAGE_SIZE), ==,
+                    bad_prp);
+    g_assert_cmphex(fw_commit(n, 2, NVME_FW_COMMIT_REPLACE), ==, 0);
+    g_assert_cmphex(qnvme_get_log(n, NVME_LOG_FW_SLOT_INFO, 0, log,
+                                  sizeof(*log)), ==, 0);
+    g_assert_cmpmem(log->frs[1], 8, rev, 8);
+
+    /* Committed: nothing staged any more, a failed piece does not change it */
+    g_assert_cmphex(fw_download_bad_prp(n, 8, 0), ==, bad_prp);
+    g_assert_cmphex(fw_commit(n, 3, NVME_FW_COMMIT_REPLACE), ==,
+                    NVME_SC_INVALID_FW_IMAGE | NVME_SC_DNR);
+
+    /* 011b, nothing downloaded: slot 2's image runs, slot 2 unchanged */
+    g_assert_cmphex(fw_commit(n, 2, NVME_FW_COMMIT_ACTIVATE_NOW), ==, 0);
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_CTRL, 0, 0, id), ==, 0);
+    g_assert_cmpmem(id->fr, 8, rev, 8);
+    g_assert_cmphex(qnvme_get_log(n, NVME_LOG_FW_SLOT_INFO, 0, log,
+                                  sizeof(*log)), ==, 0);
+    g_assert_cmphex(log->afi, ==, 2);
+    g_assert_cmpmem(log->frs[1], 8, rev, 8);
+    /* ... and back to the built-in image of slot 1, or an empty slot */
+    g_assert_cmphex(fw_commit(n, 1, NVME_FW_COMMIT_ACTIVATE_NOW), ==, 0);
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_CTRL, 0, 0, id), ==, 0);
+    g_assert_cmpmem(id->fr, 3, "1.0", 3);
+    g_assert_cmphex(fw_commit(n, 3, NVME_FW_COMMIT_ACTIVATE_NOW), ==,
+                    NVME_SC_INVALID_FW_IMAGE | NVME_SC_DNR);
+    g_assert_cmphex(qnvme_get_log(n, NVME_LOG_FW_SLOT_INFO, 0, log,
+                                  sizeof(*log)), ==, 0);
+    g_assert_cmphex(log->afi, ==, 1);
 }
 
 /* Doorbell Buffer Config (Base 5.8) */
@@ -905,9 +1161,10 @@ static void test_io_handoff(void *obj, void *data, QGuestAllocator *a)
 }
 
 /*
- * Data that cannot be mapped in one go (here: no memory behind it, so the
- * DMA API hands out its one bounce buffer and then nothing) takes the
- * dma-helpers path; the command completes and the queue goes on.
+ * Data with no memory behind it: the DMA API hands out its one bounce
+ * buffer and then nothing. It is not RAM, so it is not retried through
+ * dma-helpers either (which maps outside the device's re-entrancy guard):
+ * the command fails with Data Transfer Error and the queue goes on.
  */
 static void test_io_unmappable(void *obj, void *data, QGuestAllocator *a)
 {
@@ -918,9 +1175,11 @@ static void test_io_unmappable(void *obj, void *data, QGuestAllocator *a)
     qnvme_create_io_queue_pair(n, 1, 16);
     for (int i = 0; i < 3; i++) {
         g_assert_cmphex(qnvme_rw(n, 1, NVME_CMD_READ, 1, 0, 16, nowhere,
-                                 nowhere + QNVME_PAGE_SIZE), ==, 0);
+                                 nowhere + QNVME_PAGE_SIZE), ==,
+                        NVME_SC_DATA_TRANSFER_ERROR);
         g_assert_cmphex(qnvme_rw(n, 1, NVME_CMD_WRITE, 1, 0, 16, nowhere,
-                                 nowhere + QNVME_PAGE_SIZE), ==, 0);
+                                 nowhere + QNVME_PAGE_SIZE), ==,
+                        NVME_SC_DATA_TRANSFER_ERROR);
     }
     g_assert_cmphex(qnvme_rw(n, 1, NVME_CMD_READ, 1, 0, 8, buf, 0), ==, 0);
 }
@@ -1406,12 +1665,15 @@ static void register_nvme_ctrl_tests(void)
     QOSGraphTestOptions slow_io = { .before = slow_iothread_setup };
 
     qos_add_test("reg-defaults", "nvme-ctrl", test_reg_defaults, &opts);
+    qos_add_test("reg-crto", "nvme-ctrl", test_reg_crto, &opts);
     qos_add_test("enable-disable", "nvme-ctrl", test_enable_disable, &opts);
     qos_add_test("enable-invalid", "nvme-ctrl", test_enable_invalid, &opts);
     qos_add_test("shutdown", "nvme-ctrl", test_shutdown, &opts);
     qos_add_test("subsystem-reset", "nvme-ctrl", test_subsystem_reset, &opts);
     qos_add_test("identify-ctrl", "nvme-ctrl", test_identify_ctrl, &opts);
     qos_add_test("identify-ns", "nvme-ctrl", test_identify_ns, &opts);
+    qos_add_test("identify-csi-no-ns", "nvme-ctrl", test_identify_csi_no_ns,
+                 &opts);
     qos_add_test("queue-errors", "nvme-ctrl", test_queue_errors, &opts);
     qos_add_test("invalid-opcodes", "nvme-ctrl", test_invalid_opcodes, &opts);
     qos_add_test("io-prp", "nvme-ctrl", test_io_prp, &opts);
@@ -1422,7 +1684,11 @@ static void register_nvme_ctrl_tests(void)
     qos_add_test("features-more", "nvme-ctrl", test_features_more, &opts);
     qos_add_test("error-log", "nvme-ctrl", test_error_log, &opts);
     qos_add_test("format", "nvme-ctrl", test_format, &opts);
+    qos_add_test("format-no-blocks", "nvme-ctrl", test_format_no_blocks,
+                 &(QOSGraphTestOptions) { .before = tiny_namespaces_setup });
     qos_add_test("firmware", "nvme-ctrl", test_firmware, &opts);
+    qos_add_test("firmware-failed-download", "nvme-ctrl",
+                 test_firmware_failed_download, &opts);
     qos_add_test("shadow-doorbells", "nvme-ctrl", test_shadow_doorbells, &opts);
     qos_add_test("reset-in-flight", "nvme-ctrl", test_reset_in_flight, &slow);
     qos_add_test("io-handoff", "nvme-ctrl", test_io_handoff, &slow);

@@ -666,6 +666,95 @@ static void test_pi_dulbe_uncor(void *obj, void *data, QGuestAllocator *a)
                         0xffff), ==, 0);
 }
 
+/* The usual three, and 4: 512 bytes without metadata, for comparison */
+static void *pi_plain_setup(GString *cmd_line, void *arg)
+{
+    pi_setup(cmd_line, arg);
+    g_string_append_printf(cmd_line,
+        " -drive id=p4,if=none,file=%s,format=raw"
+        " -device nvme-ns,drive=p4,bus=nvme0,nsid=4",
+        qnvme_tmp_image(QNVME_TEST_IMAGE_SIZE));
+    return arg;
+}
+
+/* Copy of nr ranges (slba[i], nlb[i] blocks) to sdlba, PRACT on writes */
+static uint16_t copy_ranges(Ctx *c, uint32_t nsid, uint64_t sdlba,
+                            const uint64_t *slba, const uint16_t *nlb, int nr)
+{
+    NvmeCopySourceRange r[4] = {};
+    NvmeCmd cmd = {
+        .opcode = NVME_CMD_COPY,
+        .nsid = cpu_to_le32(nsid),
+        .dptr.prp1 = cpu_to_le64(c->aux),
+        .cdw10 = cpu_to_le32(sdlba),
+        .cdw12 = cpu_to_le32((nr - 1) | (nsid == 4 ? 0 : PRACT)),
+        .cdw14 = cpu_to_le32(sdlba),
+    };
+
+    g_assert_cmpint(nr, <=, ARRAY_SIZE(r));
+    for (int i = 0; i < nr; i++) {
+        r[i].slba = cpu_to_le64(slba[i]);
+        r[i].nlb = cpu_to_le16(nlb[i] - 1);
+    }
+    qtest_memwrite(c->qts, c->aux, r, sizeof(r));
+    return qnvme_cmd(c->n, 1, &cmd, NULL);
+}
+
+/*
+ * Copy honours Write Uncorrectable marks the same way with metadata (1)
+ * and without (4): a marked source block fails the Copy with Unrecovered
+ * Read Error, and the destination blocks written lose their marks (and
+ * only those).
+ */
+static void test_pi_copy_uncor(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+    const uint16_t uncor = NVME_SC_UNRECOVERED_READ_ERROR | NVME_SC_DNR;
+    const uint64_t bad[2] = { 1000, 1002 }, good[2] = { 1000, 1004 };
+    const uint16_t two[2] = { 2, 2 }, one[1] = { 1 };
+    uint8_t blocks[4096], back[2048];
+    static const uint32_t nsids[] = { 1, 4 };
+
+    fill(blocks, sizeof(blocks), 0x3c);
+    for (int i = 0; i < ARRAY_SIZE(nsids); i++) {
+        uint32_t nsid = nsids[i];
+        uint32_t prinfo = nsid == 4 ? 0 : PRACT;
+
+        qtest_memwrite(c.qts, c.buf, blocks, sizeof(blocks));
+        g_assert_cmphex(pio(&c, NVME_CMD_WRITE, nsid, 1000, 8, prinfo, 1000,
+                            0, 0), ==, 0);
+        g_assert_cmphex(pio(&c, NVME_CMD_WRITE_UNCOR, nsid, 1002, 1, 0, 0, 0,
+                            0), ==, 0);
+        g_assert_cmphex(pio(&c, NVME_CMD_WRITE_UNCOR, nsid, 3001, 1, 0, 0, 0,
+                            0), ==, 0);
+        g_assert_cmphex(pio(&c, NVME_CMD_WRITE_UNCOR, nsid, 3010, 2, 0, 0, 0,
+                            0), ==, 0);
+
+        /* Source block 1002 marked */
+        g_assert_cmphex(copy_ranges(&c, nsid, 3000, bad, two, 2), ==, uncor);
+        g_assert_cmphex(pio(&c, NVME_CMD_READ, nsid, 1002, 1, prinfo, 0, 0,
+                            0), ==, uncor);
+
+        /* Blocks 1000, 1001, 1004, 1005 to 3000..3003: 3001 clears */
+        g_assert_cmphex(copy_ranges(&c, nsid, 3000, good, two, 2), ==, 0);
+        qtest_memset(c.qts, c.buf, 0, sizeof(back));
+        g_assert_cmphex(pio(&c, NVME_CMD_READ, nsid, 3000, 4, prinfo, 0, 0,
+                            0), ==, 0);
+        qtest_memread(c.qts, c.buf, back, sizeof(back));
+        g_assert_cmpmem(back, 1024, blocks, 1024);
+        g_assert_cmpmem(back + 1024, 1024, blocks + 2048, 1024);
+
+        /* One block onto a two-block mark: the other block stays marked */
+        g_assert_cmphex(copy_ranges(&c, nsid, 3010, good, one, 1), ==, 0);
+        g_assert_cmphex(pio(&c, NVME_CMD_READ, nsid, 3010, 1, prinfo, 0, 0,
+                            0), ==, 0);
+        g_assert_cmphex(pio(&c, NVME_CMD_READ, nsid, 3011, 1, prinfo, 0, 0,
+                            0), ==, uncor);
+        g_assert_cmphex(pio(&c, NVME_CMD_READ, nsid, 3010, 2, prinfo, 0, 0,
+                            0), ==, uncor);
+    }
+}
+
 static void register_nvme_pi_tests(void)
 {
     QOSGraphTestOptions opts = { .before = pi_setup };
@@ -680,6 +769,8 @@ static void register_nvme_pi_tests(void)
     qos_add_test("pi-restart", "nvme-pi", test_pi_restart, &opts);
     qos_add_test("pi-dulbe-uncor", "nvme-pi", test_pi_dulbe_uncor, &opts);
     qos_add_test("pi-copy-format1", "nvme-pi", test_pi_copy_format1, &opts);
+    qos_add_test("pi-copy-uncor", "nvme-pi", test_pi_copy_uncor,
+                 &(QOSGraphTestOptions) { .before = pi_plain_setup });
 }
 
 libqos_init(register_nvme_pi_tests);
