@@ -5,13 +5,13 @@
  *
  * A subsystem with ns-pool=DIR and tnvmcap=SIZE lets hosts create up to
  * SIZE bytes of namespaces. Each one is a raw image DIR/ns-<nsid>.img; the
- * file DIR/namespaces lists them, a line each, with size, LBA format,
- * NMIC, UUID and the controllers they are attached to. The list is
- * rewritten (atomically and durably) after every change and read back when
- * the subsystem is created, so a restarted QEMU finds the same namespaces,
- * formats, attachments and data. Controller IDs follow the order in which
- * controllers are created, so attachments persist as long as the command
- * line keeps that order.
+ * file DIR/namespaces lists them, a line each, with size, LBA format and
+ * protection information settings, NMIC, UUID and the controllers they
+ * are attached to. The list is rewritten (atomically and durably) after
+ * every change and read back when the subsystem is created, so a restarted
+ * QEMU finds the same namespaces, formats, attachments and data.
+ * Controller IDs follow the order in which controllers are created, so
+ * attachments persist as long as the command line keeps that order.
  *
  * The list is what counts: an image is created before the list names it
  * and removed only after the list no longer does, so a QEMU killed half
@@ -28,6 +28,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/log.h"
+#include "qemu/cutils.h"
 #include "qemu/error-report.h"
 #include "qapi/error.h"
 #include "qobject/qdict.h"
@@ -43,6 +44,18 @@ typedef struct NvmePoolNs {
     NvmeNamespace ns;
     BlockConf conf;
 } NvmePoolNs;
+
+/*
+ * The format of a pool namespace: any LBA format that Format NVM offers
+ * it, with its protection information settings. Lists written before
+ * pi, pil and mset were recorded lack them: they are 0.
+ */
+typedef struct NvmePoolFormat {
+    unsigned lbaf;
+    unsigned pi;
+    unsigned pil;
+    unsigned mset;
+} NvmePoolFormat;
 
 bool nvme_nsmgmt_supported(NvmeCtrl *n)
 {
@@ -75,10 +88,12 @@ static bool nvme_pool_save(NvmeSubsystem *subsys, Error **errp)
         qemu_uuid_unparse(&ns->params.uuid, uuid);
         permanent = ns->wp_state == NVME_WP_PERMANENT;
         g_string_append_printf(s, "ns nsid=%u nsze=%" PRIu64 " lbaf=%u "
-                               "nmic=%u attached=0x%08x uuid=%s ana=%u%s\n",
+                               "nmic=%u attached=0x%08x uuid=%s ana=%u "
+                               "pi=%u pil=%u mset=%u%s\n",
                                nsid, ns->nlbas, ns->lbaf_index,
                                ns->params.shared ? 1 : 0, ns->attached, uuid,
-                               ns->anagrpid, permanent ? " wp=3" : "");
+                               ns->anagrpid, ns->pi, ns->pil ? 1 : 0,
+                               ns->mset ? 1 : 0, permanent ? " wp=3" : "");
     }
     for (guint i = 0; subsys->pool_wp && i < subsys->pool_wp->len; i++) {
         NvmePoolWp *r = &g_array_index(subsys->pool_wp, NvmePoolWp, i);
@@ -159,10 +174,33 @@ void nvme_pool_restore_wp(NvmeSubsystem *subsys, NvmeNamespace *ns)
     }
 }
 
+/*
+ * A format read from the list is checked as Format NVM checks the host's:
+ * the list is a file, which anyone may have edited.
+ */
+static bool nvme_pool_check_format(NvmeNamespace *ns,
+                                   const NvmePoolFormat *f, Error **errp)
+{
+    if (f->lbaf >= ns->nlbaf || f->pi > NVME_PI_TYPE3 || f->pil > 1 ||
+        f->mset > 1) {
+        error_setg(errp, "no LBA format %u with pi=%u pil=%u mset=%u",
+                   f->lbaf, f->pi, f->pil, f->mset);
+        return false;
+    }
+    if (f->pi && ns->lbaf_ms[f->lbaf] <
+                 (ns->lbaf_pif[f->lbaf] == NVME_PIF_64B ? 16 : 8)) {
+        error_setg(errp, "LBA format %u has no room for protection "
+                   "information", f->lbaf);
+        return false;
+    }
+    return true;
+}
+
 /* Opens the image of pool namespace nsid as namespace of subsys. */
 static NvmePoolNs *nvme_pool_open(NvmeSubsystem *subsys, uint32_t nsid,
-                                  uint8_t lbaf, bool shared, uint32_t anagrpid,
-                                  const QemuUUID *uuid, Error **errp)
+                                  const NvmePoolFormat *f, bool shared,
+                                  uint32_t anagrpid, const QemuUUID *uuid,
+                                  Error **errp)
 {
     g_autofree char *path = nvme_pool_path(subsys, nsid);
     QDict *opts = qdict_new();
@@ -183,13 +221,18 @@ static NvmePoolNs *nvme_pool_open(NvmeSubsystem *subsys, uint32_t nsid,
     p->ns.params.anagrpid = anagrpid;
     p->ns.managed = true;
     if (!nvme_ns_setup(&p->ns, &p->conf, errp) ||
+        !nvme_pool_check_format(&p->ns, f, errp) ||
         !nvme_ns_set_context(&p->ns, nvme_subsys_context(subsys), errp)) {
         nvme_ns_cleanup(&p->ns);
         blk_unref(p->conf.blk);
         g_free(p);
         return NULL;
     }
-    nvme_ns_set_format(&p->ns, lbaf);
+    /* Identify Namespace (DPS, FLBAS) is built from these */
+    p->ns.pi = f->pi;
+    p->ns.pil = f->pil;
+    p->ns.mset = f->mset;
+    nvme_ns_set_format(&p->ns, f->lbaf);
     return p;
 }
 
@@ -214,14 +257,32 @@ static bool nvme_pool_add(NvmeSubsystem *subsys, NvmePoolNs *p,
     return true;
 }
 
+/*
+ * An optional " name=value" field of a list line; absent (lists of older
+ * QEMUs), the value stays as it is.
+ */
+static bool nvme_pool_optional_field(const char *line, const char *name,
+                                     unsigned *value)
+{
+    g_autofree char *key = g_strdup_printf(" %s=", name);
+    const char *field = strstr(line, key);
+    const char *end;
+
+    if (!field) {
+        return true;
+    }
+    return !qemu_strtoui(field + strlen(key), &end, 10, value) &&
+           (!*end || *end == ' ');
+}
+
 static bool nvme_pool_parse_line(NvmeSubsystem *subsys, const char *line,
                                  bool *dropped, Error **errp)
 {
     g_autofree char *path = NULL;
-    unsigned nsid, lbaf, nmic, attached, anagrpid = 0;
+    unsigned nsid, nmic, attached, anagrpid = 0;
+    NvmePoolFormat f = {};
     uint64_t nsze;
     char uuid_str[UUID_STR_LEN] = "";
-    const char *ana;
     QemuUUID uuid;
     NvmePoolNs *p;
 
@@ -235,19 +296,19 @@ static bool nvme_pool_parse_line(NvmeSubsystem *subsys, const char *line,
         return true;
     }
     if (sscanf(line, "ns nsid=%u nsze=%" SCNu64 " lbaf=%u nmic=%u "
-               "attached=%x uuid=%36s", &nsid, &nsze, &lbaf, &nmic,
+               "attached=%x uuid=%36s", &nsid, &nsze, &f.lbaf, &nmic,
                &attached, uuid_str) != 6 ||
-        qemu_uuid_parse(uuid_str, &uuid) < 0) {
+        qemu_uuid_parse(uuid_str, &uuid) < 0 ||
+        !nvme_pool_optional_field(line, "ana", &anagrpid) ||
+        !nvme_pool_optional_field(line, "pi", &f.pi) ||
+        !nvme_pool_optional_field(line, "pil", &f.pil) ||
+        !nvme_pool_optional_field(line, "mset", &f.mset)) {
         error_setg(errp, "malformed line '%s'", line);
         return false;
     }
-    ana = strstr(line, " ana=");
-    if (ana && sscanf(ana, " ana=%u", &anagrpid) != 1) {
-        error_setg(errp, "malformed line '%s'", line);
-        return false;
-    }
-    if (!nsid || nsid > NVME_MAX_NAMESPACES || lbaf >= NVME_POOL_NLBAF ||
-        nmic > 1 || anagrpid > NVME_ANA_GROUPS) {
+    /* The LBA format is checked against the namespace's once it is open */
+    if (!nsid || nsid > NVME_MAX_NAMESPACES || !nsze || nmic > 1 ||
+        anagrpid > NVME_ANA_GROUPS) {
         error_setg(errp, "invalid values in '%s'", line);
         return false;
     }
@@ -263,7 +324,7 @@ static bool nvme_pool_parse_line(NvmeSubsystem *subsys, const char *line,
         *dropped = true;
         return true;
     }
-    p = nvme_pool_open(subsys, nsid, lbaf, nmic, anagrpid, &uuid, errp);
+    p = nvme_pool_open(subsys, nsid, &f, nmic, anagrpid, &uuid, errp);
     if (!p) {
         return false;
     }
@@ -462,8 +523,8 @@ static uint16_t nvme_ns_create(NvmeCtrl *n, NvmeRequest *req)
     }
     qemu_close(fd);
     qemu_uuid_generate(&uuid);
-    p = nvme_pool_open(subsys, nsid, lbaf, id->nmic & 1,
-                       le32_to_cpu(id->anagrpid), &uuid, &err);
+    p = nvme_pool_open(subsys, nsid, &(NvmePoolFormat) { .lbaf = lbaf },
+                       id->nmic & 1, le32_to_cpu(id->anagrpid), &uuid, &err);
     if (!p) {
         goto fail;
     }

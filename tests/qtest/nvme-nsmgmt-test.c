@@ -13,6 +13,8 @@
 #include "libqtest.h"
 #include "libqos/qgraph.h"
 #include "libqos/nvme.h"
+#include "libqos/pci-pc.h"
+#include "libqos/malloc-pc.h"
 #include "qobject/qdict.h"
 
 #define TNVMCAP         (64 * 1024 * 1024)
@@ -847,6 +849,153 @@ static void test_no_pool(void *obj, void *data, QGuestAllocator *a)
                     NVME_SC_INVALID_OPCODE | DNR);
 }
 
+/*
+ * A QEMU of the test's own on a pool directory, with one controller
+ * (CNTLID 0): starting another on the same directory is a restart.
+ */
+typedef struct PoolVm {
+    QTestState *qts;
+    QGuestAllocator alloc;
+    QPCIBus *bus;
+    QNvme like;
+    Ctx c;
+} PoolVm;
+
+static void pool_vm_start(PoolVm *vm, const char *dir)
+{
+    vm->qts = qtest_initf("-M pc -device nvme-subsys,id=pool1,"
+                          "nqn=nqn.2026-11.org.qemu:restart,ns-pool=%s,"
+                          "tnvmcap=%d -device nvme,addr=04.0,subsys=pool1,"
+                          "serial=restart", dir, TNVMCAP);
+    pc_alloc_init(&vm->alloc, vm->qts, ALLOC_NO_FLAGS);
+    vm->bus = qpci_new_pc(vm->qts, &vm->alloc);
+    vm->like.dev.bus = vm->bus;
+    vm->like.alloc = &vm->alloc;
+    vm->c = qnvme_ctx_start(qnvme_open_slot(&vm->like, 4));
+}
+
+static void pool_vm_stop(PoolVm *vm)
+{
+    qnvme_close(vm->c.n);
+    qpci_free_pc(vm->bus);
+    alloc_destroy(&vm->alloc);
+    qtest_quit(vm->qts);
+}
+
+#define PRACT           (1u << 29)
+#define CHK_GUARD_REF   ((1u << 28) | (1u << 26))
+
+/* Format NVM with CDW10 cdw10 (LBAF, MSET, PI, PIL, SES) */
+static uint16_t format_lbaf(Ctx *c, uint32_t nsid, uint32_t cdw10)
+{
+    NvmeCmd cmd = { .opcode = NVME_ADM_CMD_FORMAT_NVM,
+                    .nsid = cpu_to_le32(nsid),
+                    .cdw10 = cpu_to_le32(cdw10) };
+
+    return qnvme_cmd(c->n, 0, &cmd, NULL);
+}
+
+/* One block at slba, PRINFO prinfo, expected reference tag ref */
+static uint16_t pi_rw(Ctx *c, uint8_t opcode, uint32_t nsid, uint64_t slba,
+                      uint32_t prinfo, uint32_t ref)
+{
+    NvmeCmd cmd = {
+        .opcode = opcode,
+        .nsid = cpu_to_le32(nsid),
+        .dptr.prp1 = cpu_to_le64(c->buf),
+        .cdw10 = cpu_to_le32(slba),
+        .cdw11 = cpu_to_le32(slba >> 32),
+        .cdw12 = cpu_to_le32(prinfo),
+        .cdw14 = cpu_to_le32(ref),
+    };
+
+    return qnvme_cmd(c->n, 1, &cmd, NULL);
+}
+
+static void assert_pool_format(Ctx *c, uint32_t nsid, uint8_t flbas,
+                               uint8_t dps, uint64_t nsze)
+{
+    g_autofree NvmeIdNs *id = g_new0(NvmeIdNs, 1);
+
+    g_assert_cmphex(identify(c, NVME_ID_CNS_NS, nsid, 0, id), ==, 0);
+    g_assert_cmphex(id->flbas, ==, flbas);
+    g_assert_cmphex(id->dps, ==, dps);
+    g_assert_cmpuint(le64_to_cpu(id->nsze), ==, nsze);
+}
+
+/* The formats of the namespaces of test_format_restart */
+static void assert_restart_formats(Ctx *c)
+{
+    assert_pool_format(c, 1, 2 | 1 << 4, 1 | 1 << 3, 63);   /* 512 + 8 */
+    assert_pool_format(c, 2, 7, 3, 7);                      /* 4096 + 64 */
+    assert_pool_format(c, 3, 1, 0, 8);
+    assert_pool_format(c, 4, 2, 0, 62);
+}
+
+/*
+ * Any format Format NVM offers a pool namespace (here LBA formats 2 and
+ * 7, with PI type, PIL and MSET) comes back in the next QEMU on the pool,
+ * and so do the namespaces of lists written before those were recorded.
+ */
+static void test_format_restart(void *obj, void *data, QGuestAllocator *a)
+{
+    char *dir = g_dir_make_tmp("nvme-pool-XXXXXX", NULL);
+    g_autofree char *list = NULL, *img3 = NULL, *img4 = NULL, *text = NULL;
+    const uint16_t c0 = 0;
+    const uint32_t fmt1 = 2 | 1 << 4 | 1 << 5 | 1 << 8, fmt2 = 7 | 3 << 5;
+    uint8_t pattern[512], back[512];
+    PoolVm vm;
+    uint32_t nsid;
+
+    g_assert_nonnull(dir);
+    qnvme_remove_dir_at_end(dir);
+    pool_dir = dir;
+    list = pool_file("namespaces");
+    img3 = pool_file("ns-3.img");
+    img4 = pool_file("ns-4.img");
+    /* Lines of older lists: no pi, pil, mset (nor ana in the oldest) */
+    g_assert_true(g_file_set_contents(list,
+        "ns nsid=3 nsze=8 lbaf=1 nmic=1 attached=0x00000001 "
+        "uuid=6a1d6f0e-4b8e-4f57-9d1e-0e5b1a2c3d43 ana=0\n"
+        "ns nsid=4 nsze=62 lbaf=2 nmic=1 attached=0x00000001 "
+        "uuid=6a1d6f0e-4b8e-4f57-9d1e-0e5b1a2c3d44\n", -1, NULL));
+    g_assert_true(g_file_set_contents(img3, "", 0, NULL));
+    g_assert_cmpint(truncate(img3, 8 * 4096), ==, 0);
+    g_assert_true(g_file_set_contents(img4, "", 0, NULL));
+    g_assert_cmpint(truncate(img4, 62 * 520), ==, 0);
+
+    pool_vm_start(&vm, dir);
+    for (int i = 0; i < 2; i++) {
+        g_assert_cmphex(ns_create(&vm.c, 64, 64, 0, 0, 1, 0, &nsid), ==, 0);
+        g_assert_cmpuint(nsid, ==, i + 1);
+        g_assert_cmphex(ns_attach(&vm.c, 0, nsid, 1, &c0), ==, 0);
+    }
+    g_assert_cmphex(format_lbaf(&vm.c, 1, fmt1), ==, 0);
+    g_assert_cmphex(format_lbaf(&vm.c, 2, fmt2), ==, 0);
+    assert_restart_formats(&vm.c);
+    for (int i = 0; i < sizeof(pattern); i++) {
+        pattern[i] = i * 5 + 3;
+    }
+    qtest_memwrite(vm.qts, vm.c.buf, pattern, sizeof(pattern));
+    g_assert_cmphex(pi_rw(&vm.c, NVME_CMD_WRITE, 1, 5, PRACT, 5), ==, 0);
+    pool_vm_stop(&vm);
+    text = pool_list();
+    g_assert_nonnull(strstr(text, " lbaf=2 "));
+    g_assert_nonnull(strstr(text, " pi=1 pil=1 mset=1"));
+
+    pool_vm_start(&vm, dir);
+    assert_restart_formats(&vm.c);
+    /* Type 1 PI at the start of extended LBAs: the tags still check */
+    qtest_memset(vm.qts, vm.c.buf, 0, sizeof(back));
+    g_assert_cmphex(pi_rw(&vm.c, NVME_CMD_READ, 1, 5, PRACT | CHK_GUARD_REF,
+                          5), ==, 0);
+    qtest_memread(vm.qts, vm.c.buf, back, sizeof(back));
+    g_assert_cmpmem(back, sizeof(back), pattern, sizeof(pattern));
+    g_assert_cmphex(pi_rw(&vm.c, NVME_CMD_READ, 1, 5, PRACT | CHK_GUARD_REF,
+                          6), ==, NVME_SC_REF_TAG_CHECK_ERROR | DNR);
+    pool_vm_stop(&vm);
+}
+
 static void register_nvme_nsmgmt_tests(void)
 {
     QOSGraphTestOptions pool = { .before = pool_setup };
@@ -870,6 +1019,8 @@ static void register_nvme_nsmgmt_tests(void)
     qos_add_test("write-protect", "nvme-nsmgmt", test_write_protect, &pool);
     qos_add_test("ana", "nvme-nsmgmt", test_ana, &pool);
     qos_add_test("power-cycle", "nvme-nsmgmt", test_power_cycle, &pool);
+    qos_add_test("format-restart", "nvme-nsmgmt", test_format_restart,
+                 &plain);
     qos_add_test("write-protect-no-pool", "nvme-nsmgmt",
                  test_write_protect_no_pool, &plain);
 }
