@@ -980,7 +980,8 @@ static void nvme_process_sq(void *opaque)
      * run bottom halves, this one included: the round under way sees any
      * new entries itself.
      */
-    if (qatomic_read(&sq->deleting) || sq->in_round) {
+    if (qatomic_read(&sq->deleting) || sq->in_round ||
+        nvme_backends_drained()) {
         return;
     }
     /* Round robin: at most 2^AB commands, then the other queues' turn. */
@@ -1569,6 +1570,7 @@ static void nvme_realize(PCIDevice *pci, Error **errp)
             goto err_pci;
         }
     }
+    nvme_ctrl_register(n);
     return;
 
 err_pci:
@@ -1613,6 +1615,7 @@ static void nvme_exit(PCIDevice *pci)
     g_free(n->cq);
     g_free(n->no_coalescing);
     nvme_fw_cleanup(n);
+    nvme_ctrl_unregister(n);
     msix_uninit(pci, &n->bar0, &n->bar0);
     /* The subregion holds a reference to n: without this, n never goes. */
     memory_region_del_subregion(&n->bar0, &n->iomem);

@@ -246,8 +246,15 @@ bool nvme_ns_setup(NvmeNamespace *ns, BlockConf *conf, Error **errp)
                      BLK_PERM_WRITE_UNCHANGED | BLK_PERM_RESIZE, errp) < 0) {
         return false;
     }
-    return nvme_ns_parse_nguid(ns, errp) && nvme_zns_setup(ns, errp) &&
-           nvme_resv_setup(ns, errp);
+    if (!nvme_ns_parse_nguid(ns, errp) || !nvme_zns_setup(ns, errp) ||
+        !nvme_resv_setup(ns, errp)) {
+        return false;
+    }
+    nvme_backend_watch(ns->blk);
+    nvme_backend_watch(ns->zone_state);
+    nvme_backend_watch(ns->resv_state);
+    ns->backends_watched = true;
+    return true;
 }
 
 /*
@@ -401,6 +408,12 @@ void nvme_ns_drain(NvmeNamespace *ns)
 /* What setup allocated beyond the backends */
 void nvme_ns_cleanup(NvmeNamespace *ns)
 {
+    if (ns->backends_watched) {
+        nvme_backend_unwatch(ns->blk);
+        nvme_backend_unwatch(ns->zone_state);
+        nvme_backend_unwatch(ns->resv_state);
+        ns->backends_watched = false;
+    }
     nvme_zns_cleanup(ns);
     nvme_resv_free(ns->resv);
     ns->resv = NULL;

@@ -217,6 +217,7 @@ struct NvmeNamespace {
      */
     uint32_t inflight;
     uint32_t quiesce_depth;
+    bool backends_watched;      /* nvme_backend_watch()ed */
     QemuSpin park_lock;
     QTAILQ_HEAD(, NvmeRequest) parked;
     /* LBAs marked by Write Uncorrectable; reads of them fail. */
@@ -516,6 +517,7 @@ struct NvmeCtrl {
     uint64_t dbbuf_eis;
     size_t nvm_bounce_bytes;    /* nvm.c: bounce buffers in use */
     uint32_t nr_requests;       /* allocated for all SQs (nvme_sq_grow) */
+    QLIST_ENTRY(NvmeCtrl) all_entry;    /* quiesce.c: every controller */
     bool fetch_paused;          /* quiesce.c: rounds fetch nothing */
 };
 
@@ -630,6 +632,12 @@ void nvme_ctrl_quiesce_end(NvmeCtrl *n);
 /* The context a request's queue runs in (main loop for the admin queue) */
 AioContext *nvme_req_context(NvmeRequest *req);
 void nvme_req_redispatch(void *opaque);
+/* Backends of namespaces: their drains pause every controller's queues */
+void nvme_backend_watch(BlockBackend *blk);
+void nvme_backend_unwatch(BlockBackend *blk);
+bool nvme_backends_drained(void);
+void nvme_ctrl_register(NvmeCtrl *n);
+void nvme_ctrl_unregister(NvmeCtrl *n);
 
 /*
  * dma.c: every DMA the device does runs between these, so that guest

@@ -30,6 +30,84 @@
 #include "nvme.h"
 #include "trace.h"
 
+/*
+ * Drained backends. While one of our backends is drained, a command's next
+ * step waits in the block layer until the drain ends; a quiesce waiting
+ * for that command inside the drained section (a vm_stop's drain that runs
+ * our bottom halves, say) would never return. So no queue of any
+ * controller is processed while any of our backends is drained, and the
+ * end of the last drain resumes them all.
+ */
+static unsigned nvme_drained_backends;
+static QLIST_HEAD(, NvmeCtrl) nvme_ctrls = QLIST_HEAD_INITIALIZER(nvme_ctrls);
+
+static void nvme_backend_drained_begin(void *opaque)
+{
+    qatomic_inc(&nvme_drained_backends);
+}
+
+/* Main loop: the queues that were skipped meanwhile go on */
+static void nvme_backends_resume(void *opaque)
+{
+    NvmeCtrl *n;
+
+    QLIST_FOREACH(n, &nvme_ctrls, all_entry) {
+        for (uint32_t i = 0; i < n->num_queues; i++) {
+            if (n->sq[i]) {
+                qemu_bh_schedule(n->sq[i]->bh);
+            }
+        }
+    }
+}
+
+/* A drain may end in an iothread: the controllers are the main loop's */
+static void nvme_backend_drained_end(void *opaque)
+{
+    if (qatomic_fetch_dec(&nvme_drained_backends) == 1) {
+        aio_bh_schedule_oneshot(qemu_get_aio_context(), nvme_backends_resume,
+                                NULL);
+    }
+}
+
+static const BlockDevOps nvme_backend_ops = {
+    .drained_begin = nvme_backend_drained_begin,
+    .drained_end = nvme_backend_drained_end,
+};
+
+bool nvme_backends_drained(void)
+{
+    return qatomic_read(&nvme_drained_backends);
+}
+
+void nvme_backend_watch(BlockBackend *blk)
+{
+    if (blk) {
+        blk_set_dev_ops(blk, &nvme_backend_ops, NULL);
+    }
+}
+
+void nvme_backend_unwatch(BlockBackend *blk)
+{
+    if (!blk) {
+        return;
+    }
+    if (blk_in_drain(blk)) {
+        /* Its drain began with us watching; it ends without us. */
+        nvme_backend_drained_end(NULL);
+    }
+    blk_set_dev_ops(blk, NULL, NULL);
+}
+
+void nvme_ctrl_register(NvmeCtrl *n)
+{
+    QLIST_INSERT_HEAD(&nvme_ctrls, n, all_entry);
+}
+
+void nvme_ctrl_unregister(NvmeCtrl *n)
+{
+    QLIST_REMOVE(n, all_entry);
+}
+
 /* Namespaces */
 
 static void nvme_ns_release(NvmeNamespace *ns)
