@@ -9,6 +9,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/units.h"
+#include "qemu/cutils.h"
 #include "libqtest.h"
 #include "libqos/qgraph.h"
 #include "libqos/pci.h"
@@ -432,11 +433,14 @@ static long qemu_rss_kib(QTestState *qts)
                                             (int)qtest_pid(qts));
     g_autofree char *text = NULL;
     const char *line;
+    long kib;
 
     g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
     line = strstr(text, "VmRSS:");
     g_assert_nonnull(line);
-    return strtol(line + strlen("VmRSS:"), NULL, 10);
+    g_assert_cmpint(qemu_strtol(line + strlen("VmRSS:"), NULL, 10, &kib), ==,
+                    0);
+    return kib;
 }
 
 static void *many_queues_setup(GString *cmd_line, void *arg)

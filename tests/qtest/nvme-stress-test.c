@@ -18,6 +18,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/cutils.h"
 #include "libqtest.h"
 #include "libqos/qgraph.h"
 #include "libqos/pci-pc.h"
@@ -425,9 +426,12 @@ static void test_stress(void *obj, void *data, QGuestAllocator *a)
     gint64 end = g_get_monotonic_time() +
                  (secs ? atoi(secs) : 20) * G_USEC_PER_SEC;
     Stress s = { .n = obj, .qts = ((QNvme *)obj)->dev.bus->qts };
-    uint32_t seed = fixed ? strtoul(fixed, NULL, 0) : g_test_rand_int();
+    uint32_t seed = g_test_rand_int();
     int rounds = 0;
 
+    if (fixed) {
+        g_assert_cmpint(qemu_strtoui(fixed, NULL, 0, &seed), ==, 0);
+    }
     s.buf = qnvme_alloc(s.n, BUF_PAGES * 4096);
     s.aux = qnvme_alloc(s.n, 4096);
     enable(&s);
