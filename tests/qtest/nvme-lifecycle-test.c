@@ -432,13 +432,13 @@ static long qemu_rss_kib(QTestState *qts)
     g_autofree char *path = g_strdup_printf("/proc/%d/status",
                                             (int)qtest_pid(qts));
     g_autofree char *text = NULL;
-    const char *line;
+    const char *line, *end;
     long kib;
 
     g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
     line = strstr(text, "VmRSS:");
     g_assert_nonnull(line);
-    g_assert_cmpint(qemu_strtol(line + strlen("VmRSS:"), NULL, 10, &kib), ==,
+    g_assert_cmpint(qemu_strtol(line + strlen("VmRSS:"), &end, 10, &kib), ==,
                     0);
     return kib;
 }
