@@ -91,7 +91,8 @@ typedef struct NvmeZoned NvmeZoned;
  * it uses; cntlid also names the controller a registrant registered on.
  */
 #define NVME_RESV_MAX_REGISTRANTS   32
-#define NVME_RESV_SAVED_SIZE        4096
+#define NVME_RESV_SAVED_SIZE        4096    /* resv.state: two copies */
+#define NVME_RESV_COPY_SIZE         2048
 typedef struct NvmeResv NvmeResv;
 typedef struct NvmeResvHost {
     uint8_t id[16];
@@ -110,6 +111,7 @@ typedef struct NvmeResvSaver {
     bool busy;                  /* a write and its flush are in flight */
     uint64_t changes;           /* state changes made so far */
     uint64_t in_flight;         /* the changes the write in flight holds */
+    uint64_t generation;        /* of the newest copy resv.state holds */
     QSIMPLEQ_HEAD(, NvmeResvWaiter) waiters;    /* commands, by change */
 } NvmeResvSaver;
 
@@ -133,8 +135,10 @@ void nvme_resv_set_ptpl(NvmeResv *r, bool ptpl);
 void nvme_resv_status(NvmeResv *r, NvmeResvStatus *st);
 bool nvme_resv_registrant(NvmeResv *r, uint32_t i, NvmeResvHost *h,
                           uint64_t *key, bool *holder);
-void nvme_resv_save(NvmeResv *r, void *buf);
-bool nvme_resv_load(NvmeResv *r, const void *buf, Error **errp);
+/* One copy of NVME_RESV_COPY_SIZE bytes; returns its offset in resv.state */
+uint64_t nvme_resv_save(NvmeResv *r, uint64_t generation, void *buf);
+bool nvme_resv_load(NvmeResv *r, const void *buf, uint64_t *generation,
+                    Error **errp);
 
 /* User configuration of one namespace (nvme-ns properties). */
 typedef struct NvmeNamespaceParams {

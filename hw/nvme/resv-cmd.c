@@ -81,7 +81,7 @@ bool nvme_resv_setup(NvmeNamespace *ns, Error **errp)
         error_setg(errp, "nvme namespace: cannot read resv.state");
         return false;
     }
-    if (!nvme_resv_load(ns->resv, buf, errp)) {
+    if (!nvme_resv_load(ns->resv, buf, &ns->resv_saver.generation, errp)) {
         error_prepend(errp, "nvme namespace: resv.state: ");
         return false;
     }
@@ -94,6 +94,9 @@ bool nvme_resv_setup(NvmeNamespace *ns, Error **errp)
  * snapshot is in flight at a time: a change made meanwhile waits for the
  * next write, of the latest snapshot, so that the file never ends older
  * than what a completed command changed, whatever order writes finish in.
+ * Each write goes to the copy the newest one is not in (resv.c); the
+ * generation moves on only once a write and its flush succeeded, so a
+ * failed write is retried over the same copy, never over the good one.
  */
 
 struct NvmeResvWaiter {
@@ -106,6 +109,7 @@ typedef struct NvmeResvSave {
     NvmeNamespace *ns;
     void *buf;
     QEMUIOVector qiov;
+    uint64_t generation;    /* of the copy it writes */
 } NvmeResvSave;
 
 static void nvme_resv_save_start(NvmeNamespace *ns);
@@ -119,6 +123,8 @@ static void nvme_resv_saved(void *opaque, int ret)
 
     if (ret < 0) {
         trace_nvme_resv_save_failed(ns->nsid, ret);
+    } else {
+        sv->generation = s->generation;
     }
     qemu_vfree(s->buf);
     g_free(s);
@@ -135,6 +141,8 @@ static void nvme_resv_saved(void *opaque, int ret)
     if (!QSIMPLEQ_EMPTY(&sv->waiters)) {
         nvme_resv_save_start(ns);
     }
+    /* Last: a quiesce waiting for the save may free ns right after */
+    nvme_ns_work_end(ns);
 }
 
 static void nvme_resv_written(void *opaque, int ret)
@@ -152,15 +160,19 @@ static void nvme_resv_save_start(NvmeNamespace *ns)
 {
     NvmeResvSaver *sv = &ns->resv_saver;
     NvmeResvSave *s = g_new0(NvmeResvSave, 1);
+    uint64_t offset;
 
     sv->busy = true;
+    nvme_ns_work_begin(ns);
     sv->in_flight = sv->changes;
     trace_nvme_resv_save(ns->nsid, sv->in_flight);
     s->ns = ns;
-    s->buf = blk_blockalign(ns->resv_state, NVME_RESV_SAVED_SIZE);
-    nvme_resv_save(ns->resv, s->buf);
-    qemu_iovec_init_buf(&s->qiov, s->buf, NVME_RESV_SAVED_SIZE);
-    blk_aio_pwritev(ns->resv_state, 0, &s->qiov, 0, nvme_resv_written, s);
+    s->generation = sv->generation + 1;
+    s->buf = blk_blockalign(ns->resv_state, NVME_RESV_COPY_SIZE);
+    offset = nvme_resv_save(ns->resv, s->generation, s->buf);
+    qemu_iovec_init_buf(&s->qiov, s->buf, NVME_RESV_COPY_SIZE);
+    blk_aio_pwritev(ns->resv_state, offset, &s->qiov, 0, nvme_resv_written,
+                    s);
 }
 
 /* Completes req (status success) once resv.state holds the new state. */

@@ -12,11 +12,13 @@
 
 #include "qemu/osdep.h"
 #include "qemu/cutils.h"
+#include "qemu/crc32c.h"
 #include "qapi/error.h"
 #include "nvme.h"
 
-#define NVME_RESV_MAGIC     "QNVMERSV"
-#define NVME_RESV_VERSION   1
+#define NVME_RESV_MAGIC         "QNVMERSV"
+#define NVME_RESV_VERSION_V1    1   /* one copy, no checksum: loaded only */
+#define NVME_RESV_VERSION       2
 
 typedef struct NvmeResvRegistrant {
     NvmeResvHost host;
@@ -39,22 +41,42 @@ typedef struct QEMU_PACKED NvmeResvSavedHost {
     uint8_t rsvd18[6];
 } NvmeResvSavedHost;
 
-typedef struct QEMU_PACKED NvmeResvSaved {
-    char magic[8];
-    uint32_t version;
-    uint32_t gen;
+typedef struct QEMU_PACKED NvmeResvSavedState {
+    uint32_t gen;               /* the Reservation generation (PRGEN) */
     uint8_t rtype;
     uint8_t ptpl;
     uint16_t nr_regs;
-    uint8_t rsvd20[4];
+    uint8_t rsvd8[4];
     NvmeResvSavedHost holder;
     struct QEMU_PACKED {
         NvmeResvSavedHost host;
         uint64_t key;
     } regs[NVME_RESV_MAX_REGISTRANTS];
+} NvmeResvSavedState;
+
+/*
+ * One copy of the record. resv.state holds two, A at offset 0 and B at
+ * NVME_RESV_COPY_SIZE: the copy of generation g goes to copy g % 2, so a
+ * torn write only ever damages the copy older than the other one. The
+ * CRC32C covers the whole copy with the crc field taken as zero.
+ */
+typedef struct QEMU_PACKED NvmeResvSaved {
+    char magic[8];
+    uint32_t version;
+    uint32_t crc;
+    uint64_t generation;        /* of this copy: the newer copy wins */
+    NvmeResvSavedState state;
 } NvmeResvSaved;
 
-QEMU_BUILD_BUG_ON(sizeof(NvmeResvSaved) > NVME_RESV_SAVED_SIZE);
+/* Version 1 (one copy at offset 0, no checksum): still loaded */
+typedef struct QEMU_PACKED NvmeResvSavedV1 {
+    char magic[8];
+    uint32_t version;
+    NvmeResvSavedState state;
+} NvmeResvSavedV1;
+
+QEMU_BUILD_BUG_ON(sizeof(NvmeResvSaved) > NVME_RESV_COPY_SIZE);
+QEMU_BUILD_BUG_ON(NVME_RESV_SAVED_SIZE < 2 * NVME_RESV_COPY_SIZE);
 
 NvmeResv *nvme_resv_new(void)
 {
@@ -383,49 +405,83 @@ static void nvme_resv_load_host(NvmeResvHost *h, const NvmeResvSavedHost *s)
     h->cntlid = le16_to_cpu(s->cntlid);
 }
 
-void nvme_resv_save(NvmeResv *r, void *buf)
+/* CRC32C of a copy, its crc field taken as zero */
+static uint32_t nvme_resv_copy_crc(const void *copy)
+{
+    static const uint8_t zero[4];
+    const uint8_t *p = copy;
+    size_t crc_at = offsetof(NvmeResvSaved, crc);
+    size_t after = crc_at + sizeof(zero);
+    uint32_t crc;
+
+    /* crc32c() takes the register, and returns it inverted */
+    crc = crc32c(0xffffffff, p, crc_at);
+    crc = crc32c(crc ^ 0xffffffff, zero, sizeof(zero));
+    return crc32c(crc ^ 0xffffffff, p + after, NVME_RESV_COPY_SIZE - after);
+}
+
+/* Fills buf with copy generation of r; returns where in resv.state it goes */
+uint64_t nvme_resv_save(NvmeResv *r, uint64_t generation, void *buf)
 {
     NvmeResvSaved *s = buf;
 
-    memset(buf, 0, NVME_RESV_SAVED_SIZE);
+    memset(buf, 0, NVME_RESV_COPY_SIZE);
     memcpy(s->magic, NVME_RESV_MAGIC, sizeof(s->magic));
     s->version = cpu_to_le32(NVME_RESV_VERSION);
-    s->gen = cpu_to_le32(r->gen);
-    s->rtype = r->rtype;
-    s->ptpl = r->ptpl;
-    s->nr_regs = cpu_to_le16(r->nr_regs);
-    nvme_resv_save_host(&s->holder, &r->holder);
+    s->generation = cpu_to_le64(generation);
+    s->state.gen = cpu_to_le32(r->gen);
+    s->state.rtype = r->rtype;
+    s->state.ptpl = r->ptpl;
+    s->state.nr_regs = cpu_to_le16(r->nr_regs);
+    nvme_resv_save_host(&s->state.holder, &r->holder);
     for (uint32_t i = 0; i < r->nr_regs; i++) {
-        nvme_resv_save_host(&s->regs[i].host, &r->regs[i].host);
-        s->regs[i].key = cpu_to_le64(r->regs[i].key);
+        nvme_resv_save_host(&s->state.regs[i].host, &r->regs[i].host);
+        s->state.regs[i].key = cpu_to_le64(r->regs[i].key);
     }
+    s->crc = cpu_to_le32(nvme_resv_copy_crc(buf));
+    return (generation % 2) * NVME_RESV_COPY_SIZE;
+}
+
+static bool nvme_resv_state_valid(const NvmeResvSavedState *s)
+{
+    return le16_to_cpu(s->nr_regs) <= NVME_RESV_MAX_REGISTRANTS &&
+           s->rtype <= NVME_RESV_EXCLUSIVE_ACCESS_ALL;
+}
+
+/* A copy whose checksum holds, in the slot its generation says */
+static bool nvme_resv_copy_valid(const void *copy, unsigned slot)
+{
+    const NvmeResvSaved *s = copy;
+
+    return !memcmp(s->magic, NVME_RESV_MAGIC, sizeof(s->magic)) &&
+           le32_to_cpu(s->version) == NVME_RESV_VERSION &&
+           le32_to_cpu(s->crc) == nvme_resv_copy_crc(copy) &&
+           le64_to_cpu(s->generation) % 2 == slot &&
+           nvme_resv_state_valid(&s->state);
+}
+
+/* Version 1 (unchecked) in copy A, as the release before wrote it */
+static bool nvme_resv_copy_is_v1(const void *copy)
+{
+    const NvmeResvSavedV1 *s = copy;
+
+    return !memcmp(s->magic, NVME_RESV_MAGIC, sizeof(s->magic)) &&
+           le32_to_cpu(s->version) == NVME_RESV_VERSION_V1 &&
+           nvme_resv_state_valid(&s->state);
 }
 
 /*
- * Restores what buf holds: everything when Persist Through Power Loss was
+ * Restores a saved state: everything when Persist Through Power Loss was
  * set, else only that setting (registrants do not survive a power loss).
- * An all-zero buf is an empty state.
  */
-bool nvme_resv_load(NvmeResv *r, const void *buf, Error **errp)
+static void nvme_resv_load_state(NvmeResv *r, const NvmeResvSavedState *s)
 {
-    const NvmeResvSaved *s = buf;
     uint16_t nr = le16_to_cpu(s->nr_regs);
 
-    memset(r, 0, sizeof(*r));
-    if (buffer_is_zero(buf, NVME_RESV_SAVED_SIZE)) {
-        return true;
-    }
-    if (memcmp(s->magic, NVME_RESV_MAGIC, sizeof(s->magic)) ||
-        le32_to_cpu(s->version) != NVME_RESV_VERSION ||
-        nr > NVME_RESV_MAX_REGISTRANTS ||
-        s->rtype > NVME_RESV_EXCLUSIVE_ACCESS_ALL) {
-        error_setg(errp, "not a saved NVMe reservation state");
-        return false;
-    }
     r->ptpl = s->ptpl;
     r->gen = le32_to_cpu(s->gen);
     if (!r->ptpl) {
-        return true;
+        return;
     }
     r->rtype = s->rtype;
     nvme_resv_load_host(&r->holder, &s->holder);
@@ -434,5 +490,46 @@ bool nvme_resv_load(NvmeResv *r, const void *buf, Error **errp)
         nvme_resv_load_host(&r->regs[i].host, &s->regs[i].host);
         r->regs[i].key = le64_to_cpu(s->regs[i].key);
     }
-    return true;
+}
+
+/*
+ * Restores the newest valid copy of the NVME_RESV_SAVED_SIZE bytes at buf
+ * and sets *generation to its generation. Copy A all zero is the empty
+ * state of a new file (generation 0: the first save goes to copy B, so a
+ * crash during it leaves that). A version 1 record counts as generation
+ * 0 too. No valid copy at all means damage: never trusted, an error.
+ */
+bool nvme_resv_load(NvmeResv *r, const void *buf, uint64_t *generation,
+                    Error **errp)
+{
+    const uint8_t *copy[2] = { buf, (const uint8_t *)buf +
+                                    NVME_RESV_COPY_SIZE };
+    const NvmeResvSaved *newest = NULL;
+
+    memset(r, 0, sizeof(*r));
+    *generation = 0;
+    for (unsigned slot = 0; slot < 2; slot++) {
+        const NvmeResvSaved *s = (const NvmeResvSaved *)copy[slot];
+
+        if (nvme_resv_copy_valid(s, slot) &&
+            (!newest || le64_to_cpu(s->generation) >
+                        le64_to_cpu(newest->generation))) {
+            newest = s;
+        }
+    }
+    if (newest) {
+        *generation = le64_to_cpu(newest->generation);
+        nvme_resv_load_state(r, &newest->state);
+        return true;
+    }
+    if (nvme_resv_copy_is_v1(copy[0])) {
+        nvme_resv_load_state(r, &((const NvmeResvSavedV1 *)copy[0])->state);
+        return true;
+    }
+    if (buffer_is_zero(copy[0], NVME_RESV_COPY_SIZE)) {
+        return true;
+    }
+    error_setg(errp, "no valid copy of the reservation state (damaged, "
+               "both copies fail their checksum)");
+    return false;
 }

@@ -15,6 +15,8 @@
 #include "libqtest.h"
 #include "libqos/qgraph.h"
 #include "libqos/nvme.h"
+#include "qemu/crc32c.h"
+#include "qobject/qdict.h"
 
 #define DNR             NVME_SC_DNR
 #define INVALID         (NVME_SC_INVALID_FIELD | DNR)
@@ -547,6 +549,46 @@ static void test_resv_notices(void *obj, void *data, QGuestAllocator *a)
     stop(&t);
 }
 
+/*
+ * resv.state: two copies of 2 KiB, A and B, each with its generation (the
+ * copy of generation g is copy g % 2) and a CRC32C of the copy.
+ */
+#define RSV_COPY        2048
+#define RSV_CRC         12
+#define RSV_GENERATION  16      /* of the copy */
+#define RSV_GEN         24      /* the Reservation generation */
+#define RSV_KEY0        84      /* the first registrant's key */
+
+static bool copy_valid(const char *copy, int slot)
+{
+    g_autofree char *c = g_memdup2(copy, RSV_COPY);
+    uint32_t crc = ldl_le_p(c + RSV_CRC);
+
+    stl_le_p(c + RSV_CRC, 0);
+    return !memcmp(c, "QNVMERSV", 8) && ldl_le_p(c + 8) == 2 &&
+           ldq_le_p(c + RSV_GENERATION) % 2 == slot &&
+           crc == crc32c(0xffffffff, (uint8_t *)c, RSV_COPY);
+}
+
+/* The copy of the reservation state that a restart would use */
+static const char *newest_copy(const char *file, gsize len)
+{
+    const char *newest = NULL;
+
+    g_assert_cmpuint(len, >=, 2 * RSV_COPY);
+    for (int i = 0; i < 2; i++) {
+        const char *c = file + i * RSV_COPY;
+
+        if (copy_valid(c, i) &&
+            (!newest || ldq_le_p(c + RSV_GENERATION) >
+                        ldq_le_p(newest + RSV_GENERATION))) {
+            newest = c;
+        }
+    }
+    g_assert_nonnull(newest);
+    return newest;
+}
+
 /* Persist Through Power Loss: the feature, CPTPL and resv.state */
 static void test_resv_ptpl(void *obj, void *data, QGuestAllocator *a)
 {
@@ -580,8 +622,7 @@ static void test_resv_ptpl(void *obj, void *data, QGuestAllocator *a)
     g_assert_cmpuint(status_of(&t).ptpls, ==, 1);
     /* resv.state holds the registrant, durably written already */
     g_assert_true(g_file_get_contents(resv_state, &file, &len, NULL));
-    g_assert_cmpmem(file, 8, "QNVMERSV", 8);
-    g_assert_nonnull(memmem(file, len, "\x34\x12\0\0\0\0\0\0", 8));
+    g_assert_cmphex(ldq_le_p(newest_copy(file, len) + RSV_KEY0), ==, 0x1234);
     /* Set Features clears it again */
     ptpl.opcode = NVME_ADM_CMD_SET_FEATURES;
     ptpl.cdw11 = 0;
@@ -722,6 +763,7 @@ static void test_resv_batch(void *obj, void *data, QGuestAllocator *a)
     QNvmeQueue *sq = &n->sq[1];
     uint64_t keys = qnvme_alloc(n, QNVME_PAGE_SIZE);
     g_autofree char *file = NULL;
+    const char *copy;
     enum { NR = 8 };
     uint32_t gen;
     NvmeCqe cqe;
@@ -747,10 +789,9 @@ static void test_resv_batch(void *obj, void *data, QGuestAllocator *a)
     g_assert_cmpuint(le32_to_cpu(status_of(&t).gen), ==, gen + NR);
     /* The file: the last key, not the one before, and the generation */
     g_assert_true(g_file_get_contents(resv_state, &file, &len, NULL));
-    g_assert_cmpmem(file, 8, "QNVMERSV", 8);
-    g_assert_cmpuint(ldl_le_p(file + 12), ==, gen + NR);
-    g_assert_nonnull(memmem(file, len, "\x07\x01\0\0\0\0\0\0", 8));
-    g_assert_null(memmem(file, len, "\x06\x01\0\0\0\0\0\0", 8));
+    copy = newest_copy(file, len);
+    g_assert_cmpuint(ldl_le_p(copy + RSV_GEN), ==, gen + NR);
+    g_assert_cmphex(ldq_le_p(copy + RSV_KEY0), ==, 0x107);
     clear_all(&t);
     stop(&t);
 }
@@ -812,6 +853,196 @@ static void test_resv_report_multipath(void *obj, void *data,
     stop(&t);
 }
 
+/* Node d4: the data of the namespaces 4 the tests below plug */
+static void add_d4(Hosts *t)
+{
+    qtest_qmp_assert_success(t->qts, "{'execute': 'blockdev-add', "
+                             "'arguments': {'driver': 'raw', 'node-name': "
+                             "'d4', 'file': {'driver': 'file', "
+                             "'filename': %s}}}",
+                             qnvme_tmp_image(QNVME_TEST_IMAGE_SIZE));
+}
+
+/* Namespace 4 on A's controller, resv.state from path: NULL, or why not */
+static char *plug_ns4(Hosts *t, const char *path)
+{
+    char *err = NULL;
+    QDict *rsp;
+
+    qtest_qmp_assert_success(t->qts, "{'execute': 'blockdev-add', "
+                             "'arguments': {'driver': 'raw', 'node-name': "
+                             "'rs4', 'file': {'driver': 'file', "
+                             "'filename': %s}}}", path);
+    rsp = qtest_qmp(t->qts, "{'execute': 'device_add', 'arguments': "
+                    "{'driver': 'nvme-ns', 'id': 'ns4', 'drive': 'd4', "
+                    "'bus': 'nvme0', 'nsid': 4, 'resv.state': 'rs4'}}");
+    if (qdict_haskey(rsp, "error")) {
+        err = g_strdup(qdict_get_str(qdict_get_qdict(rsp, "error"),
+                                     "desc"));
+        qtest_qmp_assert_success(t->qts, "{'execute': 'blockdev-del', "
+                                 "'arguments': {'node-name': 'rs4'}}");
+    }
+    qobject_unref(rsp);
+    return err;
+}
+
+static void unplug_ns4(Hosts *t)
+{
+    qtest_qmp_device_del(t->qts, "ns4");
+    qtest_qmp_assert_success(t->qts, "{'execute': 'blockdev-del', "
+                             "'arguments': {'node-name': 'rs4'}}");
+}
+
+/* Namespace 4's reservation status; *key: its first registrant's key */
+static NvmeResvStatus ns4_status(Hosts *t, uint64_t *key)
+{
+    struct QEMU_PACKED {
+        NvmeResvStatus st;
+        NvmeResvController c[1];
+    } r;
+    NvmeCmd cmd = {
+        .opcode = NVME_CMD_RESV_REPORT,
+        .nsid = cpu_to_le32(4),
+        .dptr.prp1 = cpu_to_le64(t->buf),
+        .cdw10 = cpu_to_le32(sizeof(r) / 4 - 1),
+    };
+
+    qtest_memset(t->qts, t->buf, 0, sizeof(r));
+    g_assert_cmphex(qnvme_cmd(t->h[0], 1, &cmd, NULL), ==, 0);
+    qtest_memread(t->qts, t->buf, &r, sizeof(r));
+    *key = le64_to_cpu(r.c[0].rkey);
+    return r.st;
+}
+
+/* A's key in namespace 4 plugged with a resv.state of these contents */
+static uint64_t key_from(Hosts *t, const char *contents, gsize len)
+{
+    char *path = qnvme_tmp_image(len);
+    uint64_t key;
+
+    g_assert_true(g_file_set_contents(path, contents, len, NULL));
+    g_assert_null(plug_ns4(t, path));
+    ns4_status(t, &key);
+    unplug_ns4(t);
+    return key;
+}
+
+/*
+ * resv.state holds two copies that check themselves: a damaged or torn
+ * one is not trusted, the other one is used; with neither valid, the
+ * namespace is refused, and so is a QEMU started with it.
+ */
+static void test_resv_copies(void *obj, void *data, QGuestAllocator *a)
+{
+    Hosts t = start(obj);
+    g_autofree char *file = NULL;
+    g_autofree char *bad = NULL;
+    g_autofree char *err = NULL;
+    g_autofree char *args = NULL;
+    char *path;
+    gsize len;
+
+    add_d4(&t);
+    g_assert_cmphex(reg(&t, 0, NVME_RESV_REGISTER | 3u << 30, 0, 0x1234),
+                    ==, 0);
+    g_assert_cmphex(reg(&t, 0, NVME_RESV_REPLACE, 0x1234, 0x5678), ==, 0);
+    /* Generation 1 went to copy B, generation 2 to copy A */
+    g_assert_true(g_file_get_contents(resv_state, &file, &len, NULL));
+    g_assert_true(newest_copy(file, len) == file);
+    g_assert_cmpuint(ldq_le_p(file + RSV_GENERATION), ==, 2);
+    g_assert_cmphex(ldq_le_p(file + RSV_KEY0), ==, 0x5678);
+    g_assert_true(copy_valid(file + RSV_COPY, 1));
+    g_assert_cmphex(ldq_le_p(file + RSV_COPY + RSV_KEY0), ==, 0x1234);
+    g_assert_cmphex(key_from(&t, file, len), ==, 0x5678);
+
+    /* Generation 3 torn over copy B: its header, not the rest */
+    bad = g_memdup2(file, len);
+    stq_le_p(bad + RSV_COPY + RSV_GENERATION, 3);
+    stq_le_p(bad + RSV_COPY + RSV_KEY0, 0x9abc);
+    g_assert_cmphex(key_from(&t, bad, len), ==, 0x5678);
+    /* Garbage in the newest copy: the one before is used */
+    memcpy(bad, file, len);
+    memset(bad + 512, 0xa5, 512);
+    g_assert_cmphex(key_from(&t, bad, len), ==, 0x1234);
+    /* Garbage in the older copy */
+    memcpy(bad, file, len);
+    memset(bad + RSV_COPY + 40, 0xa5, 100);
+    g_assert_cmphex(key_from(&t, bad, len), ==, 0x5678);
+
+    /* Both damaged: no state is trusted */
+    memset(bad + 40, 0xa5, 100);
+    path = qnvme_tmp_image(len);
+    g_assert_true(g_file_set_contents(path, bad, len, NULL));
+    err = plug_ns4(&t, path);
+    g_assert_nonnull(err);
+    g_assert_nonnull(strstr(err, "resv.state: no valid copy of the "
+                            "reservation state"));
+    args = g_strdup_printf("-M pc -drive if=none,id=d,format=raw,file=%s "
+                           "-drive if=none,id=s,format=raw,file=%s "
+                           "-device nvme,id=nf,serial=f "
+                           "-device nvme-ns,bus=nf,drive=d,nsid=1,"
+                           "resv.state=s",
+                           qnvme_tmp_image(QNVME_TEST_IMAGE_SIZE), path);
+    qnvme_expect_start_failure(args, "resv.state: no valid copy of the "
+                               "reservation state");
+    clear_all(&t);
+    stop(&t);
+}
+
+/*
+ * A resv.state of the release before (one copy, no checksum) is read; the
+ * next save goes to copy B and leaves it readable until that is whole. A
+ * new file whose first save (to copy B) was torn holds the empty state.
+ */
+static void test_resv_old_format(void *obj, void *data, QGuestAllocator *a)
+{
+    Hosts t = start(obj);
+    g_autofree char *v1 = g_malloc0(4096);
+    g_autofree char *file = NULL;
+    char *path = qnvme_tmp_image(4096);
+    NvmeResvStatus st;
+    uint64_t key;
+    gsize len;
+
+    add_d4(&t);
+    memcpy(v1, "QNVMERSV", 8);
+    stl_le_p(v1 + 8, 1);            /* version */
+    stl_le_p(v1 + 12, 7);           /* Reservation generation */
+    v1[17] = 1;                     /* PTPL */
+    stw_le_p(v1 + 18, 1);           /* one registrant: A, key 0x77 */
+    v1[48 + 7] = 1;
+    stq_le_p(v1 + 72, 0x77);
+    g_assert_true(g_file_set_contents(path, v1, 4096, NULL));
+    g_assert_null(plug_ns4(&t, path));
+    st = ns4_status(&t, &key);
+    g_assert_cmpuint(le32_to_cpu(st.gen), ==, 7);
+    g_assert_cmpuint(st.ptpls, ==, 1);
+    g_assert_cmpuint(le16_to_cpu(st.regctl), ==, 1);
+    g_assert_cmphex(key, ==, 0x77);
+    g_assert_cmphex(ns_cmd(&t, 0, 4, NVME_CMD_RESV_REGISTER,
+                           NVME_RESV_REPLACE, 0x77, 0x88), ==, 0);
+    unplug_ns4(&t);
+    g_assert_true(g_file_get_contents(path, &file, &len, NULL));
+    g_assert_true(newest_copy(file, len) == file + RSV_COPY);
+    g_assert_cmpuint(ldq_le_p(file + RSV_COPY + RSV_GENERATION), ==, 1);
+    g_assert_cmpuint(ldl_le_p(file + RSV_COPY + RSV_GEN), ==, 8);
+    g_assert_cmphex(ldq_le_p(file + RSV_COPY + RSV_KEY0), ==, 0x88);
+    g_assert_cmpmem(file, RSV_COPY, v1, RSV_COPY);
+    g_assert_cmphex(key_from(&t, file, len), ==, 0x88);
+
+    /* A new file, its first save torn: nothing was saved */
+    memset(v1, 0, 4096);
+    memset(v1 + RSV_COPY, 0xa5, 512);
+    path = qnvme_tmp_image(4096);
+    g_assert_true(g_file_set_contents(path, v1, 4096, NULL));
+    g_assert_null(plug_ns4(&t, path));
+    st = ns4_status(&t, &key);
+    g_assert_cmpuint(st.regctl, ==, 0);
+    g_assert_cmpuint(st.ptpls, ==, 0);
+    unplug_ns4(&t);
+    stop(&t);
+}
+
 static void register_nvme_resv_tests(void)
 {
     QOSGraphTestOptions opts = { .before = resv_setup };
@@ -831,6 +1062,9 @@ static void register_nvme_resv_tests(void)
     qos_add_test("resv-zoned", "nvme-resv", test_resv_zoned, &opts);
     qos_add_test("resv-batch", "nvme-resv", test_resv_batch, &opts);
     qos_add_test("resv-abort", "nvme-resv", test_resv_abort, &opts);
+    qos_add_test("resv-copies", "nvme-resv", test_resv_copies, &opts);
+    qos_add_test("resv-old-format", "nvme-resv", test_resv_old_format,
+                 &opts);
     qos_add_test("iothread-resv-preempt", "nvme-resv", test_resv_preempt,
                  &io);
     qos_add_test("iothread-resv-notices", "nvme-resv", test_resv_notices,

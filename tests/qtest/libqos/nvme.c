@@ -405,3 +405,43 @@ static void qnvme_register_nodes(void)
 }
 
 libqos_init(qnvme_register_nodes);
+
+/*
+ * Starts a QEMU of its own with args and expects it to refuse to start:
+ * exit status 1, and expect in what it printed on stderr.
+ */
+void qnvme_expect_start_failure(const char *args, const char *expect)
+{
+    g_autofree char *err_path = NULL;
+    g_autofree char *cmd = NULL;
+    g_autofree char *err = NULL;
+    g_autofree char *sock = NULL;
+    g_autofree char *qmp = NULL;
+    int fd = g_file_open_tmp("nvme-qtest-err-XXXXXX", &err_path, NULL);
+    gint64 end = g_get_monotonic_time() + 60 * G_TIME_SPAN_SECOND;
+    QTestState *qts;
+
+    g_assert_cmpint(fd, >=, 0);
+    close(fd);
+    /* libqtest runs the command line with sh -c: stderr goes to a file */
+    cmd = g_strdup_printf("%s 2>%s", args, err_path);
+    qts = qtest_init_with_env_and_capabilities(NULL, cmd, NULL, false);
+    while (qtest_probe_child(qts) && g_get_monotonic_time() < end) {
+        g_usleep(20 * 1000);
+    }
+    /* Still running: it started (the abort handler stops it) */
+    g_assert_false(qtest_probe_child(qts));
+    qtest_set_expected_status(qts, 1);
+    qtest_quit(qts);
+    /* Never connected: its sockets are left to remove */
+    sock = g_strdup_printf("%s/qtest-%d.sock", g_get_tmp_dir(), getpid());
+    qmp = g_strdup_printf("%s/qtest-%d.qmp", g_get_tmp_dir(), getpid());
+    unlink(sock);
+    unlink(qmp);
+    g_assert_true(g_file_get_contents(err_path, &err, NULL, NULL));
+    unlink(err_path);
+    if (!strstr(err, expect)) {
+        g_test_message("QEMU said: %s", err);
+    }
+    g_assert_nonnull(strstr(err, expect));
+}
