@@ -18,6 +18,11 @@
  * save flushes the namespace's data, then writes the records of every
  * zone and flushes them, and completes the requests that were waiting
  * when it started; requests that arrive meanwhile wait for the next one.
+ * The records are kept twice, each copy with a generation and a CRC32C;
+ * a save writes over the older copy, so a torn write leaves the newer
+ * one intact. A zone being reset keeps its old record until the zeroing
+ * of its blocks completed before a save began: "empty" is never recorded
+ * over data still there.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -26,25 +31,54 @@
 #include "qemu/log.h"
 #include "qemu/error-report.h"
 #include "qemu/units.h"
+#include "qemu/crc32c.h"
+#include "qemu/cutils.h"
 #include "qapi/error.h"
 #include "system/block-backend.h"
 #include "nvme.h"
 #include "trace.h"
 
-/* Where the zone state backend keeps what (see docs/system/devices/nvme.rst) */
+/*
+ * Where the zone state backend keeps what (docs/system/devices/nvme.rst):
+ * a header at offset 0 (its own 4 KiB), two copies of the zone records
+ * from header.records, copy_size bytes apart, and the descriptor
+ * extensions at header.ext. Version 1 had one unchecked copy at 4096 and
+ * the extensions after it: such a file is loaded and converted, the
+ * extensions staying where they are and the copies going after them.
+ */
 #define NVME_ZS_MAGIC           "QNVMEZNS"
-#define NVME_ZS_VERSION         1
-#define NVME_ZS_RECORDS         4096    /* offset of the zone records */
+#define NVME_ZS_VERSION_V1      1
+#define NVME_ZS_VERSION         2
+#define NVME_ZS_HEADER_SIZE     4096
+#define NVME_ZS_RECORDS_V1      4096    /* version 1: the records */
+#define NVME_ZS_COPY_MAGIC      "QNVMEZRC"
 
 typedef struct QEMU_PACKED NvmeZoneStateHeader {
     char magic[8];
     uint32_t version;
-    uint32_t rsvd12;
+    uint32_t crc;               /* CRC32C of the header, crc 0; v1: 0 */
     uint64_t zone_size;         /* bytes */
     uint64_t zone_cap;          /* bytes */
     uint32_t nr_zones;
     uint32_t descr_ext_size;
+    /* Version 2 */
+    uint64_t records;           /* offset of copy A, 4 KiB aligned */
+    uint64_t ext;               /* offset of the descriptor extensions */
 } NvmeZoneStateHeader;
+
+#define NVME_ZS_HEADER_V1_SIZE  offsetof(NvmeZoneStateHeader, records)
+
+/*
+ * Each copy: this header, then the records. A save of generation g writes
+ * copy g % 2; the CRC32C covers the header (crc 0) and the records.
+ */
+typedef struct QEMU_PACKED NvmeZoneRecordsHeader {
+    char magic[8];
+    uint64_t generation;
+    uint32_t crc;
+    uint32_t nr_zones;
+    uint8_t rsvd24[40];
+} NvmeZoneRecordsHeader;
 
 /*
  * One record per zone, the write pointer in bytes so that Format NVM to
@@ -53,7 +87,8 @@ typedef struct QEMU_PACKED NvmeZoneStateHeader {
 typedef struct QEMU_PACKED NvmeZoneRecord {
     uint8_t state;
     uint8_t attrs;
-    uint8_t rsvd2[6];
+    uint8_t rsvd2[2];
+    uint32_t ext_crc;           /* CRC32C of the extension, when valid */
     uint64_t wp;
 } NvmeZoneRecord;
 
@@ -69,6 +104,9 @@ typedef struct NvmeZone {
     uint8_t state;
     uint8_t attrs;
     bool ext_durable;       /* its descriptor extension is in zoned.state */
+    uint32_t ext_crc;       /* of its descriptor extension */
+    uint32_t resetting;     /* resets whose zeroing has not completed */
+    bool save_skip;         /* resetting when the running save began */
 } NvmeZone;
 
 struct NvmeZoned {
@@ -90,7 +128,15 @@ struct NvmeZoned {
     QTAILQ_HEAD(, NvmeRequest) save_running;
     bool saving;
     bool save_again;        /* a save without a request was asked for */
-    NvmeZoneRecord *save_buf;   /* the records the running save writes */
+    uint32_t saves_started; /* counts, for a shutdown to wait on */
+    uint32_t saves_done;
+    /* zoned.state layout, and the generation of its newest copy */
+    uint64_t records_offset;
+    uint64_t ext_offset;
+    uint64_t copy_size;
+    uint64_t generation;
+    uint64_t save_generation;   /* of the copy the running save writes */
+    uint8_t *save_buf;      /* the copy the running save writes */
     QEMUIOVector save_qiov;
 };
 
@@ -273,41 +319,125 @@ uint16_t nvme_zns_write_begin(NvmeRequest *req, uint64_t slba, uint32_t nlb)
 
 /* Zone state persistence (zoned.state) */
 
-static size_t nvme_zns_records_size(NvmeZoned *z)
+/* The CRC32C of buf, continuing crc (0 to start one) */
+static uint32_t nvme_zns_crc(uint32_t crc, const void *buf, size_t len)
 {
-    return QEMU_ALIGN_UP((size_t)z->nr_zones * sizeof(NvmeZoneRecord),
+    const uint8_t *p = buf;
+
+    do {
+        unsigned int n = MIN(len, 1 * GiB);
+
+        /* crc32c() takes the register, and returns it inverted */
+        crc = crc32c(crc ^ 0xffffffff, p, n);
+        p += n;
+        len -= n;
+    } while (len);
+    return crc;
+}
+
+/* What a save writes of a copy: its header and records, whole sectors */
+static size_t nvme_zns_copy_len(NvmeZoned *z)
+{
+    return QEMU_ALIGN_UP(sizeof(NvmeZoneRecordsHeader) +
+                         (size_t)z->nr_zones * sizeof(NvmeZoneRecord),
                          BDRV_SECTOR_SIZE);
 }
 
-static uint64_t nvme_zns_ext_offset(NvmeZoned *z)
+static NvmeZoneRecord *nvme_zns_records(uint8_t *copy)
 {
-    return NVME_ZS_RECORDS + QEMU_ALIGN_UP(nvme_zns_records_size(z), 4096);
+    return (NvmeZoneRecord *)(copy + sizeof(NvmeZoneRecordsHeader));
+}
+
+static uint32_t nvme_zns_copy_crc(NvmeZoned *z, const uint8_t *copy)
+{
+    NvmeZoneRecordsHeader h;
+    uint32_t crc;
+
+    memcpy(&h, copy, sizeof(h));
+    h.crc = 0;
+    crc = nvme_zns_crc(0, &h, sizeof(h));
+    return nvme_zns_crc(crc, copy + sizeof(h),
+                        (size_t)z->nr_zones * sizeof(NvmeZoneRecord));
+}
+
+static uint64_t nvme_zns_copy_generation(const uint8_t *copy)
+{
+    return ldq_le_p(copy + offsetof(NvmeZoneRecordsHeader, generation));
+}
+
+/* The copy at copy checks itself and sits where its generation says */
+static bool nvme_zns_copy_valid(NvmeZoned *z, const uint8_t *copy,
+                                unsigned slot)
+{
+    const NvmeZoneRecordsHeader *h = (const NvmeZoneRecordsHeader *)copy;
+
+    return !memcmp(h->magic, NVME_ZS_COPY_MAGIC, sizeof(h->magic)) &&
+           le32_to_cpu(h->nr_zones) == z->nr_zones &&
+           le64_to_cpu(h->generation) % 2 == slot &&
+           le32_to_cpu(h->crc) == nvme_zns_copy_crc(z, copy);
+}
+
+static uint32_t nvme_zns_ext_crc(NvmeZoned *z, uint32_t zidx)
+{
+    size_t size = z->params->descr_ext_size;
+
+    return nvme_zns_crc(0, z->ext + zidx * size, size);
 }
 
 /*
  * What a restart should find, from the durable pointers: a zone that is
  * full only because writes still in flight or not yet flushed fill it is
- * recorded closed (or empty) where its durable data ends.
+ * recorded closed (or empty) where its durable data ends. A zone being
+ * reset, now or when the save began (its flush may not cover the
+ * zeroing), keeps the record it had in save_buf.
  */
-static void nvme_zns_snapshot(NvmeNamespace *ns, NvmeZoneRecord *rec)
+static void nvme_zns_snapshot(NvmeNamespace *ns)
 {
     NvmeZoned *z = ns->zns;
+    NvmeZoneRecord *rec = nvme_zns_records(z->save_buf);
 
-    memset(rec, 0, nvme_zns_records_size(z));
     for (uint32_t i = 0; i < z->nr_zones; i++) {
         NvmeZone *zone = &z->zones[i];
         uint8_t state = zone->state;
         uint64_t wp = zone->wp_durable;
 
+        if (zone->save_skip || zone->resetting) {
+            continue;
+        }
         if (state == NVME_ZONE_STATE_FULL && wp < zone->zslba + z->zcap) {
             state = NVME_ZONE_STATE_CLOSED;
         }
+        memset(&rec[i], 0, sizeof(rec[i]));
         rec[i].state = state;
         rec[i].attrs = zone->attrs;
         if (!zone->ext_durable) {
             rec[i].attrs &= ~NVME_ZA_ZD_EXT_VALID;
         }
+        if (rec[i].attrs & NVME_ZA_ZD_EXT_VALID) {
+            rec[i].ext_crc = cpu_to_le32(zone->ext_crc);
+        }
         rec[i].wp = cpu_to_le64(wp << ns->lba_bits);
+    }
+}
+
+/* Seals save_buf as copy generation; returns where it goes */
+static uint64_t nvme_zns_seal(NvmeZoned *z, uint64_t generation)
+{
+    NvmeZoneRecordsHeader *h = (NvmeZoneRecordsHeader *)z->save_buf;
+
+    memset(h, 0, sizeof(*h));
+    memcpy(h->magic, NVME_ZS_COPY_MAGIC, sizeof(h->magic));
+    h->generation = cpu_to_le64(generation);
+    h->nr_zones = cpu_to_le32(z->nr_zones);
+    h->crc = cpu_to_le32(nvme_zns_copy_crc(z, z->save_buf));
+    return z->records_offset + (generation % 2) * z->copy_size;
+}
+
+/* A zone still being zeroed by a reset keeps its old record for now */
+static void nvme_zns_mark_resetting(NvmeZoned *z)
+{
+    for (uint32_t i = 0; i < z->nr_zones; i++) {
+        z->zones[i].save_skip = z->zones[i].resetting > 0;
     }
 }
 
@@ -318,18 +448,24 @@ static void nvme_zns_snapshot(NvmeNamespace *ns, NvmeZoneRecord *rec)
 static int nvme_zns_save_now(NvmeNamespace *ns)
 {
     NvmeZoned *z = ns->zns;
+    uint64_t generation = z->generation + 1;
+    uint64_t offset;
     int ret;
 
-    nvme_zns_snapshot(ns, z->save_buf);
-    ret = blk_pwrite(ns->zone_state, NVME_ZS_RECORDS,
-                     nvme_zns_records_size(z), z->save_buf, 0);
+    nvme_zns_mark_resetting(z);
+    nvme_zns_snapshot(ns);
+    offset = nvme_zns_seal(z, generation);
+    ret = blk_pwrite(ns->zone_state, offset, nvme_zns_copy_len(z),
+                     z->save_buf, 0);
     if (ret >= 0) {
         ret = blk_flush(ns->zone_state);
     }
     if (ret < 0) {
         trace_nvme_zns_persist_failed(ns->nsid, ret);
+        return ret;
     }
-    return ret;
+    z->generation = generation;
+    return 0;
 }
 
 static void nvme_zns_save_start(NvmeNamespace *ns);
@@ -340,7 +476,10 @@ static void nvme_zns_save_done(NvmeNamespace *ns, int ret, uint16_t status)
     NvmeRequest *req;
 
     if (ret < 0) {
+        /* The next save writes the same copy again, not the good one. */
         trace_nvme_zns_persist_failed(ns->nsid, ret);
+    } else {
+        z->generation = z->save_generation;
     }
     while ((req = QTAILQ_FIRST(&z->save_running))) {
         QTAILQ_REMOVE(&z->save_running, req, zone_entry);
@@ -350,9 +489,12 @@ static void nvme_zns_save_done(NvmeNamespace *ns, int ret, uint16_t status)
         nvme_req_complete(req);
     }
     z->saving = false;
+    qatomic_set(&z->saves_done, z->saves_done + 1);
     if (!QTAILQ_EMPTY(&z->save_waiting) || z->save_again) {
         nvme_zns_save_start(ns);
     }
+    /* Last: a quiesce waiting for the save may free ns right after */
+    nvme_ns_work_end(ns);
 }
 
 static void nvme_zns_save_flushed_state(void *opaque, int ret)
@@ -376,6 +518,7 @@ static void nvme_zns_save_flushed_data(void *opaque, int ret)
 {
     NvmeNamespace *ns = opaque;
     NvmeZoned *z = ns->zns;
+    uint64_t offset;
 
     if (ret < 0) {
         nvme_zns_save_done(ns, ret, NVME_SC_WRITE_FAULT);
@@ -386,10 +529,11 @@ static void nvme_zns_save_flushed_data(void *opaque, int ret)
 
         zone->wp_durable = MAX(zone->wp_durable, zone->wp_saving);
     }
-    nvme_zns_snapshot(ns, z->save_buf);
-    qemu_iovec_init_buf(&z->save_qiov, z->save_buf,
-                        nvme_zns_records_size(z));
-    blk_aio_pwritev(ns->zone_state, NVME_ZS_RECORDS, &z->save_qiov, 0,
+    nvme_zns_snapshot(ns);
+    z->save_generation = z->generation + 1;
+    offset = nvme_zns_seal(z, z->save_generation);
+    qemu_iovec_init_buf(&z->save_qiov, z->save_buf, nvme_zns_copy_len(z));
+    blk_aio_pwritev(ns->zone_state, offset, &z->save_qiov, 0,
                     nvme_zns_save_written, ns);
 }
 
@@ -399,7 +543,9 @@ static void nvme_zns_save_start(NvmeNamespace *ns)
     NvmeRequest *req;
 
     z->saving = true;
+    nvme_ns_work_begin(ns);
     z->save_again = false;
+    z->saves_started++;
     while ((req = QTAILQ_FIRST(&z->save_waiting))) {
         QTAILQ_REMOVE(&z->save_waiting, req, zone_entry);
         QTAILQ_INSERT_TAIL(&z->save_running, req, zone_entry);
@@ -407,6 +553,8 @@ static void nvme_zns_save_start(NvmeNamespace *ns)
     for (uint32_t i = 0; i < z->nr_zones; i++) {
         z->zones[i].wp_saving = z->zones[i].wp_done;
     }
+    /* The flush below covers only the zeroing completed by now. */
+    nvme_zns_mark_resetting(z);
     blk_aio_flush(ns->blk, nvme_zns_save_flushed_data, ns);
 }
 
@@ -490,12 +638,22 @@ static uint16_t nvme_zns_flush(NvmeCtrl *n, NvmeRequest *req)
 
 /* Zone Management Send */
 
-/* Zeroes the blocks of the zones being reset, one zone at a time. */
+/*
+ * Zeroes the blocks of the zones being reset, one zone at a time. Each
+ * counts as resetting until its zeroing completed (or the chain stopped
+ * at an error): until then, saves keep its old record.
+ */
 typedef struct NvmeZnsReset {
     NvmeRequest *req;
     unsigned long *zones;   /* bitmap of zone indexes still to zero */
     uint32_t next;
+    uint32_t zeroing;       /* the zone being zeroed; UINT32_MAX: none */
 } NvmeZnsReset;
+
+static void nvme_zone_reset_done(NvmeZoned *z, uint32_t zidx)
+{
+    z->zones[zidx].resetting--;
+}
 
 static void nvme_zns_reset_step(void *opaque, int ret)
 {
@@ -504,20 +662,29 @@ static void nvme_zns_reset_step(void *opaque, int ret)
     NvmeNamespace *ns = req->ns;
     NvmeZoned *z = ns->zns;
 
+    if (r->zeroing != UINT32_MAX) {
+        nvme_zone_reset_done(z, r->zeroing);
+        r->zeroing = UINT32_MAX;
+    }
     if (ret < 0) {
         req->status = NVME_SC_INTERNAL_ERROR;
     }
     r->next = find_next_bit(r->zones, z->nr_zones, r->next);
     if (ret < 0 || r->next >= z->nr_zones) {
+        /* After an error, the zones left are recorded as they are. */
+        for (; r->next < z->nr_zones;
+             r->next = find_next_bit(r->zones, z->nr_zones, r->next + 1)) {
+            nvme_zone_reset_done(z, r->next);
+        }
         g_free(r->zones);
         g_free(r);
         nvme_zns_save(ns, req);
         return;
     }
-    blk_aio_pwrite_zeroes(ns->blk, (r->next * z->zsze) << ns->lba_bits,
-                          z->zsze << ns->lba_bits, BDRV_REQ_MAY_UNMAP,
-                          nvme_zns_reset_step, r);
-    r->next++;
+    r->zeroing = r->next++;
+    blk_aio_pwrite_zeroes(ns->blk, ((uint64_t)r->zeroing * z->zsze) <<
+                          ns->lba_bits, z->zsze << ns->lba_bits,
+                          BDRV_REQ_MAY_UNMAP, nvme_zns_reset_step, r);
 }
 
 /*
@@ -667,7 +834,7 @@ static void nvme_zns_save_ext(NvmeRequest *req, NvmeZone *zone, uint8_t *ext)
     w->zone = zone;
     w->ext = ext;
     qemu_iovec_init_buf(&w->qiov, ext, size);
-    blk_aio_pwritev(ns->zone_state, nvme_zns_ext_offset(z) +
+    blk_aio_pwritev(ns->zone_state, z->ext_offset +
                     zone->zslba / z->zsze * size, &w->qiov, 0,
                     nvme_zns_ext_written, w);
 }
@@ -696,6 +863,7 @@ static uint16_t nvme_zns_set_zde(NvmeCtrl *n, NvmeRequest *req,
         return status;
     }
     memcpy(z->ext + (size_t)zidx * size, ext, size);
+    zone->ext_crc = nvme_zns_ext_crc(z, zidx);
     zone->attrs |= NVME_ZA_ZD_EXT_VALID;
     nvme_zone_set_state(z, zone, NVME_ZONE_STATE_CLOSED);
     req->status = NVME_SC_SUCCESS;
@@ -704,6 +872,55 @@ static uint16_t nvme_zns_set_zde(NvmeCtrl *n, NvmeRequest *req,
     }
     nvme_zns_save_ext(req, zone, g_steal_pointer(&ext));
     return NVME_NO_COMPLETE;
+}
+
+/* Zone zidx is to be zeroed: saves keep its old record until it is. */
+static void nvme_zone_mark_zero(NvmeZoned *z, unsigned long *zero,
+                                uint32_t zidx)
+{
+    set_bit(zidx, zero);
+    z->zones[zidx].resetting++;
+}
+
+/* Applies zsa to one zone or all it selects; zero gets those to zero. */
+static uint16_t nvme_zone_mgmt_apply(NvmeRequest *req, uint64_t slba,
+                                     uint8_t zsa, bool all,
+                                     unsigned long *zero)
+{
+    NvmeZoned *z = req->ns->zns;
+    uint32_t count = 0;
+    uint16_t status;
+    bool zero_it = false;
+
+    if (!all) {
+        status = nvme_zone_action(z, nvme_zone_of(z, slba), zsa, &zero_it);
+        if (status) {
+            return nvme_zns_error(req, status, slba, "zone action refused");
+        }
+        if (zero_it) {
+            nvme_zone_mark_zero(z, zero, slba / z->zsze);
+        }
+        return NVME_SC_SUCCESS;
+    }
+    for (uint32_t i = 0; i < z->nr_zones; i++) {
+        count += nvme_zone_selected(&z->zones[i], zsa);
+    }
+    /* Open all closed zones: all or nothing */
+    if (zsa == NVME_ZONE_ACTION_OPEN && z->params->max_open &&
+        z->nr_open + count > z->params->max_open) {
+        return nvme_zns_error(req, NVME_SC_TOO_MANY_OPEN_ZONES | NVME_SC_DNR,
+                              0, "cannot open all zones");
+    }
+    for (uint32_t i = 0; i < z->nr_zones; i++) {
+        zero_it = false;
+        if (nvme_zone_selected(&z->zones[i], zsa)) {
+            nvme_zone_action(z, &z->zones[i], zsa, &zero_it);
+        }
+        if (zero_it) {
+            nvme_zone_mark_zero(z, zero, i);
+        }
+    }
+    return NVME_SC_SUCCESS;
 }
 
 static uint16_t nvme_zone_mgmt_send(NvmeCtrl *n, NvmeRequest *req)
@@ -715,9 +932,9 @@ static uint16_t nvme_zone_mgmt_send(NvmeCtrl *n, NvmeRequest *req)
     bool all = cdw13 & NVME_ZONE_SEND_SELECT_ALL;
     uint64_t slba = ((uint64_t)le32_to_cpu(req->cmd.cdw11) << 32) |
                     le32_to_cpu(req->cmd.cdw10);
-    g_autofree unsigned long *zero = bitmap_new(z->nr_zones);
+    g_autofree unsigned long *zero = NULL;
     NvmeZnsReset *r;
-    uint16_t status = NVME_SC_SUCCESS;
+    uint16_t status;
 
     trace_nvme_zone_mgmt_send(le16_to_cpu(req->cmd.cid), ns->nsid, slba, zsa,
                               all);
@@ -743,38 +960,12 @@ static uint16_t nvme_zone_mgmt_send(NvmeCtrl *n, NvmeRequest *req)
         return nvme_cmd_error(req, NVME_SC_INVALID_FIELD | NVME_SC_DNR,
                               "unknown Zone Send Action");
     }
-    if (all) {
-        uint32_t count = 0;
-
-        for (uint32_t i = 0; i < z->nr_zones; i++) {
-            count += nvme_zone_selected(&z->zones[i], zsa);
-        }
-        /* Open all closed zones: all or nothing */
-        if (zsa == NVME_ZONE_ACTION_OPEN && z->params->max_open &&
-            z->nr_open + count > z->params->max_open) {
-            return nvme_zns_error(req, NVME_SC_TOO_MANY_OPEN_ZONES |
-                                  NVME_SC_DNR, 0, "cannot open all zones");
-        }
-        for (uint32_t i = 0; i < z->nr_zones; i++) {
-            bool zero_it = false;
-
-            if (nvme_zone_selected(&z->zones[i], zsa)) {
-                nvme_zone_action(z, &z->zones[i], zsa, &zero_it);
-            }
-            if (zero_it) {
-                set_bit(i, zero);
-            }
-        }
-    } else {
-        bool zero_it = false;
-
-        status = nvme_zone_action(z, nvme_zone_of(z, slba), zsa, &zero_it);
-        if (status) {
-            return nvme_zns_error(req, status, slba, "zone action refused");
-        }
-        if (zero_it) {
-            set_bit(slba / z->zsze, zero);
-        }
+    if (zsa == NVME_ZONE_ACTION_RESET) {
+        zero = bitmap_new(z->nr_zones);
+    }
+    status = nvme_zone_mgmt_apply(req, slba, zsa, all, zero);
+    if (status) {
+        return status;
     }
     req->status = NVME_SC_SUCCESS;
     if (zsa != NVME_ZONE_ACTION_RESET) {
@@ -785,6 +976,7 @@ static uint16_t nvme_zone_mgmt_send(NvmeCtrl *n, NvmeRequest *req)
     r = g_new0(NvmeZnsReset, 1);
     r->req = req;
     r->zones = g_steal_pointer(&zero);
+    r->zeroing = UINT32_MAX;
     nvme_zns_reset_step(r, 0);
     return NVME_NO_COMPLETE;
 }
@@ -808,6 +1000,93 @@ static bool nvme_zone_matches(NvmeZone *zone, uint8_t zrasf)
            zone->state == nvme_zone_filter_state[zrasf];
 }
 
+/*
+ * A report reaches the host in pieces of at most NVME_ZNS_REPORT_CHUNK
+ * bytes, whatever size it asked for (up to 16 GiB without MDTS): what
+ * QEMU allocates, and maps, is bounded by the zones there are to report.
+ */
+#define NVME_ZNS_REPORT_CHUNK   (1 * MiB)
+
+typedef struct NvmeZoneReport {
+    NvmeRequest *req;
+    uint64_t room;          /* bytes of the host buffer that are used */
+    uint8_t *buf;
+    size_t size;            /* of buf */
+    size_t used;            /* bytes in buf, to go at pos */
+    uint64_t pos;           /* where in the host buffer buf[0] goes */
+} NvmeZoneReport;
+
+static bool nvme_zone_report_flush(NvmeZoneReport *rep)
+{
+    bool ok = !rep->used ||
+              nvme_sg_copy(rep->req, rep->pos, rep->buf, rep->used,
+                           DMA_DIRECTION_FROM_DEVICE);
+
+    rep->pos += rep->used;
+    rep->used = 0;
+    return ok;
+}
+
+/* The rest of room, after the last descriptor, reads as zeroes */
+static bool nvme_zone_report_pad(NvmeZoneReport *rep)
+{
+    while (rep->pos < rep->room) {
+        rep->used = MIN(rep->size, rep->room - rep->pos);
+        memset(rep->buf, 0, rep->used);
+        if (!nvme_zone_report_flush(rep)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The descriptors from zone first on; *nr the number for the header */
+static bool nvme_zone_report_fill(NvmeZoneReport *rep, uint64_t first,
+                                  uint8_t zrasf, size_t ext, bool partial,
+                                  uint64_t *nr)
+{
+    NvmeZoned *z = rep->req->ns->zns;
+    size_t entry = sizeof(NvmeZoneDescr) + ext;
+    uint64_t matched = 0, listed = 0;
+
+    for (uint64_t i = first; i < z->nr_zones; i++) {
+        NvmeZone *zone = &z->zones[i];
+        NvmeZoneDescr d = {};
+        uint8_t *p;
+
+        if (!nvme_zone_matches(zone, zrasf)) {
+            continue;
+        }
+        matched++;
+        if (rep->pos + rep->used + entry > rep->room) {
+            if (partial) {
+                break;      /* the count is of the listed zones */
+            }
+            continue;
+        }
+        if (rep->used + entry > rep->size && !nvme_zone_report_flush(rep)) {
+            return false;
+        }
+        d.zt = NVME_ZONE_TYPE_SEQ_WRITE;
+        d.zs = zone->state << 4;
+        d.za = zone->attrs;
+        d.zcap = cpu_to_le64(z->zcap);
+        d.zslba = cpu_to_le64(zone->zslba);
+        d.wp = cpu_to_le64(zone->wp);
+        p = rep->buf + rep->used;
+        memcpy(p, &d, sizeof(d));
+        if (ext && (zone->attrs & NVME_ZA_ZD_EXT_VALID)) {
+            memcpy(p + sizeof(d), z->ext + i * ext, ext);
+        } else if (ext) {
+            memset(p + sizeof(d), 0, ext);
+        }
+        rep->used += entry;
+        listed++;
+    }
+    *nr = partial ? listed : matched;
+    return nvme_zone_report_flush(rep) && nvme_zone_report_pad(rep);
+}
+
 static uint16_t nvme_zone_mgmt_recv(NvmeCtrl *n, NvmeRequest *req)
 {
     NvmeNamespace *ns = req->ns;
@@ -821,12 +1100,11 @@ static uint16_t nvme_zone_mgmt_recv(NvmeCtrl *n, NvmeRequest *req)
     uint64_t len = ((uint64_t)le32_to_cpu(req->cmd.cdw12) + 1) * 4;
     size_t ext = zra == NVME_ZONE_REPORT_EXTENDED ?
                  z->params->descr_ext_size : 0;
-    size_t entry = sizeof(NvmeZoneDescr) + ext;
+    NvmeZoneReportHeader hdr = {};
+    NvmeZoneReport rep = { .req = req, .pos = sizeof(hdr) };
     g_autofree uint8_t *buf = NULL;
-    NvmeZoneReportHeader *hdr;
-    uint64_t matched = 0, listed = 0;
-    uint64_t room;
-    uint8_t *p;
+    uint64_t nr;
+    uint16_t status;
 
     trace_nvme_zone_mgmt_recv(le16_to_cpu(req->cmd.cid), ns->nsid, slba, zra,
                               zrasf, partial);
@@ -847,39 +1125,27 @@ static uint16_t nvme_zone_mgmt_recv(NvmeCtrl *n, NvmeRequest *req)
         return nvme_cmd_error(req, NVME_SC_INVALID_FIELD | NVME_SC_DNR,
                               "report larger than MDTS");
     }
-    /* Beyond the header and every zone there is nothing to report. */
-    room = MIN(len, sizeof(*hdr) + (uint64_t)z->nr_zones * entry);
-    buf = g_malloc0(room);
-    hdr = (NvmeZoneReportHeader *)buf;
-    p = buf + sizeof(*hdr);
-    for (uint64_t i = slba / z->zsze; i < z->nr_zones; i++) {
-        NvmeZone *zone = &z->zones[i];
-        NvmeZoneDescr d = {};
-
-        if (!nvme_zone_matches(zone, zrasf)) {
-            continue;
-        }
-        matched++;
-        if (room < sizeof(*hdr) || (p - buf) + entry > room) {
-            continue;
-        }
-        d.zt = NVME_ZONE_TYPE_SEQ_WRITE;
-        d.zs = zone->state << 4;
-        d.za = zone->attrs;
-        d.zcap = cpu_to_le64(z->zcap);
-        d.zslba = cpu_to_le64(zone->zslba);
-        d.wp = cpu_to_le64(zone->wp);
-        memcpy(p, &d, sizeof(d));
-        if (ext && (zone->attrs & NVME_ZA_ZD_EXT_VALID)) {
-            memcpy(p + sizeof(d), z->ext + i * ext, ext);
-        }
-        p += entry;
-        listed++;
+    /* Beyond the header and the zones from slba on, nothing to report */
+    rep.room = MIN(len, sizeof(hdr) + (z->nr_zones - slba / z->zsze) *
+                        (sizeof(NvmeZoneDescr) + ext));
+    status = nvme_map_dptr(n, req, rep.room);
+    if (status) {
+        return status;
     }
-    if (room >= sizeof(*hdr)) {
-        hdr->nr_zones = cpu_to_le64(partial ? listed : matched);
+    rep.size = MIN(rep.room, NVME_ZNS_REPORT_CHUNK);
+    buf = rep.buf = g_malloc(rep.size);
+    if (!nvme_zone_report_fill(&rep, slba / z->zsze, zrasf, ext, partial,
+                               &nr)) {
+        trace_nvme_err_dma(req->cmd.opcode, rep.room);
+        return NVME_SC_DATA_TRANSFER_ERROR;
     }
-    return nvme_dma_to_host(n, req, buf, room);
+    hdr.nr_zones = cpu_to_le64(nr);
+    if (!nvme_sg_copy(req, 0, &hdr, MIN(rep.room, sizeof(hdr)),
+                      DMA_DIRECTION_FROM_DEVICE)) {
+        trace_nvme_err_dma(req->cmd.opcode, rep.room);
+        return NVME_SC_DATA_TRANSFER_ERROR;
+    }
+    return NVME_SC_SUCCESS;
 }
 
 /* Zone Append: a write at the write pointer, which DW0-1 report */
@@ -1130,10 +1396,11 @@ static bool nvme_zns_check_params(NvmeNamespace *ns, Error **errp)
 /*
  * One zone as a record left it. Zones open when QEMU stopped are closed
  * now, and a closed zone with nothing written and no extension is empty
- * (Zoned 2.1.1.3).
+ * (Zoned 2.1.1.3). An extension that does not match the checksum its
+ * record holds (check_ext; version 1 had none) is dropped, not trusted.
  */
 static bool nvme_zone_restore(NvmeNamespace *ns, NvmeZone *zone,
-                              const NvmeZoneRecord *rec)
+                              const NvmeZoneRecord *rec, bool check_ext)
 {
     NvmeZoned *z = ns->zns;
     uint64_t wp = le64_to_cpu(rec->wp) >> ns->lba_bits;
@@ -1143,6 +1410,15 @@ static bool nvme_zone_restore(NvmeNamespace *ns, NvmeZone *zone,
         return false;
     }
     zone->attrs = rec->attrs & NVME_ZA_ZD_EXT_VALID;
+    if (zone->attrs) {
+        zone->ext_crc = nvme_zns_ext_crc(z, zone->zslba / z->zsze);
+        if (check_ext && zone->ext_crc != le32_to_cpu(rec->ext_crc)) {
+            warn_report("nvme namespace: zoned.state: the descriptor "
+                        "extension of zone 0x%" PRIx64 " is damaged; "
+                        "dropped", zone->zslba);
+            zone->attrs = 0;
+        }
+    }
     zone->ext_durable = zone->attrs;
     switch (state) {
     case NVME_ZONE_STATE_IMPLICITLY_OPEN:
@@ -1209,59 +1485,91 @@ static void nvme_zns_finish_excess(NvmeNamespace *ns)
     }
 }
 
-/* Restores the persisted zones, or writes a fresh state. */
-static bool nvme_zns_load(NvmeNamespace *ns, Error **errp)
+/* The header zoned.state of this geometry has, records and ext aside */
+static NvmeZoneStateHeader nvme_zns_header(NvmeZoned *z)
 {
-    NvmeZoned *z = ns->zns;
-    NvmeZoneStateHeader hdr = {}, want = {
+    NvmeZoneStateHeader h = {
         .version = cpu_to_le32(NVME_ZS_VERSION),
         .zone_size = cpu_to_le64(z->params->zone_size),
         .zone_cap = cpu_to_le64(z->params->zone_cap),
         .nr_zones = cpu_to_le32(z->nr_zones),
         .descr_ext_size = cpu_to_le32(z->params->descr_ext_size),
     };
-    uint64_t need = nvme_zns_ext_offset(z) +
-                    (uint64_t)z->nr_zones * z->params->descr_ext_size;
-    int64_t have = blk_getlength(ns->zone_state);
-    g_autofree NvmeZoneRecord *rec = NULL;
 
-    memcpy(want.magic, NVME_ZS_MAGIC, sizeof(want.magic));
-    if (have < (int64_t)need) {
-        error_setg(errp, "nvme namespace: zoned.state needs %" PRIu64
-                   " bytes for %u zones", need, z->nr_zones);
-        return false;
-    }
-    if (blk_pread(ns->zone_state, 0, sizeof(hdr), &hdr, 0) < 0) {
-        error_setg(errp, "nvme namespace: cannot read zoned.state");
-        return false;
-    }
-    if (memcmp(hdr.magic, NVME_ZS_MAGIC, sizeof(hdr.magic))) {
-        /* A new state, every zone empty: the header goes last. */
-        if (nvme_zns_save_now(ns) < 0 ||
-            blk_pwrite(ns->zone_state, 0, sizeof(want), &want, 0) < 0 ||
-            blk_flush(ns->zone_state) < 0) {
-            error_setg(errp, "nvme namespace: cannot write zoned.state");
-            return false;
-        }
-        return true;
-    }
-    if (memcmp(&hdr, &want, sizeof(hdr))) {
+    memcpy(h.magic, NVME_ZS_MAGIC, sizeof(h.magic));
+    return h;
+}
+
+static uint32_t nvme_zns_header_crc(const NvmeZoneStateHeader *hdr)
+{
+    NvmeZoneStateHeader h = *hdr;
+
+    h.crc = 0;
+    return nvme_zns_crc(0, &h, sizeof(h));
+}
+
+static bool nvme_zns_check_geometry(NvmeZoned *z,
+                                    const NvmeZoneStateHeader *hdr,
+                                    Error **errp)
+{
+    NvmeZoneStateHeader want = nvme_zns_header(z);
+
+    if (memcmp(&hdr->zone_size, &want.zone_size,
+               NVME_ZS_HEADER_V1_SIZE - offsetof(NvmeZoneStateHeader,
+                                                 zone_size))) {
         error_setg(errp, "nvme namespace: zoned.state was written for "
                    "another zone geometry");
         return false;
     }
-    rec = g_malloc(nvme_zns_records_size(z));
-    if (blk_pread(ns->zone_state, NVME_ZS_RECORDS, nvme_zns_records_size(z),
-                  rec, 0) < 0 ||
-        (z->params->descr_ext_size &&
-         blk_pread(ns->zone_state, nvme_zns_ext_offset(z),
-                   (int64_t)z->nr_zones * z->params->descr_ext_size,
-                   z->ext, 0) < 0)) {
-        error_setg(errp, "nvme namespace: cannot read zoned.state");
+    return true;
+}
+
+static uint64_t nvme_zns_ext_size(NvmeZoned *z)
+{
+    return (uint64_t)z->nr_zones * z->params->descr_ext_size;
+}
+
+/*
+ * Writes the zones as they are now to both copies, then the header that
+ * makes them the state: a crash before the header leaves the file as it
+ * was. Both copies, so that nothing stale at their place can win later.
+ */
+static bool nvme_zns_write_file(NvmeNamespace *ns, uint64_t records,
+                                uint64_t ext, Error **errp)
+{
+    NvmeZoned *z = ns->zns;
+    NvmeZoneStateHeader hdr = nvme_zns_header(z);
+    uint64_t need = MAX(records + 2 * z->copy_size,
+                        ext + nvme_zns_ext_size(z));
+
+    if (blk_getlength(ns->zone_state) < (int64_t)need) {
+        error_setg(errp, "nvme namespace: zoned.state needs %" PRIu64
+                   " bytes for %u zones", need, z->nr_zones);
         return false;
     }
+    z->records_offset = records;
+    z->ext_offset = ext;
+    z->generation = 0;
+    hdr.records = cpu_to_le64(records);
+    hdr.ext = cpu_to_le64(ext);
+    hdr.crc = cpu_to_le32(nvme_zns_header_crc(&hdr));
+    if (nvme_zns_save_now(ns) < 0 || nvme_zns_save_now(ns) < 0 ||
+        blk_pwrite(ns->zone_state, 0, sizeof(hdr), &hdr, 0) < 0 ||
+        blk_flush(ns->zone_state) < 0) {
+        error_setg(errp, "nvme namespace: cannot write zoned.state");
+        return false;
+    }
+    return true;
+}
+
+static bool nvme_zns_restore_all(NvmeNamespace *ns, bool check_ext,
+                                 Error **errp)
+{
+    NvmeZoned *z = ns->zns;
+    NvmeZoneRecord *rec = nvme_zns_records(z->save_buf);
+
     for (uint32_t i = 0; i < z->nr_zones; i++) {
-        if (!nvme_zone_restore(ns, &z->zones[i], &rec[i])) {
+        if (!nvme_zone_restore(ns, &z->zones[i], &rec[i], check_ext)) {
             error_setg(errp, "nvme namespace: zoned.state is damaged "
                        "(zone %u)", i);
             return false;
@@ -1269,6 +1577,143 @@ static bool nvme_zns_load(NvmeNamespace *ns, Error **errp)
     }
     nvme_zns_finish_excess(ns);
     return true;
+}
+
+/*
+ * Version 1: one copy without a checksum at 4096, the extensions after
+ * it. Loaded, then written as version 2 with the extensions where they
+ * are and the copies after them.
+ */
+static bool nvme_zns_load_v1(NvmeNamespace *ns, Error **errp)
+{
+    NvmeZoned *z = ns->zns;
+    uint64_t ext = NVME_ZS_RECORDS_V1 +
+                   QEMU_ALIGN_UP(QEMU_ALIGN_UP((uint64_t)z->nr_zones *
+                                               sizeof(NvmeZoneRecord),
+                                               BDRV_SECTOR_SIZE), 4096);
+
+    if (blk_pread(ns->zone_state, NVME_ZS_RECORDS_V1,
+                  (int64_t)z->nr_zones * sizeof(NvmeZoneRecord),
+                  nvme_zns_records(z->save_buf), 0) < 0 ||
+        (nvme_zns_ext_size(z) &&
+         blk_pread(ns->zone_state, ext, nvme_zns_ext_size(z), z->ext,
+                   0) < 0)) {
+        error_setg(errp, "nvme namespace: cannot read zoned.state");
+        return false;
+    }
+    return nvme_zns_restore_all(ns, false, errp) &&
+           nvme_zns_write_file(ns, QEMU_ALIGN_UP(ext + nvme_zns_ext_size(z),
+                                                 4096), ext, errp);
+}
+
+/* Where a version 2 header puts the copies and extensions fits the file */
+static bool nvme_zns_layout_ok(NvmeZoned *z, uint64_t records, uint64_t ext,
+                               int64_t have)
+{
+    uint64_t copies_end = records + 2 * z->copy_size;
+    uint64_t ext_end = ext + nvme_zns_ext_size(z);
+
+    return records >= NVME_ZS_HEADER_SIZE && ext >= NVME_ZS_HEADER_SIZE &&
+           !(records % 4096) && copies_end > records && ext_end >= ext &&
+           (copies_end <= ext || ext_end <= records) &&
+           MAX(copies_end, ext_end) <= have;
+}
+
+/* Version 2: the newest of the two copies that check themselves */
+static bool nvme_zns_load_v2(NvmeNamespace *ns,
+                             const NvmeZoneStateHeader *hdr, Error **errp)
+{
+    NvmeZoned *z = ns->zns;
+    size_t len = nvme_zns_copy_len(z);
+    g_autofree uint8_t *copy_b = g_malloc(len);
+    uint8_t *copy[2] = { z->save_buf, copy_b };
+    int newest = -1;
+
+    z->records_offset = le64_to_cpu(hdr->records);
+    z->ext_offset = le64_to_cpu(hdr->ext);
+    if (le32_to_cpu(hdr->crc) != nvme_zns_header_crc(hdr) ||
+        !nvme_zns_layout_ok(z, z->records_offset, z->ext_offset,
+                            blk_getlength(ns->zone_state))) {
+        error_setg(errp, "nvme namespace: zoned.state: the header is "
+                   "damaged");
+        return false;
+    }
+    if (!nvme_zns_check_geometry(z, hdr, errp)) {
+        return false;
+    }
+    for (int i = 0; i < 2; i++) {
+        if (blk_pread(ns->zone_state, z->records_offset + i * z->copy_size,
+                      len, copy[i], 0) < 0) {
+            error_setg(errp, "nvme namespace: cannot read zoned.state");
+            return false;
+        }
+        if (nvme_zns_copy_valid(z, copy[i], i) &&
+            (newest < 0 || nvme_zns_copy_generation(copy[i]) >
+                           nvme_zns_copy_generation(copy[newest]))) {
+            newest = i;
+        }
+    }
+    if (newest < 0) {
+        error_setg(errp, "nvme namespace: zoned.state: no valid copy of the "
+                   "zone records (damaged, both copies fail their "
+                   "checksum)");
+        return false;
+    }
+    if (newest == 1) {
+        memcpy(z->save_buf, copy_b, len);
+    }
+    z->generation = nvme_zns_copy_generation(z->save_buf);
+    if (nvme_zns_ext_size(z) &&
+        blk_pread(ns->zone_state, z->ext_offset, nvme_zns_ext_size(z),
+                  z->ext, 0) < 0) {
+        error_setg(errp, "nvme namespace: cannot read zoned.state");
+        return false;
+    }
+    return nvme_zns_restore_all(ns, true, errp);
+}
+
+/*
+ * Restores the persisted zones, or writes a fresh state into a file whose
+ * header is all zeroes; anything else without a valid header is refused.
+ */
+static bool nvme_zns_load(NvmeNamespace *ns, Error **errp)
+{
+    NvmeZoned *z = ns->zns;
+    g_autofree uint8_t *block = g_malloc(NVME_ZS_HEADER_SIZE);
+    NvmeZoneStateHeader hdr;
+
+    if (blk_getlength(ns->zone_state) < NVME_ZS_HEADER_SIZE) {
+        error_setg(errp, "nvme namespace: zoned.state needs %" PRIu64
+                   " bytes for %u zones", NVME_ZS_HEADER_SIZE +
+                   2 * z->copy_size + nvme_zns_ext_size(z), z->nr_zones);
+        return false;
+    }
+    if (blk_pread(ns->zone_state, 0, NVME_ZS_HEADER_SIZE, block, 0) < 0) {
+        error_setg(errp, "nvme namespace: cannot read zoned.state");
+        return false;
+    }
+    memcpy(&hdr, block, sizeof(hdr));
+    if (memcmp(hdr.magic, NVME_ZS_MAGIC, sizeof(hdr.magic))) {
+        if (!buffer_is_zero(block, NVME_ZS_HEADER_SIZE)) {
+            error_setg(errp, "nvme namespace: zoned.state is neither a "
+                       "zone state nor all zeroes (damaged header)");
+            return false;
+        }
+        return nvme_zns_write_file(ns, NVME_ZS_HEADER_SIZE,
+                                   NVME_ZS_HEADER_SIZE + 2 * z->copy_size,
+                                   errp);
+    }
+    switch (le32_to_cpu(hdr.version)) {
+    case NVME_ZS_VERSION_V1:
+        return nvme_zns_check_geometry(z, &hdr, errp) &&
+               nvme_zns_load_v1(ns, errp);
+    case NVME_ZS_VERSION:
+        return nvme_zns_load_v2(ns, &hdr, errp);
+    default:
+        error_setg(errp, "nvme namespace: zoned.state has version %u, not "
+                   "supported", le32_to_cpu(hdr.version));
+        return false;
+    }
 }
 
 bool nvme_zns_setup(NvmeNamespace *ns, Error **errp)
@@ -1293,7 +1738,8 @@ bool nvme_zns_setup(NvmeNamespace *ns, Error **errp)
         QTAILQ_INIT(&z->zones[i].writes);
     }
     z->ext = g_malloc0((size_t)z->nr_zones * z->params->descr_ext_size + 1);
-    z->save_buf = g_malloc(nvme_zns_records_size(z));
+    z->copy_size = QEMU_ALIGN_UP(nvme_zns_copy_len(z), 4096);
+    z->save_buf = g_malloc0(nvme_zns_copy_len(z));
     QTAILQ_INIT(&z->save_waiting);
     QTAILQ_INIT(&z->save_running);
     ns->csi = NVME_CSI_ZONED;
@@ -1305,22 +1751,41 @@ bool nvme_zns_setup(NvmeNamespace *ns, Error **errp)
     return true;
 }
 
+typedef struct NvmeZnsShutdown {
+    NvmeNamespace *ns;
+    uint32_t save;          /* the save that covers the shutdown */
+} NvmeZnsShutdown;
+
+/* In the namespace's AioContext: a save that begins after this point */
+static void nvme_zns_shutdown_bh(void *opaque)
+{
+    NvmeZnsShutdown *sd = opaque;
+
+    /* Whether one runs or not, the save asked for is the next to start */
+    sd->save = sd->ns->zns->saves_started + 1;
+    nvme_zns_save(sd->ns, NULL);
+}
+
 /*
- * Controller shutdown, once the namespace was drained and its data
- * flushed: every completed write is durable, and the records catch up.
+ * Controller shutdown (Base 3.6.2): before it is reported complete, a save
+ * that began after it did has completed, so zoned.state covers every write
+ * completed before it. A save already under way does not: it recorded the
+ * pointers of when it began. The drain before does not wait for one
+ * either, since its next step starts from a completion.
  */
 void nvme_zns_shutdown(NvmeNamespace *ns)
 {
     NvmeZoned *z = ns->zns;
+    NvmeZnsShutdown sd = { .ns = ns };
+    AioContext *ctx;
 
-    if (!z || !ns->zone_state || z->saving) {
+    if (!z || !ns->zone_state) {
         return;
     }
-    for (uint32_t i = 0; i < z->nr_zones; i++) {
-        z->zones[i].wp_durable = MAX(z->zones[i].wp_durable,
-                                     z->zones[i].wp_done);
-    }
-    nvme_zns_save_now(ns);
+    ctx = blk_get_aio_context(ns->blk);
+    aio_wait_bh_oneshot(ctx, nvme_zns_shutdown_bh, &sd);
+    AIO_WAIT_WHILE(ctx, (int32_t)(qatomic_read(&z->saves_done) -
+                                  sd.save) < 0);
 }
 
 /* After the namespace was drained: no save runs, none waits. */

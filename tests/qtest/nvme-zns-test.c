@@ -16,6 +16,7 @@
 #include "libqos/qgraph.h"
 #include "libqos/nvme.h"
 #include "qobject/qdict.h"
+#include "qemu/crc32c.h"
 
 #define ZSZE            2048
 #define ZCAP            1536
@@ -100,12 +101,12 @@ static uint16_t zsend(Ctx *c, uint64_t slba, uint8_t zsa, bool all)
     return qnvme_cmd(c->n, 1, &cmd, NULL);
 }
 
-static uint16_t zrecv(Ctx *c, uint64_t slba, uint32_t cdw13, uint32_t len,
-                     void *out)
+static uint16_t zrecv_ns(Ctx *c, uint32_t nsid, uint64_t slba,
+                        uint32_t cdw13, uint32_t len, void *out)
 {
     NvmeCmd cmd = {
         .opcode = NVME_CMD_ZONE_MGMT_RECV,
-        .nsid = cpu_to_le32(1),
+        .nsid = cpu_to_le32(nsid),
         .dptr.prp1 = cpu_to_le64(c->buf),
         .cdw10 = cpu_to_le32(slba),
         .cdw11 = cpu_to_le32(slba >> 32),
@@ -118,19 +119,30 @@ static uint16_t zrecv(Ctx *c, uint64_t slba, uint32_t cdw13, uint32_t len,
     return status;
 }
 
-/* The descriptor of one zone */
-static NvmeZoneDescr zone(Ctx *c, int z)
+static uint16_t zrecv(Ctx *c, uint64_t slba, uint32_t cdw13, uint32_t len,
+                      void *out)
+{
+    return zrecv_ns(c, 1, slba, cdw13, len, out);
+}
+
+/* The descriptor of one zone of namespace nsid */
+static NvmeZoneDescr zone_of_ns(Ctx *c, uint32_t nsid, int z)
 {
     struct QEMU_PACKED {
         NvmeZoneReportHeader hdr;
         NvmeZoneDescr d;
     } r;
 
-    g_assert_cmphex(zrecv(c, zslba(z), NVME_ZONE_REPORT_PARTIAL, sizeof(r),
-                         &r), ==, 0);
+    g_assert_cmphex(zrecv_ns(c, nsid, zslba(z), NVME_ZONE_REPORT_PARTIAL,
+                             sizeof(r), &r), ==, 0);
     g_assert_cmpuint(le64_to_cpu(r.hdr.nr_zones), ==, 1);
     g_assert_cmpuint(le64_to_cpu(r.d.zslba), ==, zslba(z));
     return r.d;
+}
+
+static NvmeZoneDescr zone(Ctx *c, int z)
+{
+    return zone_of_ns(c, 1, z);
 }
 
 static uint8_t state(Ctx *c, int z)
@@ -511,6 +523,60 @@ static void test_zns_faults(void *obj, void *data, QGuestAllocator *a)
     qobject_unref(rsp);
 }
 
+/*
+ * zoned.state: a header (version 2 at offset 8, the offset of copy A of
+ * the records at 40), copies A and B of the records 4 KiB apart (for 16
+ * zones), each a 64-byte header (generation at 8, CRC32C at 16) and a
+ * 16-byte record per zone; the copy of generation g is copy g % 2.
+ */
+#define ZS_COPY         4096
+#define ZS_COPY_LEN     (64 + 16 * NR_ZONES)
+
+static bool zs_copy_valid(const char *copy, int slot)
+{
+    g_autofree char *c = g_memdup2(copy, ZS_COPY_LEN);
+    uint32_t crc = ldl_le_p(c + 16);
+
+    stl_le_p(c + 16, 0);
+    return !memcmp(c, "QNVMEZRC", 8) && ldq_le_p(c + 8) % 2 == slot &&
+           ldl_le_p(c + 20) == NR_ZONES &&
+           crc == crc32c(0xffffffff, (uint8_t *)c, ZS_COPY_LEN);
+}
+
+/* Where copy A of the records is in the zoned.state image file */
+static uint64_t zs_records(const char *file, gsize len)
+{
+    g_assert_cmpuint(len, >=, 4096);
+    g_assert_cmpmem(file, 8, "QNVMEZNS", 8);
+    g_assert_cmpuint(ldl_le_p(file + 8), ==, 2);
+    g_assert_cmpuint(ldq_le_p(file + 40) + 2 * ZS_COPY, <=, len);
+    return ldq_le_p(file + 40);
+}
+
+/* The copy a restart would use: 0 (A) or 1 (B) */
+static int zs_newest(const char *file, gsize len)
+{
+    const char *copy = file + zs_records(file, len);
+    int newest = -1;
+
+    for (int i = 0; i < 2; i++) {
+        if (zs_copy_valid(copy + i * ZS_COPY, i) &&
+            (newest < 0 || ldq_le_p(copy + i * ZS_COPY + 8) >
+                           ldq_le_p(copy + newest * ZS_COPY + 8))) {
+            newest = i;
+        }
+    }
+    g_assert_cmpint(newest, >=, 0);
+    return newest;
+}
+
+/* The record of zone z that a restart would find */
+static const uint8_t *persisted_record(const char *file, gsize len, int z)
+{
+    return (const uint8_t *)file + zs_records(file, len) +
+           zs_newest(file, len) * ZS_COPY + 64 + 16 * z;
+}
+
 /* The record of zone z in zoned.state: its write pointer in bytes */
 static uint64_t persisted_wp(int z)
 {
@@ -518,9 +584,7 @@ static uint64_t persisted_wp(int z)
     gsize len;
 
     g_assert_true(g_file_get_contents(state_file, &file, &len, NULL));
-    g_assert_cmpuint(len, >=, 4096 + 16 * NR_ZONES);
-    g_assert_cmpmem(file, 8, "QNVMEZNS", 8);
-    return ldq_le_p(file + 4096 + 16 * z + 8);
+    return ldq_le_p(persisted_record(file, len, z) + 8);
 }
 
 /* The zone state the record of zone z holds */
@@ -530,8 +594,7 @@ static uint8_t persisted_state(int z)
     gsize len;
 
     g_assert_true(g_file_get_contents(state_file, &file, &len, NULL));
-    g_assert_cmpuint(len, >=, 4096 + 16 * NR_ZONES);
-    return file[4096 + 16 * z];
+    return persisted_record(file, len, z)[0];
 }
 
 /*
@@ -760,6 +823,8 @@ static void test_zns_excess_active(void *obj, void *data, QGuestAllocator *a)
 {
     Ctx c = qnvme_ctx_start(obj);
     g_autofree NvmeChangedZoneList *log = g_new0(NvmeChangedZoneList, 1);
+    g_autofree char *file = NULL;
+    gsize len;
 
     for (int z = 0; z < 4; z++) {
         g_assert_cmpuint(state(&c, z), ==, NVME_ZONE_STATE_CLOSED);
@@ -774,6 +839,15 @@ static void test_zns_excess_active(void *obj, void *data, QGuestAllocator *a)
     g_assert_cmpuint(le64_to_cpu(log->zid[0]), ==, zslba(4));
     /* A fifth zone cannot become active */
     g_assert_cmphex(wr(&c, zslba(5), 1), ==, TOO_ACTIVE);
+    /*
+     * The version 1 file is version 2 now: the extensions stay at 8192,
+     * the copies of the records follow them
+     */
+    g_assert_true(g_file_get_contents(state_file, &file, &len, NULL));
+    g_assert_cmpuint(zs_records(file, len), ==, 12288);
+    g_assert_cmpuint(ldq_le_p(file + 48), ==, 8192);
+    g_assert_cmpuint(persisted_state(0), ==, NVME_ZONE_STATE_CLOSED);
+    g_assert_cmpuint(persisted_wp(0), ==, (zslba(0) + 8) * 512);
 }
 
 /* zoned.zasl beyond mdts is refused when the controller is created */
@@ -790,12 +864,369 @@ static void test_zns_zasl_param(void *obj, void *data, QGuestAllocator *a)
     qobject_unref(rsp);
 }
 
+/* Node zd2: the data of the namespaces 2 the test below plugs */
+static void add_zd2(Ctx *c)
+{
+    qtest_qmp_assert_success(c->qts, "{'execute': 'blockdev-add', "
+                             "'arguments': {'driver': 'raw', 'node-name': "
+                             "'zd2', 'file': {'driver': 'file', "
+                             "'filename': %s}}}",
+                             qnvme_tmp_image(16 * 1024 * 1024));
+}
+
+/* Namespace 2, zoned as 1 is, zoned.state from path: NULL, or why not */
+static char *plug_zns2(Ctx *c, const char *path)
+{
+    char *err = NULL;
+    QDict *rsp;
+
+    qtest_qmp_assert_success(c->qts, "{'execute': 'blockdev-add', "
+                             "'arguments': {'driver': 'raw', 'node-name': "
+                             "'zs2', 'file': {'driver': 'file', "
+                             "'filename': %s}}}", path);
+    rsp = qtest_qmp(c->qts, "{'execute': 'device_add', 'arguments': "
+                    "{'driver': 'nvme-ns', 'id': 'zns2', 'drive': 'zd2', "
+                    "'bus': 'nvme0', 'nsid': 2, 'zoned': true, "
+                    "'zoned.zone_size': 1048576, "
+                    "'zoned.zone_capacity': 786432, 'zoned.max_active': 4, "
+                    "'zoned.max_open': 2, 'zoned.descr_ext_size': 64, "
+                    "'zoned.state': 'zs2'}}");
+    if (qdict_haskey(rsp, "error")) {
+        err = g_strdup(qdict_get_str(qdict_get_qdict(rsp, "error"),
+                                     "desc"));
+        qtest_qmp_assert_success(c->qts, "{'execute': 'blockdev-del', "
+                                 "'arguments': {'node-name': 'zs2'}}");
+    }
+    qobject_unref(rsp);
+    return err;
+}
+
+/* Write pointer of zone z of namespace 2 plugged with this zoned.state */
+static uint64_t wp_from(Ctx *c, const char *contents, gsize len, int z)
+{
+    char *path = qnvme_tmp_image(len);
+    uint64_t wp;
+
+    g_assert_true(g_file_set_contents(path, contents, len, NULL));
+    g_assert_null(plug_zns2(c, path));
+    wp = le64_to_cpu(zone_of_ns(c, 2, z).wp);
+    qtest_qmp_device_del(c->qts, "zns2");
+    qtest_qmp_assert_success(c->qts, "{'execute': 'blockdev-del', "
+                             "'arguments': {'node-name': 'zs2'}}");
+    return wp;
+}
+
+/* Plugging namespace 2 with this zoned.state fails, saying expect */
+static void refused(Ctx *c, const char *contents, gsize len,
+                    const char *expect)
+{
+    char *path = qnvme_tmp_image(len);
+    g_autofree char *err = NULL;
+
+    g_assert_true(g_file_set_contents(path, contents, len, NULL));
+    err = plug_zns2(c, path);
+    g_assert_nonnull(err);
+    if (!strstr(err, expect)) {
+        g_test_message("device_add said: %s", err);
+    }
+    g_assert_nonnull(strstr(err, expect));
+}
+
+/*
+ * zoned.state holds two copies of the zone records that check themselves:
+ * a damaged or torn one is not trusted, the other one is used; with
+ * neither valid, the namespace is refused, and so is a QEMU started
+ * with it.
+ */
+static void test_zns_copies(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+    g_autofree char *file = NULL;
+    g_autofree char *bad = NULL;
+    g_autofree char *args = NULL;
+    const char *newer, *older;
+    uint64_t records;
+    char *path;
+    int newest;
+    gsize len;
+
+    add_zd2(&c);
+    reset_all(&c);
+    g_assert_cmphex(wr(&c, zslba(8), 8), ==, 0);
+    g_assert_cmphex(io(&c, NVME_CMD_FLUSH, 0, 1, NULL), ==, 0);
+    g_assert_cmphex(wr(&c, zslba(8) + 8, 8), ==, 0);
+    g_assert_cmphex(io(&c, NVME_CMD_FLUSH, 0, 1, NULL), ==, 0);
+    /* The last save has 16 blocks in zone 8, the one before 8 */
+    g_assert_true(g_file_get_contents(state_file, &file, &len, NULL));
+    records = zs_records(file, len);
+    newest = zs_newest(file, len);
+    newer = file + records + newest * ZS_COPY;
+    older = file + records + (1 - newest) * ZS_COPY;
+    g_assert_true(zs_copy_valid(older, 1 - newest));
+    g_assert_cmpuint(ldq_le_p(older + 8) + 1, ==, ldq_le_p(newer + 8));
+    g_assert_cmpuint(ldq_le_p(newer + 64 + 16 * 8 + 8), ==,
+                     (zslba(8) + 16) * 512);
+    g_assert_cmpuint(ldq_le_p(older + 64 + 16 * 8 + 8), ==,
+                     (zslba(8) + 8) * 512);
+    g_assert_cmpuint(wp_from(&c, file, len, 8), ==, zslba(8) + 16);
+
+    /* The next save torn over the older copy: its header, not the rest */
+    bad = g_memdup2(file, len);
+    stq_le_p(bad + (older - file) + 8, ldq_le_p(newer + 8) + 1);
+    g_assert_cmpuint(wp_from(&c, bad, len, 8), ==, zslba(8) + 16);
+    /* Garbage in the newest copy: the one before is used */
+    memcpy(bad, file, len);
+    memset(bad + (newer - file) + 64 + 16 * 8, 0xa5, 16);
+    g_assert_cmpuint(wp_from(&c, bad, len, 8), ==, zslba(8) + 8);
+
+    /* Both damaged: not trusted, refused */
+    memset(bad + (older - file) + 64, 0xa5, 16);
+    refused(&c, bad, len, "zoned.state: no valid copy of the zone records");
+    path = qnvme_tmp_image(len);
+    g_assert_true(g_file_set_contents(path, bad, len, NULL));
+    args = g_strdup_printf("-M pc -drive if=none,id=d,format=raw,file=%s "
+                           "-drive if=none,id=s,format=raw,file=%s "
+                           "-device nvme,id=nf,serial=f "
+                           "-device nvme-ns,bus=nf,drive=d,nsid=1,zoned=on,"
+                           "zoned.zone_size=1M,zoned.zone_capacity=768K,"
+                           "zoned.max_active=4,zoned.max_open=2,"
+                           "zoned.descr_ext_size=64,zoned.state=s",
+                           qnvme_tmp_image(16 * 1024 * 1024), path);
+    qnvme_expect_start_failure(args, "zoned.state: no valid copy of the "
+                               "zone records");
+    /* A damaged header: neither trusted nor taken for a new file */
+    memcpy(bad, file, len);
+    bad[24] ^= 1;
+    refused(&c, bad, len, "zoned.state: the header is damaged");
+    memset(bad, 0xa5, 8);
+    refused(&c, bad, len, "neither a zone state nor all zeroes");
+}
+
+/*
+ * Namespace 1's data on blkdebug, whose breakpoints hold I/O; drive z0
+ * so that qemu-io finds it without a graph change (which would wait for
+ * the request held)
+ */
+static void *zns_debug_setup(GString *cmd_line, void *arg)
+{
+    char *img = qnvme_tmp_image(16 * 1024 * 1024);
+
+    state_file = qnvme_tmp_image(64 * 1024);
+    g_string_append_printf(cmd_line,
+        " -drive id=z0,if=none,format=raw,file.driver=blkdebug,"
+        "file.image.driver=file,file.image.filename=%s"
+        " -drive id=zs,if=none,file=%s,format=raw"
+        " -device nvme-ns,id=zns,drive=z0,bus=nvme0,nsid=1,zoned=on,"
+        "zoned.zone_size=1M,zoned.zone_capacity=768K,zoned.state=zs",
+        img, state_file);
+    return arg;
+}
+
+static void hmp_ok(Ctx *c, const char *cmd)
+{
+    g_autofree char *out = qtest_hmp(c->qts, "%s", cmd);
+
+    g_assert_cmpstr(out, ==, "");
+}
+
+/*
+ * A zone is recorded empty only once its reset zeroed it: a save that
+ * begins while the zeroing is under way keeps the zone's old record,
+ * since the old data is still there (and its flush does not cover the
+ * zeroing).
+ */
+static void test_zns_reset_order(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+    NvmeCmd reset = {
+        .opcode = NVME_CMD_ZONE_MGMT_SEND,
+        .nsid = cpu_to_le32(1),
+        .cdw10 = cpu_to_le32(zslba(6)),
+        .cdw13 = cpu_to_le32(NVME_ZONE_ACTION_RESET),
+    };
+    NvmeCmd flush = { .opcode = NVME_CMD_FLUSH, .nsid = cpu_to_le32(1) };
+    uint16_t reset_cid, flush_cid;
+    NvmeCqe cqe;
+
+    g_assert_cmphex(wr(&c, zslba(6), 8), ==, 0);
+    g_assert_cmphex(io(&c, NVME_CMD_FLUSH, 0, 1, NULL), ==, 0);
+    g_assert_cmpuint(persisted_state(6), ==, NVME_ZONE_STATE_IMPLICITLY_OPEN);
+    /* The zeroing waits at a breakpoint; a Flush saves meanwhile */
+    hmp_ok(&c, "qemu-io z0 \"break pwritev_zero reset\"");
+    reset_cid = qnvme_submit(c.n, 1, &reset);
+    flush_cid = qnvme_submit(c.n, 1, &flush);
+    g_assert_true(qnvme_poll(c.n, 1, &cqe));
+    g_assert_cmpuint(le16_to_cpu(cqe.cid), ==, flush_cid);
+    g_assert_cmphex(le16_to_cpu(cqe.status) >> 1, ==, 0);
+    g_assert_cmpuint(state(&c, 6), ==, NVME_ZONE_STATE_EMPTY);
+    g_assert_cmpuint(persisted_state(6), ==, NVME_ZONE_STATE_IMPLICITLY_OPEN);
+    g_assert_cmpuint(persisted_wp(6), ==, (zslba(6) + 8) * 512);
+    /* Zeroed: the reset's own save records it empty */
+    hmp_ok(&c, "qemu-io z0 \"resume reset\"");
+    g_assert_true(qnvme_poll(c.n, 1, &cqe));
+    g_assert_cmpuint(le16_to_cpu(cqe.cid), ==, reset_cid);
+    g_assert_cmphex(le16_to_cpu(cqe.status) >> 1, ==, 0);
+    g_assert_cmpuint(persisted_state(6), ==, NVME_ZONE_STATE_EMPTY);
+    g_assert_cmpuint(persisted_wp(6), ==, zslba(6) * 512);
+}
+
+/*
+ * Writes throttled: 2 per second for namespace 1's data (null-co, whose
+ * flushes take no time), 1 per second for zoned.state
+ */
+static void *zns_throttled_setup(GString *cmd_line, void *arg)
+{
+    state_file = qnvme_tmp_image(64 * 1024);
+    g_string_append_printf(cmd_line,
+        " -object throttle-group,id=tgd,x-iops-write=2"
+        " -object throttle-group,id=tgs,x-iops-write=1"
+        " -blockdev null-co,node-name=zn,size=16777216,read-zeroes=on"
+        " -blockdev throttle,node-name=z0,throttle-group=tgd,file=zn"
+        " -blockdev file,node-name=zsf,filename=%s"
+        " -blockdev throttle,node-name=zst,throttle-group=tgs,file=zsf"
+        " -device nvme-ns,id=zns,drive=z0,bus=nvme0,nsid=1,zoned=on,"
+        "zoned.zone_size=1M,zoned.zone_capacity=768K,zoned.state=zst",
+        state_file);
+    return arg;
+}
+
+/*
+ * A shutdown while a save that no command waits for (one that a QMP
+ * nvme-zone-inject asked for) is under way: it began before the last
+ * write completed, yet once the shutdown completes, zoned.state covers
+ * that write.
+ */
+static void test_zns_shutdown_saving(void *obj, void *data,
+                                     QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+    NvmeCmd write = {
+        .opcode = NVME_CMD_WRITE,
+        .nsid = cpu_to_le32(1),
+        .dptr.prp1 = cpu_to_le64(c.buf),
+        .cdw10 = cpu_to_le32(zslba(5)),
+        .cdw12 = cpu_to_le32(NVME_RW_FUA | 7),
+    };
+    uint16_t write_cid;
+    NvmeCqe cqe;
+
+    /* FUA: a save, whose write leaves zoned.state throttled for a while */
+    g_assert_cmphex(qnvme_cmd(c.n, 1, &write, NULL), ==, 0);
+    g_assert_cmpuint(persisted_wp(5), ==, (zslba(5) + 8) * 512);
+    /* A write that passes, so that the next one waits (for 400 ms) */
+    g_assert_cmphex(wr(&c, zslba(6), 1), ==, 0);
+    write.cdw10 = cpu_to_le32(zslba(5) + 8);
+    write.cdw12 = cpu_to_le32(7);
+    write_cid = qnvme_submit(c.n, 1, &write);
+    inject(&c, 9, "read-only");
+    g_assert_true(qnvme_poll(c.n, 1, &cqe));
+    g_assert_cmpuint(le16_to_cpu(cqe.cid), ==, write_cid);
+    g_assert_cmphex(le16_to_cpu(cqe.status) >> 1, ==, 0);
+    qnvme_writel(c.n, NVME_REG_CC, qnvme_readl(c.n, NVME_REG_CC) |
+                 (NVME_CC_SHN_NORMAL << 14));
+    g_assert_cmphex(NVME_CSTS_SHST(qnvme_readl(c.n, NVME_REG_CSTS)), ==,
+                    NVME_SHST_COMPLETE);
+    g_assert_cmpuint(persisted_wp(5), ==, (zslba(5) + 16) * 512);
+    g_assert_cmpuint(persisted_state(9), ==, NVME_ZONE_STATE_READ_ONLY);
+}
+
+/* No MDTS; namespace 1: 2 GiB (null-co) in 512 Ki zones of 4 KiB */
+#define HUGE_ZONES      (512 * 1024)
+
+static void *zns_huge_setup(GString *cmd_line, void *arg)
+{
+    const char *dev = strstr(cmd_line->str, "-device nvme,");
+
+    g_assert(dev);
+    g_string_insert(cmd_line, dev - cmd_line->str + strlen("-device nvme,"),
+                    "mdts=0,");
+    g_string_append(cmd_line,
+        " -blockdev null-co,node-name=z0,size=2147483648,read-zeroes=on"
+        " -device nvme-ns,id=zns,drive=z0,bus=nvme0,nsid=1,zoned=on,"
+        "zoned.zone_size=4K");
+    return arg;
+}
+
+/* The peak resident set of QEMU (KiB), after clear_refs reset it */
+static uint64_t peak_rss(pid_t pid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/status", pid);
+    g_autofree char *status = NULL;
+    const char *hwm;
+
+    g_assert_true(g_file_get_contents(path, &status, NULL, NULL));
+    hwm = strstr(status, "VmHWM:");
+    g_assert_nonnull(hwm);
+    return g_ascii_strtoull(hwm + strlen("VmHWM:"), NULL, 10);
+}
+
+static bool reset_peak_rss(pid_t pid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/clear_refs", pid);
+    int fd = open(path, O_WRONLY);
+    bool ok = fd >= 0 && write(fd, "5", 1) == 1;
+
+    if (fd >= 0) {
+        close(fd);
+    }
+    return ok;
+}
+
+/*
+ * Zone Management Receive without a transfer limit, NUMD at its maximum
+ * (16 GiB): the 32 MiB report of every zone reaches the host, yet QEMU
+ * holds no more than a piece of it at a time. The PRP list maps every
+ * page after the first to one page, and chains to itself.
+ */
+static void test_zns_report_bounded(void *obj, void *data,
+                                    QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+    uint64_t list = qnvme_alloc(c.n, QNVME_PAGE_SIZE);
+    uint64_t page = qnvme_alloc(c.n, QNVME_PAGE_SIZE);
+    pid_t pid = qtest_pid(c.qts);
+    NvmeCmd cmd = {
+        .opcode = NVME_CMD_ZONE_MGMT_RECV,
+        .nsid = cpu_to_le32(1),
+        .dptr.prp1 = cpu_to_le64(c.buf),
+        .dptr.prp2 = cpu_to_le64(list),
+        .cdw12 = cpu_to_le32(UINT32_MAX),
+    };
+    uint64_t entries[QNVME_PAGE_SIZE / 8];
+    NvmeZoneReportHeader hdr;
+    NvmeZoneDescr d;
+    uint64_t before;
+
+    for (int i = 0; i < ARRAY_SIZE(entries); i++) {
+        entries[i] = cpu_to_le64(i < ARRAY_SIZE(entries) - 1 ? page : list);
+    }
+    qtest_memwrite(c.qts, list, entries, sizeof(entries));
+    if (!reset_peak_rss(pid)) {
+        g_test_skip("cannot reset the peak resident set size");
+        return;
+    }
+    before = peak_rss(pid);
+    g_assert_cmphex(qnvme_cmd(c.n, 1, &cmd, NULL), ==, 0);
+    g_assert_cmpuint(peak_rss(pid) - before, <, 8 * 1024);
+    qtest_memread(c.qts, c.buf, &hdr, sizeof(hdr));
+    g_assert_cmpuint(le64_to_cpu(hdr.nr_zones), ==, HUGE_ZONES);
+    qtest_memread(c.qts, c.buf + sizeof(hdr), &d, sizeof(d));
+    g_assert_cmpuint(le64_to_cpu(d.zslba), ==, 0);
+    g_assert_cmpuint(d.zs >> 4, ==, NVME_ZONE_STATE_EMPTY);
+    /* The last page of the report holds the last zone's descriptor only */
+    qtest_memread(c.qts, page, &d, sizeof(d));
+    g_assert_cmpuint(le64_to_cpu(d.zslba), ==, (HUGE_ZONES - 1) * 8);
+}
+
 static void register_nvme_zns_tests(void)
 {
     QOSGraphTestOptions zns = { .before = zns_setup };
     QOSGraphTestOptions zns_slow = { .before = zns_slow_setup };
     QOSGraphTestOptions zns_failing = { .before = zns_failing_setup };
     QOSGraphTestOptions zns_excess = { .before = zns_excess_setup };
+    QOSGraphTestOptions zns_debug = { .before = zns_debug_setup };
+    QOSGraphTestOptions zns_huge = { .before = zns_huge_setup };
+    QOSGraphTestOptions zns_throttled = { .before = zns_throttled_setup };
 
     qos_add_test("zns-identify", "nvme-zns", test_zns_identify, &zns);
     qos_add_test("zns-writes", "nvme-zns", test_zns_writes, &zns);
@@ -814,6 +1245,13 @@ static void register_nvme_zns_tests(void)
     qos_add_test("zns-zasl-param", "nvme-zns", test_zns_zasl_param, &zns);
     qos_add_test("zns-excess-active", "nvme-zns", test_zns_excess_active,
                  &zns_excess);
+    qos_add_test("zns-copies", "nvme-zns", test_zns_copies, &zns);
+    qos_add_test("zns-reset-order", "nvme-zns", test_zns_reset_order,
+                 &zns_debug);
+    qos_add_test("zns-shutdown-saving", "nvme-zns", test_zns_shutdown_saving,
+                 &zns_throttled);
+    qos_add_test("zns-report-bounded", "nvme-zns", test_zns_report_bounded,
+                 &zns_huge);
 }
 
 libqos_init(register_nvme_zns_tests);
