@@ -15,7 +15,8 @@
  * when iothread= is set: their bottom halves, ioeventfds and timers live
  * there, doorbell values cross over with atomics, interrupts go back to
  * the main loop through a bottom half, and queues are torn down inside
- * n->ctx (aio_wait_bh_oneshot) once the block layer is drained.
+ * n->ctx (aio_wait_bh_oneshot) once none of their commands is outstanding
+ * (quiesce.c).
  *
  * Written from the NVM Express Base Specification 2.0.
  *
@@ -379,8 +380,8 @@ static void nvme_req_init(NvmeCtrl *n, NvmeRequest *req, NvmeSQueue *sq)
  * Requests come in chunks, allocated as the commands in flight on the SQ
  * outgrow the free ones: a guest that creates many large queues costs the
  * memory of what it keeps in flight, within NVME_MAX_REQUESTS per
- * controller. A queue that cannot grow stops fetching until its own
- * requests complete.
+ * controller beyond each queue's first chunk. A queue that cannot grow
+ * stops fetching until its own requests complete.
  */
 #define NVME_SQ_CHUNK           32
 #define NVME_MAX_REQUESTS       65536
@@ -394,8 +395,9 @@ static bool nvme_sq_grow(NvmeSQueue *sq)
     if (have >= sq->size) {
         return false;
     }
+    /* A queue's first chunk is its own: no queue waits forever */
     if (qatomic_fetch_add(&n->nr_requests, NVME_SQ_CHUNK) + NVME_SQ_CHUNK >
-        NVME_MAX_REQUESTS) {
+        NVME_MAX_REQUESTS && sq->nr_chunks) {
         qatomic_sub(&n->nr_requests, NVME_SQ_CHUNK);
         trace_nvme_sq_grow_refused(sq->sqid, have);
         return false;
@@ -469,7 +471,9 @@ void nvme_run_in_queue_context(NvmeCtrl *n, uint16_t qid,
     if (ctx == qemu_get_aio_context()) {
         fn(opaque);
     } else {
+        nvme_wait_begin();
         aio_wait_bh_oneshot(ctx, fn, opaque);
+        nvme_wait_end();
     }
 }
 
@@ -526,6 +530,8 @@ void nvme_sq_free(NvmeCtrl *n, NvmeSQueue *sq)
     /* Every step of every command it fetched, then the block layer */
     nvme_sq_wait_idle(sq);
     nvme_ctrl_drain_namespaces(n);
+    /* Main-loop code (nvme_backends_resume) must not find it meanwhile */
+    n->sq[sq->sqid] = NULL;
     nvme_run_in_queue_context(n, sq->sqid, nvme_sq_free_in_context, sq);
 }
 
@@ -796,7 +802,10 @@ static uint16_t nvme_dispatch(NvmeCtrl *n, NvmeRequest *req)
         return NVME_NO_COMPLETE;    /* parked: its namespace is quiesced */
     }
     if (unlikely(qatomic_read(&n->namespaces[nsid]) != req->ns)) {
-        /* Detached between the look-up and nvme_ns_enter */
+        /*
+         * Detached between the look-up and nvme_ns_enter; still allocated:
+         * nvme_ns_detach waits for this round before it may be freed.
+         */
         trace_nvme_err_invalid_nsid(req->sq->sqid, nsid);
         return NVME_SC_INVALID_NAMESPACE | NVME_SC_DNR;
     }
@@ -840,6 +849,8 @@ void nvme_req_redispatch(void *opaque)
 
     if (qatomic_read(&sq->deleting) || !nvme_ctrl_ready(n)) {
         status = NVME_SC_ABORTED_SQ_DELETION;
+    } else if (req->abort_status) {
+        status = req->abort_status;     /* Abort reached it while parked */
     } else {
         req->ns = NULL;
         status = nvme_dispatch(n, req);
@@ -981,7 +992,7 @@ static void nvme_process_sq(void *opaque)
      * new entries itself.
      */
     if (qatomic_read(&sq->deleting) || sq->in_round ||
-        nvme_backends_drained()) {
+        !nvme_queue_may_run(sq->sqid)) {
         return;
     }
     /* Round robin: at most 2^AB commands, then the other queues' turn. */

@@ -92,10 +92,11 @@ static void nvme_format_erased(void *opaque, int ret)
     NvmeFormatJob *job = opaque;
     NvmeRequest *req = job->req;
 
-    if (ret && !job->ret) {
-        job->ret = ret;
+    /* Erases complete in the namespaces' contexts, maybe an iothread */
+    if (ret) {
+        qatomic_cmpxchg(&job->ret, 0, ret);
     }
-    if (--job->pending) {
+    if (qatomic_fetch_dec(&job->pending) != 1) {
         return;
     }
     for (uint32_t i = 0; i < job->nr; i++) {
@@ -130,7 +131,7 @@ static void nvme_format_one(NvmeFormatJob *job, NvmeNamespace *ns,
     ns->uncor_gen++;
     trace_nvme_format(ns->nsid, fp->lbaf, fp->ses);
     if (fp->ses != NVME_SES_NONE) {
-        job->pending++;
+        qatomic_inc(&job->pending);
         /* The blocks; their metadata was just initialized */
         blk_aio_pwrite_zeroes(ns->blk, 0, ns->nlbas << ns->lba_bits,
                               BDRV_REQ_MAY_UNMAP, nvme_format_erased, job);

@@ -149,8 +149,8 @@ static void coroutine_fn nvme_io_co(void *opaque)
     }
     io->cb(req, ret);
     /*
-     * Only now may a drain finish (and free the queue); req may already be
-     * on its way to a new command, so do not look at it again.
+     * The command may be complete, its queue freed and req reused by now:
+     * only the backend is left to release (namespaces outlive this).
      */
     blk_dec_in_flight(blk);
 }

@@ -347,7 +347,8 @@ void nvme_ns_attach(NvmeCtrl *n, NvmeNamespace *ns)
     if (n->admin_only) {
         return;     /* administrative controllers have no namespaces */
     }
-    n->namespaces[ns->nsid] = ns;
+    /* I/O queues in an iothread look it up without the BQL */
+    qatomic_store_release(&n->namespaces[ns->nsid], ns);
     trace_nvme_ns_attach(n->cntlid, ns->nsid);
     nvme_ctrl_ns_changed(n, ns->nsid);
 }
@@ -361,6 +362,12 @@ void nvme_ns_detach(NvmeCtrl *n, NvmeNamespace *ns)
          */
         nvme_ns_quiesce_begin(ns);
         qatomic_set(&n->namespaces[ns->nsid], NULL);
+        /*
+         * A round of n's I/O queues that looked it up before the store
+         * has counted itself on it (and parked) once this returns: the
+         * namespace may be freed after the quiesce ends.
+         */
+        nvme_run_in_queue_context(n, 1, nvme_nop, NULL);
         nvme_ns_quiesce_end(ns);
         trace_nvme_ns_detach(n->cntlid, ns->nsid);
         nvme_ctrl_ns_changed(n, ns->nsid);
@@ -409,6 +416,8 @@ void nvme_ns_drain(NvmeNamespace *ns)
 void nvme_ns_cleanup(NvmeNamespace *ns)
 {
     if (ns->backends_watched) {
+        /* State saves run without a controller (nvme-zone-inject) */
+        nvme_ns_wait_idle(ns);
         nvme_backend_unwatch(ns->blk);
         nvme_backend_unwatch(ns->zone_state);
         nvme_backend_unwatch(ns->resv_state);

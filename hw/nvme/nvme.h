@@ -611,8 +611,6 @@ uint16_t nvme_cmd_error(NvmeRequest *req, uint16_t status, const char *why);
 /* Namespace work outside commands (state saves): holds ns like a command */
 void nvme_ns_work_begin(NvmeNamespace *ns);
 void nvme_ns_work_end(NvmeNamespace *ns);
-/* An admin command that goes on working on ns after its handler returns */
-void nvme_req_hold_ns(NvmeRequest *req, NvmeNamespace *ns);
 /*
  * I/O dispatch: holds ns for req, or parks req while ns is quiesced (then
  * false: req is dispatched again from the start when the quiesce ends).
@@ -625,6 +623,11 @@ bool nvme_ns_enter(NvmeRequest *req, NvmeNamespace *ns);
  */
 void nvme_ns_quiesce_begin(NvmeNamespace *ns);
 void nvme_ns_quiesce_end(NvmeNamespace *ns);
+/* Main loop: waits until nothing is under way on ns (no quiesce) */
+void nvme_ns_wait_idle(NvmeNamespace *ns);
+/* Around every wait of the main loop: no admin queue runs meanwhile */
+void nvme_wait_begin(void);
+void nvme_wait_end(void);
 void nvme_sq_count_fetched(NvmeSQueue *sq, NvmeRequest *req);
 /* Called by completion: req's work is over, in the SQ's context */
 void nvme_req_release(NvmeRequest *req);
@@ -639,7 +642,8 @@ void nvme_req_redispatch(void *opaque);
 /* Backends of namespaces: their drains pause every controller's queues */
 void nvme_backend_watch(BlockBackend *blk);
 void nvme_backend_unwatch(BlockBackend *blk);
-bool nvme_backends_drained(void);
+/* Whether queue qid (of any controller) may be processed now */
+bool nvme_queue_may_run(uint16_t qid);
 void nvme_ctrl_register(NvmeCtrl *n);
 void nvme_ctrl_unregister(NvmeCtrl *n);
 

@@ -31,6 +31,13 @@
 #include "trace.h"
 
 /*
+ * Nested waits. A wait polls the main loop, where admin queues run: an
+ * admin command run inside it that waits in turn (Delete I/O SQ for a
+ * command parked by the outer quiesce, say) would never return, and one
+ * that frees (a namespace delete) would pull state from under the outer
+ * one. So no admin queue of any controller is processed while a wait is
+ * under way; they are resumed when it ends.
+ *
  * Drained backends. While one of our backends is drained, a command's next
  * step waits in the block layer until the drain ends; a quiesce waiting
  * for that command inside the drained section (a vm_stop's drain that runs
@@ -38,8 +45,15 @@
  * controller is processed while any of our backends is drained, and the
  * end of the last drain resumes them all.
  */
+static unsigned nvme_waits;
 static unsigned nvme_drained_backends;
 static QLIST_HEAD(, NvmeCtrl) nvme_ctrls = QLIST_HEAD_INITIALIZER(nvme_ctrls);
+
+bool nvme_queue_may_run(uint16_t qid)
+{
+    return !qatomic_read(&nvme_drained_backends) &&
+           (qid || !qatomic_read(&nvme_waits));
+}
 
 static void nvme_backend_drained_begin(void *opaque)
 {
@@ -60,7 +74,21 @@ static void nvme_backends_resume(void *opaque)
     }
 }
 
-/* A drain may end in an iothread: the controllers are the main loop's */
+void nvme_wait_begin(void)
+{
+    nvme_waits++;
+}
+
+/* The admin queues skipped during the waits go on */
+void nvme_wait_end(void)
+{
+    if (--nvme_waits == 0) {
+        aio_bh_schedule_oneshot(qemu_get_aio_context(), nvme_backends_resume,
+                                NULL);
+    }
+}
+
+/* Resumes from a bottom half: the caller may be about to free a queue */
 static void nvme_backend_drained_end(void *opaque)
 {
     if (qatomic_fetch_dec(&nvme_drained_backends) == 1) {
@@ -73,11 +101,6 @@ static const BlockDevOps nvme_backend_ops = {
     .drained_begin = nvme_backend_drained_begin,
     .drained_end = nvme_backend_drained_end,
 };
-
-bool nvme_backends_drained(void)
-{
-    return qatomic_read(&nvme_drained_backends);
-}
 
 void nvme_backend_watch(BlockBackend *blk)
 {
@@ -127,15 +150,6 @@ void nvme_ns_work_end(NvmeNamespace *ns)
     nvme_ns_release(ns);
 }
 
-void nvme_req_hold_ns(NvmeRequest *req, NvmeNamespace *ns)
-{
-    if (req->held_ns) {
-        nvme_ns_release(req->held_ns);
-    }
-    qatomic_inc(&ns->inflight);
-    req->held_ns = ns;
-}
-
 bool nvme_ns_enter(NvmeRequest *req, NvmeNamespace *ns)
 {
     /*
@@ -167,10 +181,17 @@ void nvme_ns_quiesce_begin(NvmeNamespace *ns)
     qatomic_inc(&ns->quiesce_depth);
     qemu_spin_unlock(&ns->park_lock);
     smp_mb__after_rmw();
-    trace_nvme_ns_quiesce(ns->nsid, qatomic_read(&ns->inflight));
-    AIO_WAIT_WHILE(qemu_get_aio_context(), qatomic_read(&ns->inflight) > 0);
+    nvme_ns_wait_idle(ns);
     /* Nothing of ours is in flight: this only waits for others' requests */
     nvme_ns_drain(ns);
+}
+
+void nvme_ns_wait_idle(NvmeNamespace *ns)
+{
+    trace_nvme_ns_quiesce(ns->nsid, qatomic_read(&ns->inflight));
+    nvme_wait_begin();
+    AIO_WAIT_WHILE(qemu_get_aio_context(), qatomic_read(&ns->inflight) > 0);
+    nvme_wait_end();
 }
 
 void nvme_ns_quiesce_end(NvmeNamespace *ns)
@@ -221,16 +242,16 @@ void nvme_req_release(NvmeRequest *req)
 void nvme_sq_wait_idle(NvmeSQueue *sq)
 {
     trace_nvme_sq_wait_idle(sq->sqid, qatomic_read(&sq->inflight));
+    nvme_wait_begin();
     AIO_WAIT_WHILE(qemu_get_aio_context(), qatomic_read(&sq->inflight) > 0);
+    nvme_wait_end();
 }
 
 void nvme_ctrl_quiesce_begin(NvmeCtrl *n)
 {
     qatomic_set(&n->fetch_paused, true);
     /* Rounds that run now see the flag; wait for one under way. */
-    if (n->ctx != qemu_get_aio_context()) {
-        aio_wait_bh_oneshot(n->ctx, nvme_nop, NULL);
-    }
+    nvme_run_in_queue_context(n, 1, nvme_nop, NULL);
     for (uint32_t i = 0; i < n->num_queues; i++) {
         if (n->sq[i]) {
             nvme_sq_wait_idle(n->sq[i]);

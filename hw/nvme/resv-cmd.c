@@ -204,7 +204,9 @@ static void nvme_resv_run_in_ns(NvmeNamespace *ns, void (*fn)(void *),
     if (ctx == qemu_get_current_aio_context()) {
         fn(opaque);
     } else {
+        nvme_wait_begin();
         aio_wait_bh_oneshot(ctx, fn, opaque);
+        nvme_wait_end();
     }
 }
 

@@ -1301,8 +1301,10 @@ bool nvme_zns_inject(NvmeNamespace *ns, uint64_t slba, bool offline,
                    ns->nsid);
         return false;
     }
+    nvme_wait_begin();
     aio_wait_bh_oneshot(blk_get_aio_context(ns->blk), nvme_zns_inject_bh,
                         &inj);
+    nvme_wait_end();
     return true;
 }
 
@@ -1783,12 +1785,14 @@ void nvme_zns_shutdown(NvmeNamespace *ns)
         return;
     }
     ctx = blk_get_aio_context(ns->blk);
+    nvme_wait_begin();
     aio_wait_bh_oneshot(ctx, nvme_zns_shutdown_bh, &sd);
     AIO_WAIT_WHILE(ctx, (int32_t)(qatomic_read(&z->saves_done) -
                                   sd.save) < 0);
+    nvme_wait_end();
 }
 
-/* After the namespace was drained: no save runs, none waits. */
+/* The namespace is quiesced (Format): no save runs, none waits. */
 void nvme_zns_format(NvmeNamespace *ns)
 {
     NvmeZoned *z = ns->zns;
