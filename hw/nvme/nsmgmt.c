@@ -345,7 +345,7 @@ static bool nvme_pool_parse_line(NvmeSubsystem *subsys, const char *line,
 }
 
 /* Closes the pool's namespaces (those a failed load had opened). */
-static void nvme_pool_unload(NvmeSubsystem *subsys)
+void nvme_pool_unload(NvmeSubsystem *subsys)
 {
     for (uint32_t nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
         NvmeNamespace *ns = subsys->namespaces[nsid];

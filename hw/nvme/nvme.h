@@ -822,6 +822,8 @@ uint16_t nvme_nsmgmt_identify_ctrl_list(NvmeCtrl *n, NvmeRequest *req,
 /* Saves the pool's list after a change to one of its namespaces. */
 void nvme_nsmgmt_ns_changed(NvmeNamespace *ns, NvmeSubsystem *subsys);
 bool nvme_pool_load(NvmeSubsystem *subsys, Error **errp);
+/* Closes and frees the pool's namespaces */
+void nvme_pool_unload(NvmeSubsystem *subsys);
 /* Records ns as permanently write protected; re-applies such records. */
 void nvme_pool_record_wp(NvmeSubsystem *subsys, NvmeNamespace *ns);
 void nvme_pool_restore_wp(NvmeSubsystem *subsys, NvmeNamespace *ns);

@@ -172,6 +172,8 @@ static void nvme_subsys_object_finalize(Object *obj)
 {
     NvmeSubsystem *subsys = &NVME_SUBSYS_OBJECT(obj)->subsys;
 
+    /* Deleted (nothing uses it), or QEMU exits: the pool goes with it */
+    nvme_pool_unload(subsys);
     g_free(subsys->nqn);
     g_free(subsys->pool_dir);
     if (subsys->pool_wp) {

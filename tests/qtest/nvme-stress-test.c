@@ -46,16 +46,14 @@ typedef struct Stress {
     bool pool_attached;
 } Stress;
 
-static char *pool_dir;
-
 static void *stress_setup(GString *cmd_line, void *arg)
 {
     const char *dev = strstr(cmd_line->str, "-device nvme,");
     char *zstate = qnvme_tmp_image(1024 * 1024);     /* freed at the end */
     char *rstate = qnvme_tmp_image(64 * 1024);
+    char *pool_dir = g_dir_make_tmp("nvme-stress-XXXXXX", NULL);
     g_autofree char *subsys = NULL;
 
-    pool_dir = g_dir_make_tmp("nvme-stress-XXXXXX", NULL);
     g_assert(pool_dir && dev);
     subsys = g_strdup_printf("-device nvme-subsys,id=s0,"
                              "nqn=nqn.2026-12.org.qemu:stress,ns-pool=%s,"
@@ -63,7 +61,7 @@ static void *stress_setup(GString *cmd_line, void *arg)
     g_string_insert(cmd_line, dev - cmd_line->str + strlen("-device nvme,"),
                     "subsys=s0,");
     g_string_insert(cmd_line, dev - cmd_line->str, subsys);
-    qnvme_remove_dir_at_end(g_strdup(pool_dir));
+    qnvme_remove_dir_at_end(pool_dir);
     g_string_append_printf(cmd_line,
         " -blockdev null-co,node-name=b1,size=%d,latency-ns=20000000,"
         "read-zeroes=on"
