@@ -883,6 +883,14 @@ int nvme_sq_read(NvmeSQueue *sq, uint32_t pos, NvmeCmd *batch, uint32_t max)
     return res ? -1 : count;
 }
 
+static bool nvme_sq_may_fetch(NvmeSQueue *sq)
+{
+    NvmeCtrl *n = sq->ctrl;
+
+    return nvme_ctrl_ready(n) && !(n->csts & NVME_CSTS_CFS_BIT) &&
+           !qatomic_read(&sq->deleting) && !qatomic_read(&n->fetch_paused);
+}
+
 /*
  * One processing round of an SQ: fetch, dispatch, until the queue is empty
  * or its arbitration burst is used. For I/O queues the round runs in a
@@ -902,8 +910,7 @@ static bool nvme_sq_round(NvmeSQueue *sq, Coroutine *self)
 again:
     fetched = used = 0;
     while (sq->burst_left && sq->head != qatomic_read(&sq->tail) &&
-           nvme_ctrl_ready(n) && !(n->csts & NVME_CSTS_CFS_BIT) &&
-           !qatomic_read(&sq->deleting) && !qatomic_read(&n->fetch_paused) &&
+           nvme_sq_may_fetch(sq) &&
            (!QTAILQ_EMPTY(&sq->req_list) || nvme_sq_grow(sq))) {
         if (used == fetched) {
             int count = nvme_sq_read(sq, sq->head, batch,
@@ -953,7 +960,13 @@ again:
     }
     if (!sq->burst_left && sq->head != sq->tail) {
         qemu_bh_schedule(sq->bh);
-    } else if (nvme_sq_publish_event(sq)) {
+    } else if (nvme_sq_publish_event(sq) && nvme_sq_may_fetch(sq) &&
+               !QTAILQ_EMPTY(&sq->req_list)) {
+        /*
+         * Entries came meanwhile. Not when the round stopped for another
+         * reason: a shadow tail that changes at every read (a counter the
+         * host pointed it at) would keep the round going for ever.
+         */
         goto again;
     }
     return true;
