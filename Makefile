@@ -4,8 +4,8 @@
 SHELL := /bin/bash
 SCRIPTS := $(CURDIR)/scripts
 
-.PHONY: all build guest run check check-qtest check-functional bench patch \
-        deps clean distclean
+.PHONY: all build build-asan build-fuzz guest run check check-qtest \
+        check-asan check-functional fuzz bench patch deps clean distclean
 
 all: build
 
@@ -14,6 +14,14 @@ deps:
 
 build:
 	@$(SCRIPTS)/build-qemu.sh
+
+# Clang builds with AddressSanitizer and UBSan (build/qemu-build-asan) and
+# with libFuzzer besides (build/qemu-build-fuzz).
+build-asan:
+	@$(SCRIPTS)/build-qemu.sh asan
+
+build-fuzz:
+	@$(SCRIPTS)/build-qemu.sh fuzz
 
 guest:
 	@$(SCRIPTS)/guest-image.sh
@@ -28,8 +36,18 @@ check: build guest
 check-qtest: build
 	@$(SCRIPTS)/check.sh --qtest-only
 
+# The nvme qtests on the ASan/UBSan build (make check runs them too, unless
+# NVME_ASAN=0).
+check-asan:
+	@$(SCRIPTS)/check.sh --asan-only
+
 check-functional: build guest
 	@$(SCRIPTS)/check.sh --functional-only
+
+# make fuzz [FUZZ_MINUTES=10] [FUZZ_CONFIGS=plain,zoned]: libFuzzer on the
+# configurations in tests/fuzz; results in build/fuzz.
+fuzz: build-fuzz
+	@python3 $(SCRIPTS)/fuzz.py
 
 bench: build guest
 	@$(SCRIPTS)/bench.sh
@@ -38,7 +56,7 @@ patch:
 	@$(SCRIPTS)/make-patch.sh
 
 clean:
-	rm -rf build/qemu-build build/guest
+	rm -rf build/qemu-build build/qemu-build-asan build/qemu-build-fuzz build/guest
 
 distclean:
 	rm -rf build

@@ -9,6 +9,10 @@ QEMU_VERSION_GLOB=${QEMU_VERSION_GLOB:-qemu_10.0.*.orig.tar.xz}
 # Source tree the overlay goes into: a user's own (QEMU_SRC) or our unpacked copy.
 QEMU_TREE=${QEMU_SRC:-$BUILD/qemu-src}
 QEMU_BUILD=${QEMU_BUILD:-$BUILD/qemu-build}
+# Clang builds with AddressSanitizer and UBSan: one for the qtests, one for
+# libFuzzer (scripts/build-qemu.sh asan|fuzz).
+QEMU_BUILD_ASAN=${QEMU_BUILD_ASAN:-$BUILD/qemu-build-asan}
+QEMU_BUILD_FUZZ=${QEMU_BUILD_FUZZ:-$BUILD/qemu-build-fuzz}
 GUEST_DIR=${GUEST_DIR:-$BUILD/guest}
 JOBS=${JOBS:-$(nproc)}
 

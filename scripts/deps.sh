@@ -9,7 +9,10 @@ BASE_PKGS="gcc make git patch ninja-build ccache pkg-config python3 python3-venv
  python3-tomli libglib2.0-dev libpixman-1-dev libslirp-dev liburing-dev
  libaio-dev flex bison bzip2 xz-utils zstd cpio busybox-static nvme-cli fio
  seabios ipxe-qemu valgrind file kmod
- btrfs-progs util-linux"
+ btrfs-progs util-linux
+ clang llvm libclang-rt-14-dev"
+# clang, llvm (llvm-symbolizer) and compiler-rt: the AddressSanitizer/UBSan
+# build of the qtests and the libFuzzer build (scripts/build-qemu.sh asan|fuzz).
 # Packages that must come from bookworm-backports (meson >= 1.5 for QEMU 10.0).
 BPO_PKGS="meson python3-pycotap qemu-system-data"
 
