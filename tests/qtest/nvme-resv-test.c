@@ -723,6 +723,8 @@ static void test_resv_abort(void *obj, void *data, QGuestAllocator *a)
     b_cid[0] = slow_read(&t, 1, 0);
     b_cid[1] = slow_read(&t, 1, 8);
     a_cid = slow_read(&t, 0, 16);
+    /* Let the queues fetch them (the main loop may run qtest first) */
+    g_usleep(50 * 1000);
     /*
      * A takes over B's reservation (as Exclusive Access) while the reads
      * wait in the backend: they complete with Command Aborted due to
