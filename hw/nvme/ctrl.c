@@ -874,12 +874,9 @@ int nvme_sq_read(NvmeSQueue *sq, uint32_t pos, NvmeCmd *batch, uint32_t max)
     if (!count) {
         return 0;
     }
-    nvme_dma_enter();
-    res = dma_memory_read(sq->ctrl->dma_as,
-                          sq->dma_addr + (hwaddr)pos * sizeof(NvmeCmd),
-                          batch, count * sizeof(NvmeCmd),
-                          MEMTXATTRS_UNSPECIFIED);
-    nvme_dma_exit();
+    res = nvme_dma_rw(sq->ctrl->dma_as,
+                      sq->dma_addr + (hwaddr)pos * sizeof(NvmeCmd),
+                      batch, count * sizeof(NvmeCmd), DMA_DIRECTION_TO_DEVICE);
     return res ? -1 : count;
 }
 

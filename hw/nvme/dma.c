@@ -16,6 +16,7 @@
 #include "qemu/log.h"
 #include "qemu/units.h"
 #include "qemu/memalign.h"
+#include "qemu/main-loop.h"
 #include "system/block-backend.h"
 #include "hw/pci/pci.h"
 #include "nvme.h"
@@ -47,11 +48,52 @@ bool nvme_dma_reentered(void)
     return get_nvme_dma_depth() != 0;
 }
 
+static bool nvme_range_is_ram(AddressSpace *as, dma_addr_t addr,
+                              dma_addr_t left, bool is_write)
+{
+    RCU_READ_LOCK_GUARD();
+    while (left) {
+        hwaddr xlat, len = left;
+        MemoryRegion *mr = address_space_translate(as, addr, &xlat, &len,
+                                                   is_write,
+                                                   MEMTXATTRS_UNSPECIFIED);
+
+        if (!len || !memory_access_is_direct(mr, is_write,
+                                             MEMTXATTRS_UNSPECIFIED)) {
+            return false;
+        }
+        addr += len;
+        left -= len;
+    }
+    return true;
+}
+
+/*
+ * An iothread may only reach RAM: any other access takes the BQL, which
+ * the main loop may hold while it waits for that iothread (a reset, a
+ * queue deletion): a deadlock a guest could cause with one bad address.
+ */
+bool nvme_dma_allowed(AddressSpace *as, dma_addr_t addr, dma_addr_t len,
+                      DMADirection dir)
+{
+    if (bql_locked() ||
+        nvme_range_is_ram(as, addr, len, dir == DMA_DIRECTION_FROM_DEVICE)) {
+        return true;
+    }
+    qemu_log_mask(LOG_GUEST_ERROR, "nvme: DMA from the iothread to 0x%"
+                  PRIx64 ", which is not RAM, refused\n", addr);
+    trace_nvme_err_iothread_dma(addr, len);
+    return false;
+}
+
 MemTxResult nvme_dma_rw(AddressSpace *as, dma_addr_t addr, void *buf,
                         dma_addr_t len, DMADirection dir)
 {
     MemTxResult res;
 
+    if (!nvme_dma_allowed(as, addr, len, dir)) {
+        return MEMTX_ACCESS_ERROR;
+    }
     nvme_dma_enter();
     res = dma_memory_rw(as, addr, buf, len, dir, MEMTXATTRS_UNSPECIFIED);
     nvme_dma_exit();
@@ -64,25 +106,11 @@ MemTxResult nvme_dma_rw(AddressSpace *as, dma_addr_t addr, void *buf,
  */
 bool nvme_sg_is_ram(QEMUSGList *sg, DMADirection dir)
 {
-    bool is_write = dir == DMA_DIRECTION_FROM_DEVICE;
-
-    RCU_READ_LOCK_GUARD();
     for (int i = 0; i < sg->nsg; i++) {
-        dma_addr_t addr = sg->sg[i].base;
-        dma_addr_t left = sg->sg[i].len;
-
-        while (left) {
-            hwaddr xlat, len = left;
-            MemoryRegion *mr = address_space_translate(sg->as, addr, &xlat,
-                                                       &len, is_write,
-                                                       MEMTXATTRS_UNSPECIFIED);
-
-            if (!len || !memory_access_is_direct(mr, is_write,
-                                                 MEMTXATTRS_UNSPECIFIED)) {
-                return false;
-            }
-            addr += len;
-            left -= len;
+        if (sg->sg[i].base != NVME_SG_BIT_BUCKET &&
+            !nvme_range_is_ram(sg->as, sg->sg[i].base, sg->sg[i].len,
+                               dir == DMA_DIRECTION_FROM_DEVICE)) {
+            return false;
         }
     }
     return true;

@@ -17,6 +17,7 @@
 #include "qemu/osdep.h"
 #include "qemu/coroutine.h"
 #include "qemu/log.h"
+#include "qemu/main-loop.h"
 #include "system/block-backend.h"
 #include "system/dma.h"
 #include "nvme.h"
@@ -93,6 +94,10 @@ static bool nvme_io_map(NvmeRequest *req, NvmeBlkIo *io)
 
     if (sg->nsg == 1 && nvme_io_map_cached(req, io)) {
         return true;
+    }
+    if (!bql_locked() && !nvme_sg_is_ram(sg, io->dir)) {
+        /* A bounce buffer for MMIO would take the BQL (nvme_dma_allowed) */
+        return false;
     }
 
     for (int i = 0; i < sg->nsg; i++) {

@@ -658,6 +658,9 @@ bool nvme_dma_reentered(void);
 bool nvme_sg_is_ram(QEMUSGList *sg, DMADirection dir);
 MemTxResult nvme_dma_rw(AddressSpace *as, dma_addr_t addr, void *buf,
                         dma_addr_t len, DMADirection dir);
+/* False (logged) for DMA an iothread must not do: anything but RAM */
+bool nvme_dma_allowed(AddressSpace *as, dma_addr_t addr, dma_addr_t len,
+                      DMADirection dir);
 
 /* abort.c */
 uint16_t nvme_abort(NvmeCtrl *n, NvmeRequest *req);
