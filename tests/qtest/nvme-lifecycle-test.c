@@ -9,7 +9,6 @@
 
 #include "qemu/osdep.h"
 #include "qemu/units.h"
-#include "qemu/cutils.h"
 #include "libqtest.h"
 #include "libqos/qgraph.h"
 #include "libqos/pci.h"
@@ -427,22 +426,6 @@ static void test_msix_to_bar0(void *obj, void *data, QGuestAllocator *a)
 
 /* Memory */
 
-static long qemu_rss_kib(QTestState *qts)
-{
-    g_autofree char *path = g_strdup_printf("/proc/%d/status",
-                                            (int)qtest_pid(qts));
-    g_autofree char *text = NULL;
-    const char *line, *end;
-    long kib;
-
-    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
-    line = strstr(text, "VmRSS:");
-    g_assert_nonnull(line);
-    g_assert_cmpint(qemu_strtol(line + strlen("VmRSS:"), &end, 10, &kib), ==,
-                    0);
-    return kib;
-}
-
 static void *many_queues_setup(GString *cmd_line, void *arg)
 {
     g_string_append(cmd_line, " -global nvme.max_ioqpairs=512");
@@ -465,10 +448,10 @@ static void test_sq_memory(void *obj, void *data, QGuestAllocator *a)
         .cdw10 = cpu_to_le32((2047 << 16) | 1),
         .cdw11 = cpu_to_le32(NVME_CQ_PC),
     };
-    long before;
+    uint64_t before;
 
     g_assert_cmphex(qnvme_cmd(n, 0, &cmd, NULL), ==, 0);
-    before = qemu_rss_kib(qts);
+    before = qnvme_qemu_status_kib(qts, "VmRSS");
     for (int qid = 1; qid <= 256; qid++) {
         cmd = (NvmeCmd) {
             .opcode = NVME_ADM_CMD_CREATE_SQ,
@@ -478,7 +461,8 @@ static void test_sq_memory(void *obj, void *data, QGuestAllocator *a)
         };
         g_assert_cmphex(qnvme_cmd(n, 0, &cmd, NULL), ==, 0);
     }
-    g_assert_cmpint(qemu_rss_kib(qts) - before, <, 32 * 1024);
+    g_assert_cmpuint(qnvme_qemu_status_kib(qts, "VmRSS") - before, <,
+                     32 * 1024);
     /* And they work */
     n->cq[1] = (QNvmeQueue) { .addr = cq, .size = 2048, .phase = 1 };
     n->sq[1] = (QNvmeQueue) { .addr = ring, .size = 2048 };

@@ -1148,18 +1148,6 @@ static void *zns_huge_setup(GString *cmd_line, void *arg)
 }
 
 /* The peak resident set of QEMU (KiB), after clear_refs reset it */
-static uint64_t peak_rss(pid_t pid)
-{
-    g_autofree char *path = g_strdup_printf("/proc/%d/status", pid);
-    g_autofree char *status = NULL;
-    const char *hwm;
-
-    g_assert_true(g_file_get_contents(path, &status, NULL, NULL));
-    hwm = strstr(status, "VmHWM:");
-    g_assert_nonnull(hwm);
-    return g_ascii_strtoull(hwm + strlen("VmHWM:"), NULL, 10);
-}
-
 static bool reset_peak_rss(pid_t pid)
 {
     g_autofree char *path = g_strdup_printf("/proc/%d/clear_refs", pid);
@@ -1205,9 +1193,10 @@ static void test_zns_report_bounded(void *obj, void *data,
         g_test_skip("cannot reset the peak resident set size");
         return;
     }
-    before = peak_rss(pid);
+    before = qnvme_qemu_status_kib(c.qts, "VmHWM");
     g_assert_cmphex(qnvme_cmd(c.n, 1, &cmd, NULL), ==, 0);
-    g_assert_cmpuint(peak_rss(pid) - before, <, 8 * 1024);
+    g_assert_cmpuint(qnvme_qemu_status_kib(c.qts, "VmHWM") - before, <,
+                     8 * 1024);
     qtest_memread(c.qts, c.buf, &hdr, sizeof(hdr));
     g_assert_cmpuint(le64_to_cpu(hdr.nr_zones), ==, HUGE_ZONES);
     qtest_memread(c.qts, c.buf + sizeof(hdr), &d, sizeof(d));

@@ -445,3 +445,17 @@ void qnvme_expect_start_failure(const char *args, const char *expect)
     }
     g_assert_nonnull(strstr(err, expect));
 }
+
+uint64_t qnvme_qemu_status_kib(QTestState *qts, const char *field)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/status",
+                                            (int)qtest_pid(qts));
+    g_autofree char *key = g_strdup_printf("\n%s:", field);
+    g_autofree char *text = NULL;
+    const char *line;
+
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    line = strstr(text, key);
+    g_assert_nonnull(line);
+    return g_ascii_strtoull(line + strlen(key), NULL, 10);
+}

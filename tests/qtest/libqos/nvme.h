@@ -99,6 +99,8 @@ void *qnvme_setup_one_namespace(GString *cmd_line, void *arg);
 char *qnvme_tmp_image(size_t size);
 /* Deletes dir (g_free()d) and the files in it when the test ends. */
 void qnvme_remove_dir_at_end(char *dir);
+/* A "kB" field of the QEMU process' /proc status (VmRSS, VmHWM, ...) */
+uint64_t qnvme_qemu_status_kib(QTestState *qts, const char *field);
 /* Starts another QEMU with args; asserts it exits 1 printing expect */
 void qnvme_expect_start_failure(const char *args, const char *expect);
 
