@@ -1294,6 +1294,10 @@ static void nvme_write_reg32(NvmeCtrl *n, hwaddr offset, uint32_t value)
         break;
     }
     default:
+        if (nvme_cmb_write_reg(n, offset, value) ||
+            nvme_pmr_write_reg(n, offset, value)) {
+            break;
+        }
         qemu_log_mask(LOG_GUEST_ERROR,
                       "nvme: write to read-only or reserved register 0x%"
                       HWADDR_PRIx "\n", offset);
@@ -1319,6 +1323,7 @@ static void nvme_sync_reg_image(NvmeCtrl *n, NvmeBar *bar)
     nvme_reg_set64(bar, NVME_REG_ASQ, n->asq);
     nvme_reg_set64(bar, NVME_REG_ACQ, n->acq);
     nvme_reg_set32(bar, NVME_REG_CRTO, (uint32_t)NVME_CAP_TO(n->cap));
+    nvme_cmb_sync_regs(n, bar);
 }
 
 /*
@@ -1354,7 +1359,7 @@ static uint64_t nvme_mmio_read(void *opaque, hwaddr addr, unsigned size)
         return 0;
     }
     if (addr >= offsetof(NvmeBar, rsvd6c)) {
-        return 0;
+        return nvme_pmr_read_reg(n, addr, size, &val) ? val : 0;
     }
     nvme_sync_reg_image(n, &bar);
     val = ldn_le_p((uint8_t *)&bar + addr, size);
@@ -1492,6 +1497,8 @@ static void nvme_init_regs(NvmeCtrl *n)
     n->features.vwc = true;
     n->features.arbitration = NVME_ARB_BURST_UNLIMITED;
     n->features.temp_thresh_hi = 0x157;
+    nvme_cmb_init_regs(n);
+    nvme_pmr_init_regs(n);
 }
 
 static bool nvme_init_pci(NvmeCtrl *n, Error **errp)
@@ -1544,6 +1551,12 @@ static bool nvme_init_pci(NvmeCtrl *n, Error **errp)
     }
     pci_register_bar(pci, 0, PCI_BASE_ADDRESS_SPACE_MEMORY |
                      PCI_BASE_ADDRESS_MEM_TYPE_64, &n->bar0);
+    if (!nvme_cmb_init(n, errp) || !nvme_pmr_init(n, errp)) {
+        nvme_cmb_exit(n);
+        msix_uninit(pci, &n->bar0, &n->bar0);
+        memory_region_del_subregion(&n->bar0, &n->iomem);
+        return false;
+    }
     return true;
 }
 
@@ -1602,6 +1615,8 @@ err_pci:
     g_free(n->sq);
     g_free(n->cq);
     g_free(n->no_coalescing);
+    nvme_cmb_exit(n);
+    nvme_pmr_exit(n);
     msix_uninit(pci, &n->bar0, &n->bar0);
     memory_region_del_subregion(&n->bar0, &n->iomem);
     return;
@@ -1637,6 +1652,8 @@ static void nvme_exit(PCIDevice *pci)
     g_free(n->no_coalescing);
     nvme_fw_cleanup(n);
     nvme_ctrl_unregister(n);
+    nvme_cmb_exit(n);
+    nvme_pmr_exit(n);
     msix_uninit(pci, &n->bar0, &n->bar0);
     /* The subregion holds a reference to n: without this, n never goes. */
     memory_region_del_subregion(&n->bar0, &n->iomem);
@@ -1652,6 +1669,8 @@ static void nvme_reset_hold(Object *obj, ResetType type)
     n->aqa = 0;
     n->asq = 0;
     n->acq = 0;
+    nvme_cmb_reset(n);
+    nvme_pmr_reset(n);
 }
 
 /* Not migratable yet: queue and request state is not described. */
@@ -1680,6 +1699,9 @@ static const Property nvme_props[] = {
     NVME_CTRL_PARAM(UINT8, "zoned.zasl", zasl, 0),
     NVME_CTRL_PARAM(BOOL, "use-intel-id", use_intel_id, false),
     NVME_CTRL_PARAM(BOOL, "ioeventfd", ioeventfd, true),
+    NVME_CTRL_PARAM(UINT32, "cmb_size_mb", cmb_size_mb, 0),
+    DEFINE_PROP_LINK("pmrdev", NvmeCtrl, pmr.dev, TYPE_MEMORY_BACKEND,
+                     HostMemoryBackend *),
 };
 
 static void nvme_instance_init(Object *obj)

@@ -14,6 +14,7 @@
 
 #include "qemu/uuid.h"
 #include "system/iothread.h"
+#include "system/hostmem.h"
 #include "hw/pci/pci_device.h"
 #include "hw/block/block.h"
 #include "system/dma.h"
@@ -386,6 +387,20 @@ struct NvmeCQueue {
     QEMUBH *irq_bh;         /* raises the interrupt from the main loop */
 };
 
+/* Controller Memory Buffer (cmb.c), BAR 2 */
+#define NVME_CMB_BIR    2
+typedef struct NvmeCmb {
+    MemoryRegion mem;
+    uint8_t *buf;               /* the CMB's contents, cmb_size_mb MiB */
+    uint64_t size;              /* 0: no CMB */
+} NvmeCmb;
+
+/* Persistent Memory Region (pmr.c), BAR 4 */
+#define NVME_PMR_BIR    4
+typedef struct NvmePmr {
+    HostMemoryBackend *dev;     /* pmrdev=, NULL: no PMR */
+} NvmePmr;
+
 typedef struct NvmeParams {
     char *serial;
     char *cntrltype;        /* "io" (default) or "admin" */
@@ -397,6 +412,7 @@ typedef struct NvmeParams {
     uint8_t zasl;           /* zoned.zasl: Zone Append limit, 0: MDTS */
     bool use_intel_id;
     bool ioeventfd;
+    uint32_t cmb_size_mb;       /* cmb.c: 0 means no CMB */
 } NvmeParams;
 
 /* A handler result meaning: the request completes later, from a callback. */
@@ -523,6 +539,9 @@ struct NvmeCtrl {
     uint32_t nr_requests;       /* allocated for all SQs (nvme_sq_grow) */
     QLIST_ENTRY(NvmeCtrl) all_entry;    /* quiesce.c: every controller */
     bool fetch_paused;          /* quiesce.c: rounds fetch nothing */
+
+    NvmeCmb cmb;                /* cmb.c: Controller Memory Buffer */
+    NvmePmr pmr;                /* pmr.c: Persistent Memory Region */
 };
 
 /* A permanently write protected nvme-ns namespace, as the pool lists it */
@@ -896,5 +915,22 @@ static inline uint64_t nvme_xfer_limit(uint8_t exp)
 {
     return exp && exp < 52 ? 4096ULL << exp : UINT64_MAX;
 }
+
+/* cmb.c: Controller Memory Buffer */
+bool nvme_cmb_init(NvmeCtrl *n, Error **errp);
+void nvme_cmb_init_regs(NvmeCtrl *n);
+void nvme_cmb_sync_regs(NvmeCtrl *n, NvmeBar *bar);
+bool nvme_cmb_write_reg(NvmeCtrl *n, hwaddr offset, uint32_t value);
+void nvme_cmb_reset(NvmeCtrl *n);
+void nvme_cmb_exit(NvmeCtrl *n);
+
+/* pmr.c: Persistent Memory Region */
+bool nvme_pmr_init(NvmeCtrl *n, Error **errp);
+void nvme_pmr_init_regs(NvmeCtrl *n);
+bool nvme_pmr_read_reg(NvmeCtrl *n, hwaddr offset, unsigned size,
+                       uint64_t *val);
+bool nvme_pmr_write_reg(NvmeCtrl *n, hwaddr offset, uint32_t value);
+void nvme_pmr_reset(NvmeCtrl *n);
+void nvme_pmr_exit(NvmeCtrl *n);
 
 #endif /* HW_NVME_NVME_H */

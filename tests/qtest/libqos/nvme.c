@@ -382,6 +382,7 @@ static void *qnvme_create(void *pci_bus, QGuestAllocator *alloc, void *addr)
 static const char *const qnvme_test_areas[] = {
     "nvme-ctrl", "nvme-dma", "nvme-nsmgmt", "nvme-resv", "nvme-nvm",
     "nvme-pi", "nvme-topology", "nvme-zns", "nvme-lifecycle", "nvme-stress",
+    "nvme-cmb", "nvme-pmr", "nvme-knobs", "nvme-atomic", "nvme-ocp",
 };
 
 static void qnvme_register_nodes(void)
