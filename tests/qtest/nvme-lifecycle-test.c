@@ -461,8 +461,9 @@ static void test_sq_memory(void *obj, void *data, QGuestAllocator *a)
         };
         g_assert_cmphex(qnvme_cmd(n, 0, &cmd, NULL), ==, 0);
     }
-    g_assert_cmpuint(qnvme_qemu_status_kib(qts, "VmRSS") - before, <,
-                     32 * 1024);
+    /* The kernel's RSS counters lag (per-CPU batches): may go down */
+    g_assert_cmpint((int64_t)(qnvme_qemu_status_kib(qts, "VmRSS") - before),
+                    <, 32 * 1024);
     /* And they work */
     n->cq[1] = (QNvmeQueue) { .addr = cq, .size = 2048, .phase = 1 };
     n->sq[1] = (QNvmeQueue) { .addr = ring, .size = 2048 };

@@ -1195,8 +1195,9 @@ static void test_zns_report_bounded(void *obj, void *data,
     }
     before = qnvme_qemu_status_kib(c.qts, "VmHWM");
     g_assert_cmphex(qnvme_cmd(c.n, 1, &cmd, NULL), ==, 0);
-    g_assert_cmpuint(qnvme_qemu_status_kib(c.qts, "VmHWM") - before, <,
-                     8 * 1024);
+    /* The kernel's RSS counters lag (per-CPU batches): may go down */
+    g_assert_cmpint((int64_t)(qnvme_qemu_status_kib(c.qts, "VmHWM") - before),
+                    <, 8 * 1024);
     qtest_memread(c.qts, c.buf, &hdr, sizeof(hdr));
     g_assert_cmpuint(le64_to_cpu(hdr.nr_zones), ==, HUGE_ZONES);
     qtest_memread(c.qts, c.buf + sizeof(hdr), &d, sizeof(d));
