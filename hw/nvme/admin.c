@@ -181,7 +181,8 @@ static uint16_t nvme_identify_cs_ctrl(NvmeCtrl *n, NvmeRequest *req,
     if (csi != NVME_CSI_NVM) {
         return nvme_invalid_field(req, "unsupported CSI");
     }
-    /* VSL, WZSL, WUSL zero: no size limit reported; no DSM limits. */
+    /* Verify is limited (vsl); WZSL, WUSL zero: no limit; no DSM limits */
+    id.vsl = n->params.vsl;
     return nvme_dma_to_host(n, req, &id, sizeof(id));
 }
 
@@ -200,7 +201,7 @@ static uint16_t nvme_identify_ctrl(NvmeCtrl *n, NvmeRequest *req)
 {
     g_autofree NvmeIdCtrl *id = g_memdup2(&n->id_ctrl, sizeof(n->id_ctrl));
 
-    if (nvme_nsmgmt_supported(n)) {
+    if (nvme_nsmgmt_has_pool(n)) {
         uint64_t total = n->subsys->tnvmcap;
         uint64_t unalloc = total - MIN(n->subsys->pool_used, total);
 
@@ -296,6 +297,9 @@ static uint16_t nvme_create_cq(NvmeCtrl *n, NvmeRequest *req)
         return status;
     }
     status = nvme_check_queue_memory(n, req, prp1, cdw11);
+    if (!status) {
+        status = nvme_cmb_check_queue(n, prp1, qsize * sizeof(NvmeCqe));
+    }
     if (status) {
         return status;
     }
@@ -336,6 +340,9 @@ static uint16_t nvme_create_sq(NvmeCtrl *n, NvmeRequest *req)
         return status;
     }
     status = nvme_check_queue_memory(n, req, prp1, cdw11);
+    if (!status) {
+        status = nvme_cmb_check_queue(n, prp1, qsize * sizeof(NvmeCmd));
+    }
     if (status) {
         return status;
     }
@@ -414,9 +421,25 @@ static uint32_t *feat_write_atomicity(NvmeCtrl *n)
     return &n->features.write_atomicity;
 }
 
-static uint32_t *feat_async_config(NvmeCtrl *n)
+static uint16_t nvme_feat_async_config_get(NvmeCtrl *n, NvmeRequest *req,
+                                           uint32_t *dw0)
 {
-    return &n->features.async_config;
+    *dw0 = n->features.async_config;
+    return NVME_SC_SUCCESS;
+}
+
+/* SMART, Namespace Attribute, Firmware, Telemetry, ANA notices, zones */
+#define NVME_AEC_WRITABLE   (0xbff | NVME_AEC_ZONE_DESCR_CHANGED)
+
+static uint16_t nvme_feat_async_config_set(NvmeCtrl *n, NvmeRequest *req,
+                                           uint32_t dw11)
+{
+    uint32_t old = n->features.async_config;
+
+    n->features.async_config = dw11 & NVME_AEC_WRITABLE;
+    /* Critical warnings already present are reported once enabled */
+    nvme_smart_events(n, n->features.async_config & ~old);
+    return NVME_SC_SUCCESS;
 }
 
 static uint16_t nvme_feat_temp_get(NvmeCtrl *n, NvmeRequest *req,
@@ -687,9 +710,8 @@ static const NvmeFeatureDesc nvme_features[NVME_FEAT_FID_MAX] = {
         .field = feat_write_atomicity, .writable_mask = 0x1,
     },
     [NVME_FEAT_ASYNCHRONOUS_EVENT_CONF] = {
-        /* SMART, Namespace Attribute, Firmware, Telemetry, ANA notices */
-        .field = feat_async_config,
-        .writable_mask = 0xbff | NVME_AEC_ZONE_DESCR_CHANGED,
+        .get = nvme_feat_async_config_get,
+        .set = nvme_feat_async_config_set,
     },
     [NVME_FEAT_TIMESTAMP] = {
         .get = nvme_feat_timestamp_get, .set = nvme_feat_timestamp_set,
@@ -764,6 +786,8 @@ static uint16_t nvme_get_features(NvmeCtrl *n, NvmeRequest *req)
         dw0 = f->default_value;
         if (fid == NVME_FEAT_NUMBER_OF_QUEUES) {
             dw0 = (n->num_queues - 2) | ((n->num_queues - 2) << 16);
+        } else if (fid == NVME_FEAT_WRITE_ATOMICITY) {
+            dw0 = n->params.atomic_dn;      /* atomic.dn */
         } else if (fid == NVME_FEAT_TIMESTAMP ||
                    fid == NVME_FEAT_HOST_IDENTIFIER) {
             /* Their values travel in a data buffer. */
@@ -843,17 +867,66 @@ void nvme_aer_process(NvmeCtrl *n)
     }
 }
 
+/*
+ * Events wait for an AER in a queue of aer_max_queued entries; beyond
+ * that, the oldest are kept and a new event that no waiting AER takes is
+ * dropped. The array has one spare slot: after nvme_aer_process, either
+ * no AER waits or every queued event is masked, so an event still in the
+ * spare slot is the new one. It grows on demand (aer_max_queued may be
+ * large).
+ */
 void nvme_enqueue_event(NvmeCtrl *n, uint8_t type, uint8_t info,
                         uint8_t log_page)
 {
-    if (!nvme_event_enabled(n, type, info) ||
-        n->pending_event_count == NVME_MAX_PENDING_EVENTS) {
+    if (!nvme_event_enabled(n, type, info)) {
         return;
+    }
+    if (n->pending_event_count == n->pending_event_slots) {
+        uint64_t slots = MIN((uint64_t)n->pending_event_slots * 2,
+                             (uint64_t)n->params.aer_max_queued + 1);
+
+        if (slots > UINT32_MAX || slots <= n->pending_event_slots) {
+            trace_nvme_aer_dropped(type, info, log_page);
+            return;
+        }
+        n->pending_event_slots = slots;
+        n->pending_events = g_renew(NvmeAsyncEvent, n->pending_events,
+                                    n->pending_event_slots);
     }
     n->pending_events[n->pending_event_count++] = (NvmeAsyncEvent) {
         .type = type, .info = info, .log_page = log_page,
     };
     nvme_aer_process(n);
+    if (n->pending_event_count > n->params.aer_max_queued) {
+        n->pending_event_count--;
+        trace_nvme_aer_dropped(type, info, log_page);
+    }
+}
+
+/* SMART / Health critical warning bits -> Asynchronous Event Information */
+void nvme_smart_events(NvmeCtrl *n, uint8_t bits)
+{
+    bits &= n->params.smart_critical_warning & n->features.async_config;
+    for (int i = 0; i < 8; i++) {
+        uint8_t info;
+
+        if (!(bits & (1u << i))) {
+            continue;
+        }
+        switch (1u << i) {
+        case NVME_SMART_WARN_SPARE:
+            info = NVME_AER_SMART_SPARE_THRESHOLD;
+            break;
+        case NVME_SMART_WARN_TEMPERATURE:
+            info = NVME_AER_SMART_TEMP_THRESHOLD;
+            break;
+        default:
+            /* read-only, volatile memory backup, PMR: reliability */
+            info = NVME_AER_SMART_RELIABILITY;
+        }
+        nvme_enqueue_event(n, NVME_AER_TYPE_SMART, info,
+                           NVME_LOG_SMART_INFO);
+    }
 }
 
 void nvme_clear_events(NvmeCtrl *n, uint8_t type)
@@ -864,8 +937,9 @@ void nvme_clear_events(NvmeCtrl *n, uint8_t type)
 
 static uint16_t nvme_async_event_request(NvmeCtrl *n, NvmeRequest *req)
 {
-    if (n->outstanding_aers > NVME_AERL) {
-        return NVME_SC_AER_LIMIT_EXCEEDED | NVME_SC_DNR;
+    if (n->outstanding_aers > n->params.aerl) {
+        return nvme_cmd_error(req, NVME_SC_AER_LIMIT_EXCEEDED,
+                              "more outstanding AERs than AERL allows");
     }
     n->aer_reqs[n->outstanding_aers++] = req;
     /* It waits for events, not for work: quiesces do not wait for it. */
@@ -915,6 +989,7 @@ static uint16_t nvme_log_smart(NvmeCtrl *n, NvmeRequest *req,
     log.temperature = cpu_to_le16(0x143);       /* 323 K */
     log.available_spare = 100;
     log.available_spare_threshold = 10;
+    log.critical_warning = n->params.smart_critical_warning;
     if (0x143 >= n->features.temp_thresh_hi) {
         log.critical_warning |= NVME_SMART_WARN_TEMPERATURE;
     }
@@ -1036,6 +1111,7 @@ static uint16_t nvme_log_supported(NvmeCtrl *n, NvmeRequest *req,
     if (lr->csi == NVME_CSI_ZONED) {
         log.lids[NVME_LOG_CHANGED_ZONE_LIST] = cpu_to_le32(1);
     }
+    nvme_ocp_supported_logs(n, &log);
     return nvme_log_copy(n, req, lr, &log, sizeof(log));
 }
 
@@ -1087,6 +1163,9 @@ static uint16_t nvme_get_log_page(NvmeCtrl *n, NvmeRequest *req)
     case NVME_LOG_RESV_NOTIFICATION:
         return nvme_resv_log(n, req, lr.offset, lr.len, lr.rae);
     default:
+        if (nvme_ocp_log_supported(n, lid)) {
+            return nvme_ocp_get_log(n, req, lid, lr.offset, lr.len);
+        }
         qemu_log_mask(LOG_GUEST_ERROR, "nvme: unsupported log page 0x%x\n",
                       lid);
         trace_nvme_err_invalid_log(lid);
@@ -1115,6 +1194,12 @@ static uint16_t nvme_dbbuf_config(NvmeCtrl *n, NvmeRequest *req)
     return NVME_SC_SUCCESS;
 }
 
+/* dbcs=off: OACS, the effects log and dispatch all follow the table */
+static bool nvme_dbbuf_supported(NvmeCtrl *n)
+{
+    return n->params.dbcs;
+}
+
 /* Keep Alive (Base 5.25); Abort is in abort.c */
 
 static uint16_t nvme_keep_alive(NvmeCtrl *n, NvmeRequest *req)
@@ -1139,7 +1224,8 @@ const NvmeOpcodeDesc nvme_admin_opcodes[256] = {
     [NVME_ADM_CMD_GET_FEATURES]     = { nvme_get_features },
     [NVME_ADM_CMD_ASYNC_EV_REQ]     = { nvme_async_event_request },
     [NVME_ADM_CMD_KEEP_ALIVE]       = { nvme_keep_alive },
-    [NVME_ADM_CMD_DBBUF_CONFIG]     = { nvme_dbbuf_config },
+    [NVME_ADM_CMD_DBBUF_CONFIG]     = { nvme_dbbuf_config,
+                                        .supported = nvme_dbbuf_supported },
     [NVME_ADM_CMD_FW_COMMIT]        = { nvme_fw_commit, NVME_CMD_EFF_CCC },
     [NVME_ADM_CMD_FW_DOWNLOAD]      = { nvme_fw_download },
     [NVME_ADM_CMD_FORMAT_NVM]       = { nvme_format_nvm,
@@ -1206,15 +1292,20 @@ void nvme_admin_init_id_ctrl(NvmeCtrl *n)
     id->ieee[1] = 0x54;
     id->ieee[2] = 0x52;
     id->mdts = n->params.mdts;
+    nvme_atomic_init_id_ctrl(n, id);
     id->cntlid = cpu_to_le16(n->cntlid);
     id->ver = cpu_to_le32(n->vs);
     id->oaes = cpu_to_le32(NVME_OAES_NS_ATTR);
     /* Extended LBA formats: 64-bit guard protection information */
     id->ctratt |= cpu_to_le32(NVME_CTRATT_ELBAS);
+    if (n->params.ctratt_mem) {
+        /* MDTS and VSL count interleaved metadata or not (nvm.c, meta.c) */
+        id->ctratt |= cpu_to_le32(NVME_CTRATT_MEM);
+    }
     id->cntrltype = n->admin_only ? NVME_CNTRLTYPE_ADMIN : NVME_CNTRLTYPE_IO;
     id->oacs = cpu_to_le16(nvme_admin_oacs(n));
     id->acl = NVME_ACL;
-    id->aerl = NVME_AERL;
+    id->aerl = n->params.aerl;
     id->fna = 0;                    /* Format and erase per namespace */
     id->lpa = NVME_LPA_CSE_LOG | NVME_LPA_EXTENDED;
     id->elpe = NVME_ERROR_LOG_ENTRIES - 1;

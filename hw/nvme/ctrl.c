@@ -29,6 +29,7 @@
 #include "qemu/error-report.h"
 #include "qemu/units.h"
 #include "qapi/error.h"
+#include "qapi/visitor.h"
 #include "hw/pci/msix.h"
 #include "hw/pci/pcie.h"
 #include "qemu/main-loop.h"
@@ -45,6 +46,7 @@
 #define NVME_MSIX_BAR_ALIGN     (4 * KiB)
 #define NVME_DB_STRIDE          8           /* CAP.DSTRD = 0: 4 bytes each */
 #define NVME_MAX_IOQPAIRS       0xfffe
+#define NVME_DEFAULT_MAX_IOQPAIRS   64
 
 static void nvme_process_sq(void *opaque);
 static void nvme_post_cqes(void *opaque);
@@ -371,8 +373,8 @@ static QEMUBH *nvme_queue_bh_new(NvmeCtrl *n, uint16_t qid, QEMUBHFunc *cb,
 static void nvme_req_init(NvmeCtrl *n, NvmeRequest *req, NvmeSQueue *sq)
 {
     req->sq = sq;
-    qemu_sglist_init(&req->sg, DEVICE(n), 4,
-                     pci_get_address_space(PCI_DEVICE(n)));
+    /* The controller address space: it holds the CMB (cmb.c) */
+    qemu_sglist_init(&req->sg, DEVICE(n), 4, n->dma_as);
     nvme_io_init(&req->io);
 }
 
@@ -750,6 +752,9 @@ void nvme_req_complete(NvmeRequest *req)
         return;
     }
 
+    if (unlikely(req->atomic.ns)) {
+        nvme_atomic_leave(req);
+    }
     if (req->abort_status) {
         req->status = req->abort_status;
     }
@@ -809,7 +814,20 @@ static uint16_t nvme_dispatch(NvmeCtrl *n, NvmeRequest *req)
         trace_nvme_err_invalid_nsid(req->sq->sqid, nsid);
         return NVME_SC_INVALID_NAMESPACE | NVME_SC_DNR;
     }
-    desc = nvme_io_opcode(req->ns->csi, req->cmd.opcode);
+    if (unlikely(n->params.atomic_awun ||
+                 qatomic_read(&req->ns->atomic_tracked)) &&
+        !nvme_atomic_enter(n, req)) {
+        return NVME_NO_COMPLETE;    /* waits for an overlapping atomic write */
+    }
+    return nvme_io_run(n, req);
+}
+
+/* An I/O command on its namespace: checked against its state, then run */
+uint16_t nvme_io_run(NvmeCtrl *n, NvmeRequest *req)
+{
+    const NvmeOpcodeDesc *desc = nvme_io_opcode(req->ns->csi,
+                                                req->cmd.opcode);
+
     if (!desc->handler) {
         trace_nvme_err_invalid_opcode(req->sq->sqid, req->cmd.opcode);
         return NVME_SC_INVALID_OPCODE | NVME_SC_DNR;
@@ -1116,7 +1134,7 @@ static void nvme_ctrl_reset(NvmeCtrl *n)
      * the waits below (a reservation notice, say) must not complete a
      * request whose queue is about to be freed.
      */
-    memset(n->aer_reqs, 0, sizeof(n->aer_reqs));
+    memset(n->aer_reqs, 0, (n->params.aerl + 1) * sizeof(*n->aer_reqs));
     n->outstanding_aers = 0;
     nvme_ctrl_quiesce_begin(n);
     nvme_ctrl_drain_namespaces(n);
@@ -1143,6 +1161,7 @@ static void nvme_ctrl_reset(NvmeCtrl *n)
         .vwc = n->features.vwc,
         .temp_thresh_hi = 0x157,    /* 343 K */
         .arbitration = NVME_ARB_BURST_UNLIMITED,
+        .write_atomicity = n->params.atomic_dn,
     };
     n->intms = 0;
     nvme_fw_reset(n);
@@ -1199,6 +1218,9 @@ static bool nvme_ctrl_start(NvmeCtrl *n)
         why = "ASQ or ACQ is zero";
     } else if ((n->asq | n->acq) & ((4096ULL << mps) - 1)) {
         why = "ASQ or ACQ is not aligned to the memory page size";
+    } else if (nvme_cmb_check_queue(n, n->asq, asqs * sizeof(NvmeCmd)) ||
+               nvme_cmb_check_queue(n, n->acq, acqs * sizeof(NvmeCqe))) {
+        why = "admin queue across the CMB's end or in it while it is off";
     }
     if (why) {
         qemu_log_mask(LOG_GUEST_ERROR, "nvme: cannot enable: %s\n", why);
@@ -1397,10 +1419,15 @@ static void nvme_mmio_write(void *opaque, hwaddr addr, uint64_t data,
         nvme_doorbell_write(n, addr, data);
         return;
     }
-    nvme_write_reg32(n, addr, data);
+    /*
+     * A 64-bit write lands high half first, as a host's hi-lo pair of
+     * 32-bit writes does: CMBMSC's low half enables what its high half
+     * addresses.
+     */
     if (size == 8) {
         nvme_write_reg32(n, addr + 4, data >> 32);
     }
+    nvme_write_reg32(n, addr, data);
 }
 
 static MemTxResult nvme_mmio_write_attrs(void *opaque, hwaddr addr,
@@ -1438,6 +1465,23 @@ static bool nvme_check_params(NvmeCtrl *n, Error **errp)
                    sizeof(n->id_ctrl.sn));
         return false;
     }
+    if (p->num_queues) {
+        /* num_queues counted the admin queue too */
+        warn_report("nvme: num_queues is deprecated; use max_ioqpairs "
+                    "(num_queues - 1) instead");
+        if (p->num_queues < 2) {
+            error_setg(errp, "nvme: num_queues must be at least 2");
+            return false;
+        }
+        if (p->max_ioqpairs != NVME_DEFAULT_MAX_IOQPAIRS &&
+            p->max_ioqpairs != p->num_queues - 1) {
+            error_setg(errp, "nvme: num_queues=%u and max_ioqpairs=%u "
+                       "disagree (num_queues is max_ioqpairs + 1)",
+                       p->num_queues, p->max_ioqpairs);
+            return false;
+        }
+        p->max_ioqpairs = p->num_queues - 1;
+    }
     if (p->max_ioqpairs < 1 || p->max_ioqpairs > NVME_MAX_IOQPAIRS) {
         error_setg(errp, "nvme: max_ioqpairs must be between 1 and %u",
                    NVME_MAX_IOQPAIRS);
@@ -1452,8 +1496,27 @@ static bool nvme_check_params(NvmeCtrl *n, Error **errp)
         error_setg(errp, "nvme: mqes must be at least 1");
         return false;
     }
+    if (p->cntlid > NVME_CNTLID_MAX) {
+        error_setg(errp, "nvme: cntlid must be between 1 and 0x%x (0: "
+                   "automatic)", NVME_CNTLID_MAX);
+        return false;
+    }
+    if (p->smart_critical_warning & NVME_SMART_WARN_PMR_UNRELIABLE &&
+        !n->pmr.dev) {
+        error_setg(errp, "nvme: smart_critical_warning bit 5 (PMR "
+                   "unreliable) needs a PMR (pmrdev)");
+        return false;
+    }
     if (p->zasl && (p->zasl > p->mdts || !p->mdts)) {
         error_setg(errp, "nvme: zoned.zasl must not exceed mdts");
+        return false;
+    }
+    if (!nvme_atomic_check_params(n, errp)) {
+        return false;
+    }
+    if (p->msix_exclusive_bar && n->pmr.dev) {
+        error_setg(errp, "nvme: pmrdev and msix-exclusive-bar=on both need "
+                   "BAR %u: use one of them", NVME_PMR_BIR);
         return false;
     }
     if (!p->cntrltype || !strcmp(p->cntrltype, "io")) {
@@ -1497,8 +1560,18 @@ static void nvme_init_regs(NvmeCtrl *n)
     n->features.vwc = true;
     n->features.arbitration = NVME_ARB_BURST_UNLIMITED;
     n->features.temp_thresh_hi = 0x157;
+    n->features.write_atomicity = n->params.atomic_dn;
     nvme_cmb_init_regs(n);
     nvme_pmr_init_regs(n);
+}
+
+static void nvme_msix_uninit(NvmeCtrl *n)
+{
+    if (n->params.msix_exclusive_bar) {
+        msix_uninit_exclusive_bar(PCI_DEVICE(n));
+    } else {
+        msix_uninit(PCI_DEVICE(n), &n->bar0, &n->bar0);
+    }
 }
 
 static bool nvme_init_pci(NvmeCtrl *n, Error **errp)
@@ -1529,6 +1602,10 @@ static bool nvme_init_pci(NvmeCtrl *n, Error **errp)
     if (pci_pm_init(pci, 0x60, errp) < 0) {
         return false;
     }
+    /* Extended capabilities from 100h (SR-IOV, ...) go before the DOE */
+    if (!nvme_spdm_init(n, errp)) {
+        return false;
+    }
 
     n->dma_as = pci_get_address_space(pci);
     n->reg_size = NVME_REG_SIZE + NVME_DB_STRIDE * n->num_queues;
@@ -1539,22 +1616,31 @@ static bool nvme_init_pci(NvmeCtrl *n, Error **errp)
     bar_size = pow2ceil(msix_pba_off +
                         QEMU_ALIGN_UP(n->params.msix_qsize, 64) / 8);
     bar_size = MAX(bar_size, 16 * KiB);
+    if (n->params.msix_exclusive_bar) {
+        /* Registers and doorbells only (at least the 8 KiB hosts map) */
+        bar_size = pow2ceil(n->reg_size);
+    }
 
     memory_region_init(&n->bar0, OBJECT(n), "nvme-bar0", bar_size);
     memory_region_init_io(&n->iomem, OBJECT(n), &nvme_mmio_ops, n, "nvme",
                           n->reg_size);
     memory_region_add_subregion(&n->bar0, 0, &n->iomem);
-    if (msix_init(pci, n->params.msix_qsize, &n->bar0, 0, msix_table_off,
-                  &n->bar0, 0, msix_pba_off, 0, errp) < 0) {
+    if ((n->params.msix_exclusive_bar ?
+         msix_init_exclusive_bar(pci, n->params.msix_qsize,
+                                 NVME_MSIX_EXCLUSIVE_BIR, errp) :
+         msix_init(pci, n->params.msix_qsize, &n->bar0, 0, msix_table_off,
+                   &n->bar0, 0, msix_pba_off, 0, errp)) < 0) {
         memory_region_del_subregion(&n->bar0, &n->iomem);
+        nvme_spdm_exit(n);
         return false;
     }
     pci_register_bar(pci, 0, PCI_BASE_ADDRESS_SPACE_MEMORY |
                      PCI_BASE_ADDRESS_MEM_TYPE_64, &n->bar0);
     if (!nvme_cmb_init(n, errp) || !nvme_pmr_init(n, errp)) {
         nvme_cmb_exit(n);
-        msix_uninit(pci, &n->bar0, &n->bar0);
+        nvme_msix_uninit(n);
         memory_region_del_subregion(&n->bar0, &n->iomem);
+        nvme_spdm_exit(n);
         return false;
     }
     return true;
@@ -1569,6 +1655,9 @@ static void nvme_realize(PCIDevice *pci, Error **errp)
         return;
     }
     n->num_queues = n->params.max_ioqpairs + 1;
+    n->aer_reqs = g_new0(NvmeRequest *, n->params.aerl + 1);
+    n->pending_event_slots = MIN(n->params.aer_max_queued, 64) + 1;
+    n->pending_events = g_new0(NvmeAsyncEvent, n->pending_event_slots);
     n->ctx = n->iothread ? iothread_get_aio_context(n->iothread)
                          : qemu_get_aio_context();
     qbus_init(&n->bus, sizeof(NvmeBus), TYPE_NVME_BUS, DEVICE(n),
@@ -1576,8 +1665,10 @@ static void nvme_realize(PCIDevice *pci, Error **errp)
     /* nvme-ns devices may come and go with device_add and device_del. */
     qbus_set_hotplug_handler(BUS(&n->bus), OBJECT(n));
 
+    /* In a subsystem, an automatic ID is picked, an explicit one checked */
+    n->cntlid = n->params.cntlid;
     if (n->subsys && !nvme_subsys_register_ctrl(n->subsys, n, errp)) {
-        return;
+        goto err_events;
     }
     if (!nvme_init_pci(n, errp)) {
         goto err_subsys;
@@ -1593,6 +1684,7 @@ static void nvme_realize(PCIDevice *pci, Error **errp)
         NvmeNamespace *ns = &n->implicit_ns;
 
         ns->params.nsid = 1;
+        nvme_ns_params_copy_defaults(&ns->params);
         ns->holder = OBJECT(n);
         if (!nvme_ns_setup(ns, &n->blkconf, errp) ||
             !nvme_ns_set_context(ns, n->ctx, errp) ||
@@ -1617,13 +1709,17 @@ err_pci:
     g_free(n->no_coalescing);
     nvme_cmb_exit(n);
     nvme_pmr_exit(n);
-    msix_uninit(pci, &n->bar0, &n->bar0);
+    nvme_msix_uninit(n);
     memory_region_del_subregion(&n->bar0, &n->iomem);
-    return;
+    nvme_spdm_exit(n);
+    goto err_events;
 err_subsys:
     if (n->subsys) {
         nvme_subsys_unregister_ctrl(n->subsys, n);
     }
+err_events:
+    g_free(n->aer_reqs);
+    g_free(n->pending_events);
 }
 
 static void nvme_exit(PCIDevice *pci)
@@ -1650,13 +1746,36 @@ static void nvme_exit(PCIDevice *pci)
     g_free(n->sq);
     g_free(n->cq);
     g_free(n->no_coalescing);
+    g_free(n->aer_reqs);
+    g_free(n->pending_events);
     nvme_fw_cleanup(n);
     nvme_ctrl_unregister(n);
     nvme_cmb_exit(n);
     nvme_pmr_exit(n);
-    msix_uninit(pci, &n->bar0, &n->bar0);
+    nvme_msix_uninit(n);
     /* The subregion holds a reference to n: without this, n never goes. */
     memory_region_del_subregion(&n->bar0, &n->iomem);
+    nvme_spdm_exit(n);
+}
+
+/* Config space: the DOE mailbox registers of spdm.c, then the defaults */
+static uint32_t nvme_config_read(PCIDevice *pci, uint32_t addr, int len)
+{
+    uint32_t val;
+
+    if (nvme_spdm_config_read(NVME(pci), addr, len, &val)) {
+        return val;
+    }
+    return pci_default_read_config(pci, addr, len);
+}
+
+static void nvme_config_write(PCIDevice *pci, uint32_t addr, uint32_t val,
+                              int len)
+{
+    nvme_spdm_config_write(NVME(pci), addr, val, len);
+    pci_default_write_config(pci, addr, val, len);
+    /* BARs may have moved: the CMB of a legacy host follows BAR 2. */
+    nvme_cmb_bar_moved(NVME(pci));
 }
 
 static void nvme_reset_hold(Object *obj, ResetType type)
@@ -1671,6 +1790,7 @@ static void nvme_reset_hold(Object *obj, ResetType type)
     n->acq = 0;
     nvme_cmb_reset(n);
     nvme_pmr_reset(n);
+    nvme_spdm_reset(n);
 }
 
 /* Not migratable yet: queue and request state is not described. */
@@ -1692,17 +1812,74 @@ static const Property nvme_props[] = {
                      Object *),
     DEFINE_PROP_LINK("iothread", NvmeCtrl, iothread, TYPE_IOTHREAD,
                      IOThread *),
-    NVME_CTRL_PARAM(UINT32, "max_ioqpairs", max_ioqpairs, 64),
+    NVME_CTRL_PARAM(UINT32, "max_ioqpairs", max_ioqpairs,
+                    NVME_DEFAULT_MAX_IOQPAIRS),
+    NVME_CTRL_PARAM(UINT32, "num_queues", num_queues, 0),
+    NVME_CTRL_PARAM(UINT8, "aerl", aerl, 3),
+    NVME_CTRL_PARAM(UINT32, "aer_max_queued", aer_max_queued, 64),
+    NVME_CTRL_PARAM(UINT8, "vsl", vsl, 7),
+    NVME_CTRL_PARAM(BOOL, "dbcs", dbcs, true),
+    NVME_CTRL_PARAM(BOOL, "ctratt.mem", ctratt_mem, false),
     NVME_CTRL_PARAM(UINT16, "msix_qsize", msix_qsize, 65),
     NVME_CTRL_PARAM(UINT16, "mqes", mqes, 0x7ff),
     NVME_CTRL_PARAM(UINT8, "mdts", mdts, 7),
     NVME_CTRL_PARAM(UINT8, "zoned.zasl", zasl, 0),
+    NVME_CTRL_PARAM(BOOL, "zoned.auto_transition", auto_transition, true),
     NVME_CTRL_PARAM(BOOL, "use-intel-id", use_intel_id, false),
     NVME_CTRL_PARAM(BOOL, "ioeventfd", ioeventfd, true),
+    NVME_CTRL_PARAM(BOOL, "msix-exclusive-bar", msix_exclusive_bar, false),
     NVME_CTRL_PARAM(UINT32, "cmb_size_mb", cmb_size_mb, 0),
+    NVME_CTRL_PARAM(BOOL, "ocp", ocp, false),
+    NVME_CTRL_PARAM(UINT16, "spdm_port", spdm_port, 0),
+    NVME_CTRL_PARAM(BOOL, "atomic.dn", atomic_dn, false),
+    NVME_CTRL_PARAM(UINT16, "atomic.awun", atomic_awun, 0),
+    NVME_CTRL_PARAM(UINT16, "atomic.awupf", atomic_awupf, 0),
+    NVME_CTRL_PARAM(UINT16, "cntlid", cntlid, 0),
     DEFINE_PROP_LINK("pmrdev", NvmeCtrl, pmr.dev, TYPE_MEMORY_BACKEND,
                      HostMemoryBackend *),
 };
+
+/*
+ * smart_critical_warning: the Critical Warning byte of the SMART / Health
+ * log. Set on the command line it is the initial value; qom-set changes it
+ * while the guest runs. Bits that become set raise a SMART / Health
+ * event if the host enabled it (Asynchronous Event Configuration); bits
+ * set before it was enabled raise it at the Set Features that enables it.
+ */
+#define NVME_SMART_WARN_VALID   0x3f
+
+static void nvme_get_smart_warning(Object *obj, Visitor *v, const char *name,
+                                   void *opaque, Error **errp)
+{
+    visit_type_uint8(v, name, &NVME(obj)->params.smart_critical_warning,
+                     errp);
+}
+
+static void nvme_set_smart_warning(Object *obj, Visitor *v, const char *name,
+                                   void *opaque, Error **errp)
+{
+    NvmeCtrl *n = NVME(obj);
+    uint8_t value, old = n->params.smart_critical_warning;
+
+    if (!visit_type_uint8(v, name, &value, errp)) {
+        return;
+    }
+    if (value & ~NVME_SMART_WARN_VALID) {
+        error_setg(errp, "nvme: smart_critical_warning 0x%x has reserved "
+                   "bits set (0x%x)", value, value & ~NVME_SMART_WARN_VALID);
+        return;
+    }
+    if (DEVICE(obj)->realized && (value & NVME_SMART_WARN_PMR_UNRELIABLE) &&
+        !n->pmr.dev) {
+        error_setg(errp, "nvme: smart_critical_warning bit 5 (PMR "
+                   "unreliable) needs a PMR (pmrdev)");
+        return;
+    }
+    n->params.smart_critical_warning = value;
+    if (DEVICE(obj)->realized) {
+        nvme_smart_events(n, value & ~old);
+    }
+}
 
 static void nvme_instance_init(Object *obj)
 {
@@ -1720,7 +1897,15 @@ static void nvme_class_init(ObjectClass *oc, void *data)
     pc->exit = nvme_exit;
     RESETTABLE_CLASS(oc)->phases.hold = nvme_reset_hold;
     HOTPLUG_HANDLER_CLASS(oc)->unplug = qdev_simple_device_unplug_cb;
+    /* Extended capabilities with registers of their own (the SPDM DOE) */
+    pc->config_read = nvme_config_read;
+    pc->config_write = nvme_config_write;
     device_class_set_props(dc, nvme_props);
+    object_class_property_add(oc, "smart_critical_warning", "uint8",
+                              nvme_get_smart_warning, nvme_set_smart_warning,
+                              NULL, NULL);
+    object_class_property_set_description(oc, "smart_critical_warning",
+        "SMART / Health Critical Warning bits (0-5); qom-set raises events");
     dc->vmsd = &nvme_vmstate;
     dc->desc = "Non-Volatile Memory Express";
     set_bit(DEVICE_CATEGORY_STORAGE, dc->categories);

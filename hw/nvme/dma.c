@@ -153,7 +153,12 @@ static uint16_t nvme_map_prp_list(NvmeCtrl *n, NvmeRequest *req,
         }
         while (done < want) {
             uint32_t count = MIN(want - done, NVME_PRP_LIST_CHUNK);
+            uint16_t guard = nvme_cmb_guard(n, list + done * 8ULL,
+                                            count * 8);
 
+            if (guard) {
+                return guard;
+            }
             if (nvme_dma_rw(n->dma_as, list + done * 8ULL, entries,
                             count * 8, DMA_DIRECTION_TO_DEVICE)) {
                 return nvme_prp_error("cannot read PRP list", list,
@@ -285,7 +290,12 @@ static uint16_t nvme_sgl_segment(NvmeCtrl *n, NvmeRequest *req, uint64_t seg,
     next->type = NVME_SGL_DESCR_TYPE_DATA_BLOCK << 4;
     for (uint32_t done = 0; done < count;) {
         uint32_t batch = MIN(count - done, NVME_SGL_CHUNK);
+        uint16_t guard = nvme_cmb_guard(n, seg + done * 16ULL,
+                                        batch * sizeof(chunk[0]));
 
+        if (guard) {
+            return guard;
+        }
         if (nvme_dma_rw(n->dma_as, seg + done * 16ULL, chunk,
                         batch * sizeof(chunk[0]), DMA_DIRECTION_TO_DEVICE)) {
             return nvme_sgl_error("cannot read segment",
@@ -355,26 +365,39 @@ static uint16_t nvme_map_sgl(NvmeCtrl *n, NvmeRequest *req,
     return NVME_SC_SUCCESS;
 }
 
-/*
- * Data aimed at the controller's own BAR0 (registers, doorbells, MSI-X)
- * fails with Data Transfer Error instead of being moved through it.
- */
-static uint16_t nvme_sg_check_own_bar(NvmeCtrl *n, NvmeRequest *req)
+static bool nvme_sg_hits_bar(NvmeCtrl *n, NvmeRequest *req, int bar_nr)
 {
-    pcibus_t bar = pci_get_bar_addr(PCI_DEVICE(n), 0);
-    uint64_t size = memory_region_size(&n->bar0);
+    PCIDevice *pci = PCI_DEVICE(n);
+    pcibus_t bar = pci_get_bar_addr(pci, bar_nr);
+    uint64_t size = pci->io_regions[bar_nr].size;
 
     if (bar == PCI_BAR_UNMAPPED) {
-        return NVME_SC_SUCCESS;
+        return false;
     }
     for (int i = 0; i < req->sg.nsg; i++) {
         uint64_t base = req->sg.sg[i].base;
 
         if (base != NVME_SG_BIT_BUCKET && base < bar + size &&
             bar < base + req->sg.sg[i].len) {
-            return nvme_cmd_error(req, NVME_SC_DATA_TRANSFER_ERROR,
-                                  "data pointer into the controller's BAR0");
+            return true;
         }
+    }
+    return false;
+}
+
+/*
+ * Data aimed at the controller's own registers, doorbells or MSI-X table
+ * and PBA (BAR0, or BAR 4 with msix-exclusive-bar) fails with Data
+ * Transfer Error instead of being moved through them.
+ */
+static uint16_t nvme_sg_check_own_bar(NvmeCtrl *n, NvmeRequest *req)
+{
+    if (nvme_sg_hits_bar(n, req, 0) ||
+        (n->params.msix_exclusive_bar &&
+         nvme_sg_hits_bar(n, req, NVME_MSIX_EXCLUSIVE_BIR))) {
+        return nvme_cmd_error(req, NVME_SC_DATA_TRANSFER_ERROR,
+                              "data pointer into the controller's registers "
+                              "or MSI-X table");
     }
     return NVME_SC_SUCCESS;
 }
@@ -409,6 +432,9 @@ uint16_t nvme_map_dptr(NvmeCtrl *n, NvmeRequest *req, uint64_t len)
 {
     uint16_t status = nvme_map_dptr_raw(n, req, len);
 
+    if (!status && unlikely(n->cmb.size)) {
+        status = nvme_cmb_check_sg(n, req);
+    }
     return status ? status : nvme_sg_check_own_bar(n, req);
 }
 

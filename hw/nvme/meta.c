@@ -373,11 +373,21 @@ uint16_t nvme_meta_io(NvmeCtrl *n, NvmeRequest *req)
     /* PRACT with metadata that is only PI: inserted and stripped here */
     m->host_meta = !(ns->pi && m->pc.pract && ns->ms == nvme_pi_size(ns)) &&
                    !no_host_data;
-    host_len = m->data_bytes + (ns->mset && m->host_meta ? m->meta_bytes : 0);
+    /* MDTS counts interleaved metadata unless CTRATT.MEM says otherwise */
+    host_len = m->data_bytes;
+    if (ns->mset && m->host_meta && !n->params.ctratt_mem) {
+        host_len += m->meta_bytes;
+    }
     if (!no_host_data && host_len > nvme_xfer_limit(n->params.mdts)) {
         g_free(m);
         return nvme_cmd_error(req, NVME_SC_INVALID_FIELD | NVME_SC_DNR,
                               "transfer larger than MDTS");
+    }
+    status = opcode == NVME_CMD_VERIFY ? nvme_nvm_check_vsl(n, req, nlb)
+                                       : NVME_SC_SUCCESS;
+    if (status) {
+        g_free(m);
+        return status;
     }
     if (m->data_bytes + m->meta_bytes > NVME_META_MAX_BOUNCE) {
         g_free(m);

@@ -177,6 +177,30 @@ static bool nvme_ns_check_metadata(NvmeNamespaceParams *p, Error **errp)
     return true;
 }
 
+/*
+ * Copy limits (NVM Command Set, Identify Namespace): MCL is at least
+ * MSSRL, and at least one block per source range MSRC allows.
+ */
+static bool nvme_ns_check_copy_limits(NvmeNamespaceParams *p, Error **errp)
+{
+    if (!p->mssrl) {
+        error_setg(errp, "nvme namespace: mssrl must be at least 1");
+        return false;
+    }
+    if (p->mcl < p->mssrl) {
+        error_setg(errp, "nvme namespace: mcl (%u) must not be smaller "
+                   "than mssrl (%u)", p->mcl, p->mssrl);
+        return false;
+    }
+    if (p->mcl < p->msrc + 1) {
+        error_setg(errp, "nvme namespace: mcl (%u) must allow one block "
+                   "for each of the msrc + 1 (%u) source ranges", p->mcl,
+                   p->msrc + 1);
+        return false;
+    }
+    return true;
+}
+
 /* Switches the namespace to LBA format lbaf_index (checked by callers). */
 void nvme_ns_set_format(NvmeNamespace *ns, uint8_t lbaf_index)
 {
@@ -202,6 +226,7 @@ bool nvme_ns_setup(NvmeNamespace *ns, BlockConf *conf, Error **errp)
 
     qemu_spin_init(&ns->park_lock);
     QTAILQ_INIT(&ns->parked);
+    nvme_atomic_ns_init(ns);
     if (!conf->blk) {
         error_setg(errp, "nvme namespace: drive property not set");
         return false;
@@ -224,7 +249,8 @@ bool nvme_ns_setup(NvmeNamespace *ns, BlockConf *conf, Error **errp)
         error_setg_errno(errp, -size, "nvme namespace: cannot get drive size");
         return false;
     }
-    if (!nvme_ns_check_metadata(&ns->params, errp)) {
+    if (!nvme_ns_check_metadata(&ns->params, errp) ||
+        !nvme_ns_check_copy_limits(&ns->params, errp)) {
         return false;
     }
     ns->blk = conf->blk;
@@ -282,6 +308,31 @@ static void nvme_ns_default_uuid(NvmeNamespace *ns, const char *nqn)
     ns->params.uuid.data[8] = (ns->params.uuid.data[8] & 0x3f) | 0x80;
 }
 
+/*
+ * eui64-default=on without eui64: an EUI-64 under the OUI 52:54:00 that
+ * QEMU also uses for MAC addresses, the low 40 bits from a SHA-256 of the
+ * NQN and NSID (as for the UUID): the same command line always yields
+ * the same EUI-64, and namespaces of different subsystems differ.
+ */
+#define NVME_EUI64_DEFAULT_OUI  0x525400ULL
+
+static void nvme_ns_default_eui64(NvmeNamespace *ns, const char *nqn)
+{
+    g_autofree char *key = NULL;
+    g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+    uint8_t digest[32];
+    gsize len = sizeof(digest);
+
+    if (ns->params.eui64 || !ns->params.eui64_default) {
+        return;
+    }
+    key = g_strdup_printf("%s/%u/eui64", nqn, ns->nsid);
+    g_checksum_update(sum, (const guchar *)key, strlen(key));
+    g_checksum_get_digest(sum, digest, &len);
+    ns->params.eui64 = (NVME_EUI64_DEFAULT_OUI << 40) |
+                       (ldq_be_p(digest) >> 24);
+}
+
 /* Who holds a namespace, for error messages */
 static char *nvme_ns_holder_name(NvmeNamespace *ns)
 {
@@ -335,6 +386,7 @@ bool nvme_ns_register(NvmeNamespace **table, NvmeNamespace *ns,
     }
     ns->nsid = nsid;
     nvme_ns_default_uuid(ns, nqn);
+    nvme_ns_default_eui64(ns, nqn);
     nvme_ns_init_identify(ns, ns->conf);
     table[nsid] = ns;
     trace_nvme_ns_register(nsid, ns->nlbas, ns->lba_size);
@@ -529,6 +581,7 @@ static const Property nvme_ns_props[] = {
     NVME_NS_PARAM(UINT32, "nsid", nsid, 0),
     DEFINE_PROP_UUID_NODEFAULT("uuid", NvmeNamespaceDevice, ns.params.uuid),
     NVME_NS_PARAM(UINT64, "eui64", eui64, 0),
+    NVME_NS_PARAM(BOOL, "eui64-default", eui64_default, false),
     DEFINE_PROP_STRING("nguid", NvmeNamespaceDevice, ns.params.nguid_str),
     NVME_NS_PARAM(BOOL, "shared", shared, true),
     NVME_NS_PARAM(UINT32, "anagrpid", anagrpid, 0),
@@ -538,6 +591,9 @@ static const Property nvme_ns_props[] = {
     NVME_NS_PARAM(UINT8, "pi", pi, 0),
     NVME_NS_PARAM(UINT8, "pil", pil, 0),
     NVME_NS_PARAM(UINT8, "pif", pif, 0),
+    NVME_NS_PARAM(UINT32, "mcl", mcl, NVME_COPY_DEFAULT_MCL),
+    NVME_NS_PARAM(UINT16, "mssrl", mssrl, NVME_COPY_DEFAULT_MSSRL),
+    NVME_NS_PARAM(UINT8, "msrc", msrc, NVME_COPY_DEFAULT_MSRC),
     NVME_NS_PARAM(BOOL, "zoned", zoned.zoned, false),
     DEFINE_PROP_SIZE("zoned.zone_size", NvmeNamespaceDevice,
                      ns.params.zoned.zone_size, 128 * MiB),
@@ -547,6 +603,11 @@ static const Property nvme_ns_props[] = {
     NVME_NS_PARAM(UINT32, "zoned.max_open", zoned.max_open, 0),
     NVME_NS_PARAM(UINT32, "zoned.descr_ext_size", zoned.descr_ext_size, 0),
     NVME_NS_PARAM(BOOL, "zoned.cross_read", zoned.cross_read, false),
+    NVME_NS_PARAM(UINT32, "zoned.numzrwa", zoned.numzrwa, 0),
+    DEFINE_PROP_SIZE("zoned.zrwas", NvmeNamespaceDevice,
+                     ns.params.zoned.zrwas, 0),
+    DEFINE_PROP_SIZE("zoned.zrwafg", NvmeNamespaceDevice,
+                     ns.params.zoned.zrwafg, NVME_ZRWAFG_DEFAULT),
     DEFINE_PROP_DRIVE("zoned.state", NvmeNamespaceDevice, zone_state_blk),
     DEFINE_PROP_DRIVE("resv.state", NvmeNamespaceDevice, resv_state_blk),
 };

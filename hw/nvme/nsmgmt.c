@@ -20,8 +20,15 @@
  * listed namespace whose image is missing (removed by hand, or by an
  * older QEMU that removed images first) is dropped with a warning.
  *
- * Namespace Attachment also works on the subsystem's nvme-ns namespaces;
- * their attachments last until QEMU exits.
+ * Every controller of a subsystem, with a pool or without, offers both
+ * commands (OACS bit 3). Namespace Attachment also works on the
+ * namespaces the command line defines (nvme-ns, the drive of an nvme
+ * controller, x-nvme-ns-*): their attachments last until QEMU exits.
+ * Without a pool there is no capacity to create namespaces from (TNVMCAP
+ * is 0): create fails with Namespace Insufficient Capacity. A private
+ * namespace defined on a controller stays that controller's: it may be
+ * detached from it and attached again, not attached to another.
+ * Controllers outside any subsystem have neither command.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -58,6 +65,11 @@ typedef struct NvmePoolFormat {
 } NvmePoolFormat;
 
 bool nvme_nsmgmt_supported(NvmeCtrl *n)
+{
+    return n->subsys;
+}
+
+bool nvme_nsmgmt_has_pool(NvmeCtrl *n)
 {
     return n->subsys && n->subsys->pool_dir;
 }
@@ -216,6 +228,7 @@ static NvmePoolNs *nvme_pool_open(NvmeSubsystem *subsys, uint32_t nsid,
     p->conf.rerror = BLOCKDEV_ON_ERROR_AUTO;
     p->conf.werror = BLOCKDEV_ON_ERROR_AUTO;
     p->ns.params.nsid = nsid;
+    nvme_ns_params_copy_defaults(&p->ns.params);
     p->ns.params.shared = shared;
     p->ns.params.uuid = *uuid;
     p->ns.params.anagrpid = anagrpid;
@@ -475,6 +488,10 @@ static uint16_t nvme_ns_create(NvmeCtrl *n, NvmeRequest *req)
         return nvme_cmd_error(req, NVME_SC_INVALID_FIELD,
                               "unsupported command set");
     }
+    if (!subsys->pool_dir) {
+        return nvme_cmd_error(req, NVME_SC_NS_INSUFFICIENT_CAPACITY,
+                              "no ns-pool: no capacity to allocate");
+    }
     if (!nsze || ncap > nsze) {
         return nvme_cmd_error(req, NVME_SC_INVALID_FIELD,
                               "NSZE is zero or below NCAP");
@@ -646,7 +663,10 @@ uint16_t nvme_ns_management(NvmeCtrl *n, NvmeRequest *req)
 
 /* Namespace Attachment (Base 5.23) */
 
-/* The controllers of the list in the command's data, as a bit mask. */
+/*
+ * The controllers of the list in the command's data (Controller IDs), as
+ * a mask of subsystem slots.
+ */
 static uint16_t nvme_ctrl_list_read(NvmeCtrl *n, NvmeRequest *req,
                                     uint32_t *mask)
 {
@@ -666,17 +686,35 @@ static uint16_t nvme_ctrl_list_read(NvmeCtrl *n, NvmeRequest *req,
     }
     *mask = 0;
     for (uint16_t i = 1; i <= count; i++) {
-        uint16_t id = le16_to_cpu(list[i]);
+        int slot = nvme_subsys_find_cntlid(n->subsys, le16_to_cpu(list[i]));
 
-        if (id >= NVME_MAX_CONTROLLERS || !n->subsys->ctrls[id] ||
-            n->subsys->ctrls[id]->admin_only || (*mask & BIT(id))) {
+        if (slot < 0 || n->subsys->ctrls[slot]->admin_only ||
+            (*mask & BIT(slot))) {
             return nvme_cmd_error(req, NVME_SC_CONTROLLER_LIST_INVALID,
                                   "unknown, administrative or repeated "
                                   "controller");
         }
-        *mask |= BIT(id);
+        *mask |= BIT(slot);
     }
     return NVME_SC_SUCCESS;
+}
+
+/*
+ * A private namespace (NMIC 0) is attached to one controller at a time;
+ * one the command line defines on a controller only ever to that one.
+ */
+static bool nvme_ns_may_attach(NvmeSubsystem *subsys, NvmeNamespace *ns,
+                               uint32_t mask)
+{
+    int owner = ns->owner ? nvme_subsys_slot(subsys, ns->owner) : -1;
+
+    if (ns->params.shared) {
+        return true;
+    }
+    if (ctpop32(mask) > 1 || ns->attached) {
+        return false;
+    }
+    return !ns->owner || (owner >= 0 && mask == BIT(owner));
 }
 
 uint16_t nvme_ns_attachment(NvmeCtrl *n, NvmeRequest *req)
@@ -706,7 +744,7 @@ uint16_t nvme_ns_attachment(NvmeCtrl *n, NvmeRequest *req)
             return nvme_cmd_error(req, NVME_SC_NS_ALREADY_ATTACHED,
                                   "already attached");
         }
-        if (!ns->params.shared && (ctpop32(mask) > 1 || ns->attached)) {
+        if (!nvme_ns_may_attach(subsys, ns, mask)) {
             return nvme_cmd_error(req, NVME_SC_NS_IS_PRIVATE,
                                   "private namespace");
         }
@@ -752,11 +790,18 @@ void nvme_nsmgmt_common_id_ns(NvmeIdNs *id)
     id->lbaf[1].ds = 12;
 }
 
+static int nvme_cntlid_compare(const void *a, const void *b)
+{
+    return *(const uint16_t *)a - *(const uint16_t *)b;
+}
+
+/* Controller IDs from CDW10.CNTID on, in increasing order (Base 4.5.2) */
 uint16_t nvme_nsmgmt_identify_ctrl_list(NvmeCtrl *n, NvmeRequest *req,
                                         uint32_t nsid)
 {
     uint16_t first = le32_to_cpu(req->cmd.cdw10) >> 16;
     uint16_t list[NVME_CTRL_LIST_MAX + 1] = {};
+    uint16_t ids[NVME_MAX_CONTROLLERS];
     uint16_t count = 0;
     NvmeNamespace *ns = NULL;
 
@@ -767,13 +812,17 @@ uint16_t nvme_nsmgmt_identify_ctrl_list(NvmeCtrl *n, NvmeRequest *req,
                                   "no such namespace");
         }
     }
-    for (uint16_t id = first; id < NVME_MAX_CONTROLLERS; id++) {
-        NvmeCtrl *c = n->subsys ? n->subsys->ctrls[id]
-                                : (id == n->cntlid ? n : NULL);
+    for (int i = 0; i < NVME_MAX_CONTROLLERS; i++) {
+        NvmeCtrl *c = nvme_subsys_slot_ctrl(n, i);
 
-        if (c && (!ns || c->namespaces[ns->nsid] == ns)) {
-            list[++count] = cpu_to_le16(id);
+        if (c && c->cntlid >= first &&
+            (!ns || c->namespaces[ns->nsid] == ns)) {
+            ids[count++] = c->cntlid;
         }
+    }
+    qsort(ids, count, sizeof(ids[0]), nvme_cntlid_compare);
+    for (uint16_t i = 0; i < count; i++) {
+        list[i + 1] = cpu_to_le16(ids[i]);
     }
     list[0] = cpu_to_le16(count);
     return nvme_dma_to_host(n, req, list, sizeof(list));

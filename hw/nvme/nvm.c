@@ -32,11 +32,6 @@
 #include "nvme.h"
 #include "trace.h"
 
-/* Copy limits reported in Identify Namespace (MSSRL, MCL, MSRC + 1). */
-#define NVME_COPY_MSSRL         128
-#define NVME_COPY_MCL           1024
-#define NVME_COPY_MAX_RANGES    128
-
 /* Largest bounce buffer one request uses at a time (per data stream). */
 #define NVME_NVM_CHUNK          (512 * KiB)
 /* Bounce memory all requests of a controller may hold together. */
@@ -702,8 +697,30 @@ static uint16_t nvme_compare(NvmeCtrl *n, NvmeRequest *req)
 }
 
 /*
+ * Verify Size Limit (I/O Command Set specific Identify Controller, VSL):
+ * a power of two in units of CAP.MPSMIN, like MDTS, 0 for no limit. Like
+ * MDTS it counts the metadata of an extended LBA namespace unless
+ * CTRATT.MEM is set. Larger commands fail with Invalid Field in Command.
+ */
+uint16_t nvme_nvm_check_vsl(NvmeCtrl *n, NvmeRequest *req, uint32_t nlb)
+{
+    NvmeNamespace *ns = req->ns;
+    uint64_t len = (uint64_t)nlb << ns->lba_bits;
+
+    if (ns->mset && !n->params.ctratt_mem) {
+        len += (uint64_t)nlb * ns->ms;
+    }
+    if (len > nvme_xfer_limit(n->params.vsl)) {
+        trace_nvme_err_vsl(len);
+        return nvme_cmd_error(req, NVME_SC_INVALID_FIELD,
+                              "Verify larger than VSL");
+    }
+    return NVME_SC_SUCCESS;
+}
+
+/*
  * Verify (NVM Command Set 3.3.9): reads the blocks and drops the data. No
- * data is transferred, so MDTS does not apply (VSL is 0, no limit); the
+ * data is transferred, so MDTS does not apply (VSL does, see above); the
  * reads go through one bounded bounce buffer.
  */
 static void nvme_verify_cb(void *opaque, int ret)
@@ -748,6 +765,9 @@ static uint16_t nvme_verify(NvmeCtrl *n, NvmeRequest *req)
     }
 
     status = nvme_lba_decode(req, &slba, &nlb);
+    if (!status) {
+        status = nvme_nvm_check_vsl(n, req, nlb);
+    }
     if (status) {
         return status;
     }
@@ -950,7 +970,7 @@ static uint16_t nvme_copy_range(NvmeRequest *req, uint16_t index,
             .elbatm = le16_to_cpu(e.f0.elbatm),
         };
     }
-    if (r->nlb > NVME_COPY_MSSRL) {
+    if (r->nlb > req->ns->params.mssrl) {
         return nvme_cmd_error(req, NVME_SC_COMMAND_SIZE_LIMIT,
                               "source range longer than MSSRL");
     }
@@ -1055,7 +1075,8 @@ static uint16_t nvme_copy(NvmeCtrl *n, NvmeRequest *req)
                               "Copy descriptor format does not match the "
                               "protection information format");
     }
-    if (nr > NVME_COPY_MAX_RANGES) {
+    /* Copy limits (NVM Command Set 3.3.2): Command Size Limit Exceeded */
+    if (nr > ns->params.msrc + 1) {
         return nvme_cmd_error(req, NVME_SC_COMMAND_SIZE_LIMIT,
                               "more source ranges than MSRC allows");
     }
@@ -1075,7 +1096,7 @@ static uint16_t nvme_copy(NvmeCtrl *n, NvmeRequest *req)
         }
         total += ranges[i].nlb;
     }
-    if (total > NVME_COPY_MCL) {
+    if (total > ns->params.mcl) {
         return nvme_cmd_error(req, NVME_SC_COMMAND_SIZE_LIMIT,
                               "copy longer than MCL");
     }
@@ -1149,9 +1170,9 @@ void nvme_nvm_init_id_ns(NvmeNamespace *ns)
 {
     NvmeIdNs *id = &ns->id_ns;
 
-    id->mssrl = cpu_to_le16(NVME_COPY_MSSRL);
-    id->mcl = cpu_to_le32(NVME_COPY_MCL);
-    id->msrc = NVME_COPY_MAX_RANGES - 1;
+    id->mssrl = cpu_to_le16(ns->params.mssrl);
+    id->mcl = cpu_to_le32(ns->params.mcl);
+    id->msrc = ns->params.msrc;
     /*
      * Write Zeroes honours DEAC, and deallocated blocks read as zeroes:
      * Dataset Management deallocates by zeroing with unmap allowed.

@@ -23,11 +23,10 @@
 
 #define NVME_MAX_NAMESPACES     256     /* NN: highest NSID we hand out */
 #define NVME_MAX_CONTROLLERS    32      /* per subsystem */
+#define NVME_CNTLID_MAX         0xffef  /* FFF0h-FFFFh are reserved */
 #define NVME_MAX_QUEUE_ENTRIES  4096    /* CAP.MQES + 1 */
 #define NVME_ADMIN_QUEUE_MAX    4096
-#define NVME_AERL               3       /* 0's based: four outstanding AERs */
 #define NVME_ACL                3       /* 0's based: Abort Command Limit */
-#define NVME_MAX_PENDING_EVENTS 64
 #define NVME_ERROR_LOG_ENTRIES  16      /* ELPE + 1 */
 #define NVME_CHANGED_NSID_MAX   1024    /* Changed Namespace List entries */
 #define NVME_CTRL_LIST_MAX      2047    /* IDs in a Controller List */
@@ -82,7 +81,13 @@ typedef struct NvmeZonedParams {
     uint32_t max_open;
     uint32_t descr_ext_size;    /* bytes, a multiple of 64 */
     bool cross_read;
+    uint32_t numzrwa;           /* Zone Random Write Areas, 0: none */
+    uint64_t zrwas;             /* bytes of each ZRWA */
+    uint64_t zrwafg;            /* bytes, ZRWA flush granularity */
 } NvmeZonedParams;
+
+/* zoned.zrwafg not set: one block of the largest LBA format */
+#define NVME_ZRWAFG_DEFAULT     UINT64_MAX
 
 typedef struct NvmeZoned NvmeZoned;
 
@@ -158,7 +163,24 @@ typedef struct NvmeNamespaceParams {
     uint8_t pi;
     uint8_t pil;
     uint8_t pif;
+    bool eui64_default;     /* eui64-default: derive one if eui64 is 0 */
+    /* Copy limits (Identify Namespace MCL, MSSRL, MSRC), in blocks */
+    uint32_t mcl;
+    uint16_t mssrl;
+    uint8_t msrc;           /* 0's based: source ranges per command */
 } NvmeNamespaceParams;
+
+/* Copy limits of namespaces without an nvme-ns device (drive=, the pool) */
+#define NVME_COPY_DEFAULT_MCL       128
+#define NVME_COPY_DEFAULT_MSSRL     128
+#define NVME_COPY_DEFAULT_MSRC      127
+
+static inline void nvme_ns_params_copy_defaults(NvmeNamespaceParams *p)
+{
+    p->mcl = NVME_COPY_DEFAULT_MCL;
+    p->mssrl = NVME_COPY_DEFAULT_MSSRL;
+    p->msrc = NVME_COPY_DEFAULT_MSRC;
+}
 
 /* Namespace Write Protection Config states 0-3, CDW11 bits 2:0 (wp.c) */
 enum NvmeWriteProtectState {
@@ -229,6 +251,14 @@ struct NvmeNamespace {
     uint32_t nr_uncor;
     uint16_t uncor_gen;         /* bumped on each change (LBA Status log) */
     NvmeLbaInterval uncor[NVME_UNCOR_MAX_RANGES];
+    /*
+     * atomic.c: set once a controller with atomic write units sends it a
+     * command; its reads and writes then go through atomic_ranges, in
+     * arrival order, under atomic_lock.
+     */
+    bool atomic_tracked;
+    QemuSpin atomic_lock;
+    QTAILQ_HEAD(, NvmeRequest) atomic_ranges;
 };
 
 struct NvmeNamespaceDevice {
@@ -285,6 +315,17 @@ typedef struct NvmeNvmOp {
 
 typedef void NvmeIoCompletion(NvmeRequest *req, int ret);
 
+/* atomic.c: a read or write on its namespace's atomic_ranges list */
+typedef struct NvmeAtomicRange {
+    NvmeNamespace *ns;      /* on ns->atomic_ranges, NULL: on no list */
+    uint64_t slba;
+    uint64_t end;           /* exclusive */
+    bool atomic;            /* a write within the atomic unit */
+    bool waiting;           /* for an overlapping request ahead of it */
+    QTAILQ_ENTRY(NvmeRequest) entry;
+    NvmeRequest *wake_next;
+} NvmeAtomicRange;
+
 /* Mappings of a request's data for the block layer (io.c). */
 #define NVME_IO_INLINE_IOVS     8
 typedef struct NvmeBlkIo {
@@ -331,6 +372,7 @@ struct NvmeRequest {
     QTAILQ_ENTRY(NvmeRequest) park_entry;
     /* zns.c: on its zone's writes in flight, then waiting for a save */
     QTAILQ_ENTRY(NvmeRequest) zone_entry;
+    NvmeAtomicRange atomic;
 };
 
 struct NvmeSQueue {
@@ -393,26 +435,68 @@ typedef struct NvmeCmb {
     MemoryRegion mem;
     uint8_t *buf;               /* the CMB's contents, cmb_size_mb MiB */
     uint64_t size;              /* 0: no CMB */
+    MemoryRegion bar;           /* BAR 2: mem, padded to a power of two */
+    /*
+     * The controller address space (n->dma_as when there is a CMB): the
+     * bus master address space, with the CMB's contents on top of it at
+     * its controller address while the controller memory space is on.
+     */
+    MemoryRegion ctrl_root;
+    MemoryRegion ctrl_host;     /* alias of the bus master address space */
+    MemoryRegion window;        /* alias of mem at the controller address */
+    AddressSpace ctrl_as;
+    uint64_t msc;               /* CMBMSC: CBA, CMSE, CRE as written */
+    bool msc_written;           /* by the host since the last PCI reset */
+    bool cbai;                  /* CMBSTS.CBAI */
+    bool win_on;                /* the controller memory space is on */
+    uint64_t win_base;          /* ... at this controller address */
 } NvmeCmb;
 
 /* Persistent Memory Region (pmr.c), BAR 4 */
 #define NVME_PMR_BIR    4
+#define NVME_MSIX_EXCLUSIVE_BIR 4   /* msix-exclusive-bar=on, without a PMR */
 typedef struct NvmePmr {
     HostMemoryBackend *dev;     /* pmrdev=, NULL: no PMR */
+    /* BAR 4: dev's memory, over all-1s I/O shown while PMRCTL.EN is 0 */
+    MemoryRegion bar;
+    uint64_t size;              /* 0: no PMR set up */
+    uint32_t cap;               /* PMRCAP */
+    uint32_t ctl;               /* PMRCTL */
+    uint32_t sts;               /* PMRSTS */
+    uint32_t ebs;               /* PMREBS */
+    uint32_t swtp;              /* PMRSWTP */
+    uint64_t msc;               /* PMRMSCU:PMRMSCL */
 } NvmePmr;
 
 typedef struct NvmeParams {
     char *serial;
     char *cntrltype;        /* "io" (default) or "admin" */
     char *hostid;           /* Host Identifier, 16 or 32 hex digits */
+    uint16_t cntlid;        /* Controller ID, 0: automatic (subsys.c) */
     uint32_t max_ioqpairs;
     uint16_t msix_qsize;
     uint16_t mqes;
     uint8_t mdts;
     uint8_t zasl;           /* zoned.zasl: Zone Append limit, 0: MDTS */
+    bool auto_transition;   /* zoned.auto_transition: close to open */
     bool use_intel_id;
     bool ioeventfd;
+    bool msix_exclusive_bar;    /* MSI-X table and PBA in BAR 4 */
     uint32_t cmb_size_mb;       /* cmb.c: 0 means no CMB */
+    bool ocp;                   /* ocp.c: OCP Datacenter SSD log pages */
+    uint16_t spdm_port;         /* spdm.c: SPDM responder port, 0: none */
+    uint32_t num_queues;        /* deprecated: max_ioqpairs + 1 */
+    uint8_t aerl;               /* AERL: outstanding AERs, 0's based */
+    uint32_t aer_max_queued;    /* events kept while no AER waits */
+    uint8_t vsl;                /* Verify Size Limit, as MDTS; 0: none */
+    bool dbcs;                  /* Doorbell Buffer Config supported */
+    bool ctratt_mem;            /* CTRATT.MEM: limits exclude metadata */
+    /* SMART Critical Warning bits; changed at runtime with qom-set */
+    uint8_t smart_critical_warning;
+    /* atomic.c: AWUN, AWUPF (0's based blocks), initial Write Atomicity */
+    uint16_t atomic_awun;
+    uint16_t atomic_awupf;
+    bool atomic_dn;
 } NvmeParams;
 
 /* A handler result meaning: the request completes later, from a callback. */
@@ -498,10 +582,11 @@ struct NvmeCtrl {
     int64_t timestamp_set_ns;
 
     /* Asynchronous events (Base 5.2) */
-    NvmeRequest *aer_reqs[NVME_AERL + 1];
-    uint8_t outstanding_aers;
-    NvmeAsyncEvent pending_events[NVME_MAX_PENDING_EVENTS];
-    uint8_t pending_event_count;
+    NvmeRequest **aer_reqs;     /* params.aerl + 1 */
+    uint32_t outstanding_aers;
+    NvmeAsyncEvent *pending_events; /* up to params.aer_max_queued + 1 */
+    uint32_t pending_event_count;
+    uint32_t pending_event_slots;   /* allocated; grows on demand */
     uint8_t aer_mask;           /* event types awaiting Get Log Page */
 
     /* SMART / Health counters */
@@ -542,6 +627,7 @@ struct NvmeCtrl {
 
     NvmeCmb cmb;                /* cmb.c: Controller Memory Buffer */
     NvmePmr pmr;                /* pmr.c: Persistent Memory Region */
+    struct DOECap *spdm_doe;    /* spdm.c: DOE mailbox, NULL: none */
 };
 
 /* A permanently write protected nvme-ns namespace, as the pool lists it */
@@ -709,6 +795,8 @@ void nvme_io_cleanup(NvmeBlkIo *io);
 /* admin.c */
 extern const NvmeOpcodeDesc nvme_admin_opcodes[256];
 void nvme_aer_process(NvmeCtrl *n);
+/* SMART / Health events for the critical warning bits in bits (enabled) */
+void nvme_smart_events(NvmeCtrl *n, uint8_t bits);
 void nvme_admin_init_id_ctrl(NvmeCtrl *n);
 NvmeNamespace *nvme_feature_ns(NvmeCtrl *n, NvmeRequest *req,
                                uint16_t *status);
@@ -728,6 +816,8 @@ uint16_t nvme_range_entry(NvmeRequest *req, uint16_t index, void *entry,
 extern const NvmeOpcodeDesc nvme_nvm_opcodes[256];
 uint16_t nvme_nvm_oncs(void);
 void nvme_nvm_init_id_ns(NvmeNamespace *ns);
+/* Verify Size Limit (VSL), for both the plain and the metadata path */
+uint16_t nvme_nvm_check_vsl(NvmeCtrl *n, NvmeRequest *req, uint32_t nlb);
 /* Get LBA Status (admin opcode 86h) and the LBA Status Information log. */
 uint16_t nvme_nvm_get_lba_status(NvmeCtrl *n, NvmeRequest *req);
 uint16_t nvme_nvm_log_lba_status(NvmeCtrl *n, NvmeRequest *req,
@@ -758,6 +848,19 @@ uint16_t nvme_zns_read_check(NvmeRequest *req, uint64_t slba, uint32_t nlb);
 void nvme_zns_format(NvmeNamespace *ns);
 bool nvme_zns_inject(NvmeNamespace *ns, uint64_t slba, bool offline,
                      Error **errp);
+
+/*
+ * atomic.c: atomic write units (AWUN, AWUPF) and the Write Atomicity
+ * Normal feature, made true by ordering overlapping reads and writes.
+ */
+bool nvme_atomic_check_params(NvmeCtrl *n, Error **errp);
+void nvme_atomic_init_id_ctrl(NvmeCtrl *n, NvmeIdCtrl *id);
+void nvme_atomic_ns_init(NvmeNamespace *ns);
+/* False: req waits for an overlapping request, then starts on its own */
+bool nvme_atomic_enter(NvmeCtrl *n, NvmeRequest *req);
+void nvme_atomic_leave(NvmeRequest *req);
+/* ctrl.c: the checks and the handler of an I/O command, after entering */
+uint16_t nvme_io_run(NvmeCtrl *n, NvmeRequest *req);
 
 /* pi.c: protection information (NVM Command Set 5.3) */
 #define NVME_PIF_16B            0
@@ -834,6 +937,7 @@ bool nvme_ns_check_anagrpid(NvmeNamespace *ns, Error **errp);
 
 /* nsmgmt.c */
 bool nvme_nsmgmt_supported(NvmeCtrl *n);
+bool nvme_nsmgmt_has_pool(NvmeCtrl *n);
 uint16_t nvme_ns_management(NvmeCtrl *n, NvmeRequest *req);
 uint16_t nvme_ns_attachment(NvmeCtrl *n, NvmeRequest *req);
 NvmeNamespace *nvme_nsmgmt_allocated(NvmeCtrl *n, uint32_t nsid);
@@ -890,6 +994,10 @@ bool nvme_subsys_setup(NvmeSubsystem *subsys, const char *id, Error **errp);
 bool nvme_subsys_register_ctrl(NvmeSubsystem *subsys, NvmeCtrl *n,
                                Error **errp);
 void nvme_subsys_unregister_ctrl(NvmeSubsystem *subsys, NvmeCtrl *n);
+/* Slots of subsys->ctrls (the bits of ns->attached), not Controller IDs */
+int nvme_subsys_slot(NvmeSubsystem *subsys, NvmeCtrl *n);
+int nvme_subsys_find_cntlid(NvmeSubsystem *subsys, uint16_t cntlid);
+NvmeCtrl *nvme_subsys_slot_ctrl(NvmeCtrl *n, int i);
 bool nvme_subsys_add_ns(NvmeSubsystem *subsys, NvmeNamespace *ns,
                         NvmeCtrl *owner, Error **errp);
 void nvme_subsys_remove_ns(NvmeSubsystem *subsys, NvmeNamespace *ns);
@@ -923,6 +1031,22 @@ void nvme_cmb_sync_regs(NvmeCtrl *n, NvmeBar *bar);
 bool nvme_cmb_write_reg(NvmeCtrl *n, hwaddr offset, uint32_t value);
 void nvme_cmb_reset(NvmeCtrl *n);
 void nvme_cmb_exit(NvmeCtrl *n);
+void nvme_cmb_bar_moved(NvmeCtrl *n);
+uint16_t nvme_cmb_check_range(NvmeCtrl *n, uint64_t addr, uint64_t len);
+uint16_t nvme_cmb_check_sg(NvmeCtrl *n, NvmeRequest *req);
+uint16_t nvme_cmb_check_queue(NvmeCtrl *n, uint64_t addr, uint64_t len);
+
+/*
+ * Guards of the data pointer and queue paths: with no CMB, one predictable
+ * branch. A range the CMB holds in full is fine (the controller address
+ * space resolves it); a range across its end, or one in BAR 2 while the
+ * controller memory space is off, gets the status the CMB rules name.
+ */
+static inline uint16_t nvme_cmb_guard(NvmeCtrl *n, uint64_t addr,
+                                      uint64_t len)
+{
+    return unlikely(n->cmb.size) ? nvme_cmb_check_range(n, addr, len) : 0;
+}
 
 /* pmr.c: Persistent Memory Region */
 bool nvme_pmr_init(NvmeCtrl *n, Error **errp);
@@ -932,5 +1056,20 @@ bool nvme_pmr_read_reg(NvmeCtrl *n, hwaddr offset, unsigned size,
 bool nvme_pmr_write_reg(NvmeCtrl *n, hwaddr offset, uint32_t value);
 void nvme_pmr_reset(NvmeCtrl *n);
 void nvme_pmr_exit(NvmeCtrl *n);
+
+/* ocp.c: OCP Datacenter NVMe SSD log pages (ocp=on) */
+bool nvme_ocp_log_supported(NvmeCtrl *n, uint8_t lid);
+void nvme_ocp_supported_logs(NvmeCtrl *n, NvmeSupportedLogs *log);
+uint16_t nvme_ocp_get_log(NvmeCtrl *n, NvmeRequest *req, uint8_t lid,
+                          uint64_t offset, uint64_t len);
+
+/* spdm.c: SPDM over a PCIe DOE mailbox (spdm_port) */
+bool nvme_spdm_init(NvmeCtrl *n, Error **errp);
+bool nvme_spdm_config_read(NvmeCtrl *n, uint32_t addr, int size,
+                           uint32_t *val);
+void nvme_spdm_config_write(NvmeCtrl *n, uint32_t addr, uint32_t val,
+                            int size);
+void nvme_spdm_reset(NvmeCtrl *n);
+void nvme_spdm_exit(NvmeCtrl *n);
 
 #endif /* HW_NVME_NVME_H */

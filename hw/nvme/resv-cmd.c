@@ -240,8 +240,7 @@ static void nvme_resv_deliver(NvmeCtrl *n, NvmeNamespace *ns,
         uint8_t type = out->notice[i].type;
 
         for (int id = 0; id < NVME_MAX_CONTROLLERS; id++) {
-            NvmeCtrl *c = n->subsys ? n->subsys->ctrls[id]
-                                    : (id == n->cntlid ? n : NULL);
+            NvmeCtrl *c = nvme_subsys_slot_ctrl(n, id);
             NvmeResvHost h;
 
             if (!c || c->namespaces[ns->nsid] != ns ||
@@ -420,8 +419,7 @@ static void nvme_resv_abort_preempted(NvmeCtrl *n, NvmeRequest *acq,
 
     for (int id = 0; id < NVME_MAX_CONTROLLERS; id++) {
         /* nvme_exit() takes a controller out of here, then waits for us */
-        NvmeCtrl *c = n->subsys ? qatomic_read(&n->subsys->ctrls[id])
-                                : (id == n->cntlid ? n : NULL);
+        NvmeCtrl *c = nvme_subsys_slot_ctrl(n, id);
         NvmeResvHost h;
         bool preempted = false;
 
@@ -514,8 +512,7 @@ static uint32_t nvme_resv_host_ctrls(NvmeCtrl *n, NvmeNamespace *ns,
     uint32_t count = 0;
 
     for (int id = 0; id < NVME_MAX_CONTROLLERS; id++) {
-        NvmeCtrl *c = n->subsys ? qatomic_read(&n->subsys->ctrls[id])
-                                : (id == n->cntlid ? n : NULL);
+        NvmeCtrl *c = nvme_subsys_slot_ctrl(n, id);
         NvmeResvHost ch;
 
         if (!c || c->namespaces[ns->nsid] != ns) {

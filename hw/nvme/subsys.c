@@ -51,38 +51,104 @@ static bool nvme_subsys_set_context(NvmeSubsystem *subsys, NvmeCtrl *n,
 }
 
 /*
+ * Controllers sit in slots of subsys->ctrls; ns->attached has a bit per
+ * slot. A slot is not a Controller ID: the cntlid property may give any
+ * ID in 1..FFEFh. Automatic IDs are the lowest unused ones, which is each
+ * controller's slot as long as no controller sets its ID.
+ */
+int nvme_subsys_slot(NvmeSubsystem *subsys, NvmeCtrl *n)
+{
+    for (int i = 0; i < NVME_MAX_CONTROLLERS; i++) {
+        if (qatomic_read(&subsys->ctrls[i]) == n) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* The slot of the controller with Controller ID cntlid, or -1 */
+int nvme_subsys_find_cntlid(NvmeSubsystem *subsys, uint16_t cntlid)
+{
+    for (int i = 0; i < NVME_MAX_CONTROLLERS; i++) {
+        NvmeCtrl *c = qatomic_read(&subsys->ctrls[i]);
+
+        if (c && c->cntlid == cntlid) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/*
+ * The controller in slot i of n's subsystem; a controller outside any
+ * subsystem is alone, in slot 0.
+ */
+NvmeCtrl *nvme_subsys_slot_ctrl(NvmeCtrl *n, int i)
+{
+    if (n->subsys) {
+        /* nvme_exit() takes a controller out of here, then waits */
+        return qatomic_read(&n->subsys->ctrls[i]);
+    }
+    return i == 0 ? n : NULL;
+}
+
+/*
  * An x-nvme-ns-* namespace is attached to the controllers its attached-to
  * property names by ID, whenever they come.
  */
-static void nvme_subsys_attach_by_id(NvmeNamespace *ns, NvmeCtrl *n)
+static void nvme_subsys_attach_by_id(NvmeNamespace *ns, NvmeCtrl *n,
+                                     int slot)
 {
     const char *id = DEVICE(n)->id;
 
     if (g_strv_contains((const char * const *)ns->attach_ids, "all") ||
         (id && g_strv_contains((const char * const *)ns->attach_ids, id))) {
-        ns->attached |= BIT(n->cntlid);
+        ns->attached |= BIT(slot);
     } else {
-        ns->attached &= ~BIT(n->cntlid);
+        ns->attached &= ~BIT(slot);
     }
+}
+
+/* n->cntlid: the cntlid property, unique in the subsystem, or automatic */
+static bool nvme_subsys_pick_cntlid(NvmeSubsystem *subsys, NvmeCtrl *n,
+                                    Error **errp)
+{
+    uint16_t id = n->params.cntlid;
+    int other = id ? nvme_subsys_find_cntlid(subsys, id) : -1;
+
+    if (other >= 0) {
+        const char *name = DEVICE(subsys->ctrls[other])->id;
+
+        error_setg(errp, "nvme: cntlid %u is already used by controller "
+                   "%s of subsystem %s", id, name ? name : "(no id)",
+                   subsys->nqn);
+        return false;
+    }
+    /* At most NVME_MAX_CONTROLLERS IDs are taken: this ends soon. */
+    while (!n->params.cntlid && nvme_subsys_find_cntlid(subsys, id) >= 0) {
+        id++;
+    }
+    n->cntlid = id;
+    return true;
 }
 
 bool nvme_subsys_register_ctrl(NvmeSubsystem *subsys, NvmeCtrl *n,
                                Error **errp)
 {
-    if (!nvme_subsys_set_context(subsys, n, errp)) {
+    if (!nvme_subsys_set_context(subsys, n, errp) ||
+        !nvme_subsys_pick_cntlid(subsys, n, errp)) {
         return false;
     }
     for (int i = 0; i < NVME_MAX_CONTROLLERS; i++) {
         if (!subsys->ctrls[i]) {
             subsys->ctrls[i] = n;
-            n->cntlid = i;
-            trace_nvme_subsys_register_ctrl(subsys->nqn, i);
+            trace_nvme_subsys_register_ctrl(subsys->nqn, n->cntlid);
             /* Shared namespaces declared earlier are attached here too. */
             for (uint32_t nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
                 NvmeNamespace *ns = subsys->namespaces[nsid];
 
                 if (ns && ns->attach_ids) {
-                    nvme_subsys_attach_by_id(ns, n);
+                    nvme_subsys_attach_by_id(ns, n, i);
                 }
                 if (ns && (ns->attached & BIT(i))) {
                     nvme_ns_attach(n, ns);
@@ -119,13 +185,15 @@ bool nvme_subsys_add_ns(NvmeSubsystem *subsys, NvmeNamespace *ns,
         ns->attached = 0;
         for (int i = 0; i < NVME_MAX_CONTROLLERS; i++) {
             if (subsys->ctrls[i]) {
-                nvme_subsys_attach_by_id(ns, subsys->ctrls[i]);
+                nvme_subsys_attach_by_id(ns, subsys->ctrls[i], i);
             }
         }
     } else if (ns->params.detached) {
         ns->attached = 0;
     } else {
-        ns->attached = ns->owner ? BIT(ns->owner->cntlid) : UINT32_MAX;
+        int slot = ns->owner ? nvme_subsys_slot(subsys, ns->owner) : -1;
+
+        ns->attached = slot >= 0 ? BIT(slot) : ns->owner ? 0 : UINT32_MAX;
     }
     for (int i = 0; i < NVME_MAX_CONTROLLERS; i++) {
         NvmeCtrl *n = subsys->ctrls[i];
@@ -166,9 +234,11 @@ void nvme_subsys_power_cycle(NvmeSubsystem *subsys)
 
 void nvme_subsys_unregister_ctrl(NvmeSubsystem *subsys, NvmeCtrl *n)
 {
-    if (n->cntlid < NVME_MAX_CONTROLLERS && subsys->ctrls[n->cntlid] == n) {
+    int slot = nvme_subsys_slot(subsys, n);
+
+    if (slot >= 0) {
         /* Read without the BQL by the I/O queues of other controllers */
-        qatomic_set(&subsys->ctrls[n->cntlid], NULL);
+        qatomic_set(&subsys->ctrls[slot], NULL);
     }
 }
 

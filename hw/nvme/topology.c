@@ -459,6 +459,7 @@ static void nvme_ns_object_instance_init(Object *obj)
     nso->blkconf.rerror = BLOCKDEV_ON_ERROR_AUTO;
     nso->blkconf.werror = BLOCKDEV_ON_ERROR_AUTO;
     nso->blkconf.wce = ON_OFF_AUTO_AUTO;
+    nvme_ns_params_copy_defaults(&nso->ns.params);
 }
 
 #define NVME_NS_OBJ_FIELD(f)    offsetof(NvmeNamespaceObject, f)
@@ -474,6 +475,15 @@ static const NvmeObjProp nvme_ns_object_props[] = {
       "Namespace Globally Unique Identifier, 32 hexadecimal digits" },
     { "eui64", "uint64", NVME_NS_OBJ_FIELD(ns.params.eui64),
       "IEEE Extended Unique Identifier" },
+    { "eui64-default", "bool", NVME_NS_OBJ_FIELD(ns.params.eui64_default),
+      "Without eui64: derive a stable one from the NQN and NSID" },
+    /* Copy limits, checked by nvme_ns_setup as for nvme-ns */
+    { "mcl", "uint32", NVME_NS_OBJ_FIELD(ns.params.mcl),
+      "Maximum Copy Length in blocks (default 128)" },
+    { "mssrl", "uint16", NVME_NS_OBJ_FIELD(ns.params.mssrl),
+      "Maximum Single Source Range Length in blocks (default 128)" },
+    { "msrc", "uint8", NVME_NS_OBJ_FIELD(ns.params.msrc),
+      "Maximum Source Range Count, 0's based (default 127)" },
     { "anagrpid", "uint32", NVME_NS_OBJ_FIELD(ns.params.anagrpid),
       "ANA group ID, 1-16 (default 1)" },
     { "logical-block-size", "uint32",
@@ -513,6 +523,12 @@ static const NvmeObjProp nvme_ns_zoned_object_props[] = {
       "Zone descriptor extension size in bytes, a multiple of 64" },
     { "cross-read", "bool", NVME_NS_OBJ_FIELD(ns.params.zoned.cross_read),
       "Reads may cross zone boundaries" },
+    { "numzrwa", "uint32", NVME_NS_OBJ_FIELD(ns.params.zoned.numzrwa),
+      "Zone Random Write Areas (default 0: none)" },
+    { "zrwas", "size", NVME_NS_OBJ_FIELD(ns.params.zoned.zrwas),
+      "Bytes of each Zone Random Write Area" },
+    { "zrwafg", "size", NVME_NS_OBJ_FIELD(ns.params.zoned.zrwafg),
+      "ZRWA flush granularity in bytes (default: the largest LBA size)" },
     { "zone-state", "str", NVME_NS_OBJ_FIELD(zone_state),
       "Block node name or -drive ID where zone state persists" },
     { }
@@ -524,6 +540,7 @@ static void nvme_ns_zoned_object_instance_init(Object *obj)
 
     p->zoned = true;
     p->zone_size = 128 * MiB;
+    p->zrwafg = NVME_ZRWAFG_DEFAULT;
 }
 
 static void nvme_ns_zoned_object_class_init(ObjectClass *oc, void *data)

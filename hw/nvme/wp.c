@@ -22,7 +22,7 @@
 
 static bool nvme_wp_permanent_supported(NvmeCtrl *n)
 {
-    return nvme_nsmgmt_supported(n);
+    return nvme_nsmgmt_has_pool(n);
 }
 
 /* Identify Controller NWPC */

@@ -14,6 +14,15 @@
  * only it is persisted, so that after a crash a zone never claims data
  * that did not reach the backend.
  *
+ * A zone opened with a Zone Random Write Area (Zoned 1.1, ZRWA) takes
+ * writes anywhere in the zoned.zrwas bytes from its write pointer, in any
+ * order and over each other; the pointer (what is committed) moves only
+ * with a Flush Explicit ZRWA Range, with a write into the next zoned.zrwas
+ * bytes (an implicit flush, by multiples of zoned.zrwafg), or when the
+ * zone is finished. Only committed pointers are persisted: what sits in
+ * the area uncommitted may be lost with a crash. Its writes in flight are
+ * in no order, so wp_done is below the lowest of them (writes_unordered).
+ *
  * zoned.state is written by one save at a time (nvme_zns_save_*): each
  * save flushes the namespace's data, then writes the records of every
  * zone and flushes them, and completes the requests that were waiting
@@ -101,6 +110,7 @@ typedef struct NvmeZone {
     uint64_t wp_durable;    /* what a save may record */
     uint64_t open_seq;      /* order of implicit opens: oldest closes first */
     QTAILQ_HEAD(, NvmeRequest) writes;  /* in flight, in LBA order */
+    bool writes_unordered;  /* ZRWA writes among them: in any order */
     uint8_t state;
     uint8_t attrs;
     bool ext_durable;       /* its descriptor extension is in zoned.state */
@@ -116,6 +126,9 @@ struct NvmeZoned {
     uint32_t nr_zones;
     uint32_t nr_active;
     uint32_t nr_open;
+    uint32_t nr_zrwa;       /* zones with a ZRWA (attribute ZRWAV) */
+    uint64_t zrwas;         /* ZRWA size, LBAs */
+    uint64_t zrwafg;        /* ZRWA flush granularity, LBAs */
     uint64_t open_seq;
     NvmeZone *zones;
     uint8_t *ext;           /* descriptor extensions, descr_ext_size each */
@@ -163,7 +176,11 @@ static bool nvme_zone_is_active(NvmeZone *zone)
     return nvme_zone_is_open(zone) || zone->state == NVME_ZONE_STATE_CLOSED;
 }
 
-/* Moves zone to state, keeping the active and open counts. */
+/*
+ * Moves zone to state, keeping the active and open counts. A zone that is
+ * no longer active gives its ZRWA back (Zoned, Zone Random Write Area:
+ * full, empty, read only and offline zones have none).
+ */
 static void nvme_zone_set_state(NvmeZoned *z, NvmeZone *zone, uint8_t state)
 {
     z->nr_active -= nvme_zone_is_active(zone);
@@ -171,6 +188,10 @@ static void nvme_zone_set_state(NvmeZoned *z, NvmeZone *zone, uint8_t state)
     zone->state = state;
     z->nr_active += nvme_zone_is_active(zone);
     z->nr_open += nvme_zone_is_open(zone);
+    if (!nvme_zone_is_active(zone) && (zone->attrs & NVME_ZA_ZRWA_VALID)) {
+        zone->attrs &= ~NVME_ZA_ZRWA_VALID;
+        z->nr_zrwa--;
+    }
     if (state == NVME_ZONE_STATE_IMPLICITLY_OPEN) {
         zone->open_seq = ++z->open_seq;
     }
@@ -197,14 +218,18 @@ static bool nvme_zns_has_active(NvmeZoned *z, uint32_t more)
 
 /*
  * Frees an open resource for zone if the limit is reached, by closing the
- * implicitly opened zone opened longest ago (Zoned 2.1.1.4.1).
+ * implicitly opened zone opened longest ago (Zoned 2.1.1.4.1), unless the
+ * controller's zoned.auto_transition is off (auto_close false).
  */
-static bool nvme_zns_make_open_room(NvmeZoned *z)
+static bool nvme_zns_make_open_room(NvmeZoned *z, bool auto_close)
 {
     NvmeZone *victim = NULL;
 
     if (!z->params->max_open || z->nr_open < z->params->max_open) {
         return true;
+    }
+    if (!auto_close) {
+        return false;
     }
     for (uint32_t i = 0; i < z->nr_zones; i++) {
         NvmeZone *zone = &z->zones[i];
@@ -225,7 +250,8 @@ static bool nvme_zns_make_open_room(NvmeZoned *z)
  * Opens zone (implicitly for a write, explicitly for Open Zone), taking
  * the active and open resources it needs.
  */
-static uint16_t nvme_zone_open(NvmeZoned *z, NvmeZone *zone, bool explicit)
+static uint16_t nvme_zone_open(NvmeZoned *z, NvmeZone *zone, bool explicit,
+                               bool auto_close)
 {
     uint8_t to = explicit ? NVME_ZONE_STATE_EXPLICITLY_OPEN
                           : NVME_ZONE_STATE_IMPLICITLY_OPEN;
@@ -242,7 +268,7 @@ static uint16_t nvme_zone_open(NvmeZoned *z, NvmeZone *zone, bool explicit)
         }
         /* fall through */
     case NVME_ZONE_STATE_CLOSED:
-        if (!nvme_zns_make_open_room(z)) {
+        if (!nvme_zns_make_open_room(z, auto_close)) {
             return NVME_SC_TOO_MANY_OPEN_ZONES | NVME_SC_DNR;
         }
         nvme_zone_set_state(z, zone, to);
@@ -283,10 +309,29 @@ uint16_t nvme_zns_read_check(NvmeRequest *req, uint64_t slba, uint32_t nlb)
     return NVME_SC_SUCCESS;
 }
 
+/*
+ * A write that ends at end, beyond the ZRWA, commits the area's first
+ * blocks, by multiples of the flush granularity, until the ZRWA holds it
+ * (Zoned, Implicit ZRWA Flush); never beyond the capacity.
+ */
+static void nvme_zone_zrwa_implicit_flush(NvmeNamespace *ns, NvmeZone *zone,
+                                          uint64_t end)
+{
+    NvmeZoned *z = ns->zns;
+
+    if (end <= zone->wp + z->zrwas) {
+        return;
+    }
+    zone->wp = MIN(zone->wp + ROUND_UP(end - zone->wp - z->zrwas, z->zrwafg),
+                   zone->zslba + z->zcap);
+    trace_nvme_zns_zrwa_flush(ns->nsid, zone->zslba, zone->wp, true);
+}
+
 uint16_t nvme_zns_write_begin(NvmeRequest *req, uint64_t slba, uint32_t nlb)
 {
     NvmeZoned *z = req->ns->zns;
     NvmeZone *zone = nvme_zone_of(z, slba);
+    bool zrwa = zone->attrs & NVME_ZA_ZRWA_VALID;
     uint16_t status = nvme_zone_unusable(zone);
 
     if (status) {
@@ -300,16 +345,27 @@ uint16_t nvme_zns_write_begin(NvmeRequest *req, uint64_t slba, uint32_t nlb)
         return nvme_zns_error(req, NVME_SC_ZONE_BOUNDARY_ERROR | NVME_SC_DNR,
                               zone->zslba, "write beyond the zone capacity");
     }
-    if (slba != zone->wp) {
+    if (zrwa && (slba < zone->wp || slba + nlb > zone->wp + 2 * z->zrwas)) {
+        return nvme_zns_error(req, NVME_SC_ZONE_INVALID_WRITE | NVME_SC_DNR,
+                              zone->zslba, "write outside the ZRWA and its "
+                              "implicit flush range");
+    }
+    if (!zrwa && slba != zone->wp) {
         return nvme_zns_error(req, NVME_SC_ZONE_INVALID_WRITE | NVME_SC_DNR,
                               zone->zslba, "write not at the write pointer");
     }
-    status = nvme_zone_open(z, zone, false);
+    status = nvme_zone_open(z, zone, false,
+                            nvme_req_ctrl(req)->params.auto_transition);
     if (status) {
         return nvme_zns_error(req, status, zone->zslba, "no zone resources");
     }
-    zone->wp += nlb;
     QTAILQ_INSERT_TAIL(&zone->writes, req, zone_entry);
+    if (zrwa) {
+        zone->writes_unordered = true;
+        nvme_zone_zrwa_implicit_flush(req->ns, zone, slba + nlb);
+    } else {
+        zone->wp += nlb;
+    }
     if (zone->wp == zone->zslba + z->zcap) {
         nvme_zone_set_state(z, zone, NVME_ZONE_STATE_FULL);
     }
@@ -589,13 +645,22 @@ static uint64_t nvme_zns_req_slba(NvmeRequest *req)
            le32_to_cpu(req->cmd.cdw10);
 }
 
-/* wp_done: up to the oldest write in flight, never past a failed one */
+/*
+ * wp_done: up to the lowest write in flight (the oldest, unless ZRWA
+ * writes are among them), never past a failed one
+ */
 static void nvme_zone_update_done(NvmeZone *zone)
 {
-    NvmeRequest *oldest = QTAILQ_FIRST(&zone->writes);
-    uint64_t done = oldest ? nvme_zns_req_slba(oldest) : zone->wp;
+    NvmeRequest *w = QTAILQ_FIRST(&zone->writes);
+    uint64_t done = zone->wp;
 
-    done = MIN(MIN(done, zone->wp), zone->wp_failed);
+    if (!w) {
+        zone->writes_unordered = false;
+    }
+    for (; w; w = zone->writes_unordered ? QTAILQ_NEXT(w, zone_entry) : NULL) {
+        done = MIN(done, nvme_zns_req_slba(w));
+    }
+    done = MIN(done, zone->wp_failed);
     zone->wp_done = MAX(zone->wp_done, done);
 }
 
@@ -612,7 +677,9 @@ void nvme_zns_write_end(NvmeRequest *req)
     /* A reset of the zone while it was in flight took it off the list. */
     if (QTAILQ_IN_USE(req, zone_entry)) {
         QTAILQ_REMOVE(&zone->writes, req, zone_entry);
-        if (req->status != NVME_SC_SUCCESS) {
+        /* One still in the ZRWA, the host may write again before commit */
+        if (req->status != NVME_SC_SUCCESS &&
+            (!(zone->attrs & NVME_ZA_ZRWA_VALID) || slba < zone->wp)) {
             zone->wp_failed = MIN(zone->wp_failed, slba);
         }
         nvme_zone_update_done(zone);
@@ -698,6 +765,7 @@ static void nvme_zone_forget_writes(NvmeZone *zone)
     while ((req = QTAILQ_FIRST(&zone->writes))) {
         QTAILQ_REMOVE(&zone->writes, req, zone_entry);
     }
+    zone->writes_unordered = false;
 }
 
 static void nvme_zone_reset(NvmeZoned *z, NvmeZone *zone)
@@ -711,9 +779,39 @@ static void nvme_zone_reset(NvmeZoned *z, NvmeZone *zone)
     zone->ext_durable = false;
 }
 
-/* One action on one zone; *zero is set when its blocks must be zeroed. */
+/*
+ * Open Zone with ZRWAA (Zoned, Zone Management Send): a ZRWA is
+ * allocated to an empty zone only, and an opened one keeps the one it has.
+ */
+static uint16_t nvme_zone_open_zrwa(NvmeZoned *z, NvmeZone *zone,
+                                    bool auto_close)
+{
+    uint16_t status;
+
+    if (zone->attrs & NVME_ZA_ZRWA_VALID) {
+        return nvme_zone_open(z, zone, true, auto_close);
+    }
+    if (zone->state != NVME_ZONE_STATE_EMPTY) {
+        return NVME_SC_INVALID_ZONE_TRANSITION | NVME_SC_DNR;
+    }
+    /* Before the open, which may close another zone to make room */
+    if (z->nr_zrwa >= z->params->numzrwa) {
+        return NVME_SC_ZRWA_RESOURCES_UNAVAILABLE | NVME_SC_DNR;
+    }
+    status = nvme_zone_open(z, zone, true, auto_close);
+    if (!status) {
+        zone->attrs |= NVME_ZA_ZRWA_VALID;
+        z->nr_zrwa++;
+    }
+    return status;
+}
+
+/*
+ * One action on one zone; *zero is set when its blocks must be zeroed.
+ * zrwaa: Open allocates a ZRWA; auto_close: zoned.auto_transition.
+ */
 static uint16_t nvme_zone_action(NvmeZoned *z, NvmeZone *zone, uint8_t zsa,
-                                 bool *zero)
+                                 bool zrwaa, bool auto_close, bool *zero)
 {
     uint16_t status = nvme_zone_unusable(zone);
 
@@ -731,12 +829,14 @@ static uint16_t nvme_zone_action(NvmeZoned *z, NvmeZone *zone, uint8_t zsa,
     }
     switch (zsa) {
     case NVME_ZONE_ACTION_OPEN:
-        return nvme_zone_open(z, zone, true);
+        return zrwaa ? nvme_zone_open_zrwa(z, zone, auto_close)
+                     : nvme_zone_open(z, zone, true, auto_close);
     case NVME_ZONE_ACTION_CLOSE:
         if (nvme_zone_is_open(zone)) {
-            /* Nothing written and no extension: back to empty */
+            /* Nothing written, no extension, no ZRWA: back to empty */
             nvme_zone_set_state(z, zone, zone->wp == zone->zslba &&
-                                !(zone->attrs & NVME_ZA_ZD_EXT_VALID) ?
+                                !(zone->attrs & (NVME_ZA_ZD_EXT_VALID |
+                                                 NVME_ZA_ZRWA_VALID)) ?
                                 NVME_ZONE_STATE_EMPTY :
                                 NVME_ZONE_STATE_CLOSED);
             return NVME_SC_SUCCESS;
@@ -884,16 +984,18 @@ static void nvme_zone_mark_zero(NvmeZoned *z, unsigned long *zero,
 
 /* Applies zsa to one zone or all it selects; zero gets those to zero. */
 static uint16_t nvme_zone_mgmt_apply(NvmeRequest *req, uint64_t slba,
-                                     uint8_t zsa, bool all,
+                                     uint8_t zsa, bool all, bool zrwaa,
                                      unsigned long *zero)
 {
     NvmeZoned *z = req->ns->zns;
+    bool auto_close = nvme_req_ctrl(req)->params.auto_transition;
     uint32_t count = 0;
     uint16_t status;
     bool zero_it = false;
 
     if (!all) {
-        status = nvme_zone_action(z, nvme_zone_of(z, slba), zsa, &zero_it);
+        status = nvme_zone_action(z, nvme_zone_of(z, slba), zsa, zrwaa,
+                                  auto_close, &zero_it);
         if (status) {
             return nvme_zns_error(req, status, slba, "zone action refused");
         }
@@ -914,13 +1016,56 @@ static uint16_t nvme_zone_mgmt_apply(NvmeRequest *req, uint64_t slba,
     for (uint32_t i = 0; i < z->nr_zones; i++) {
         zero_it = false;
         if (nvme_zone_selected(&z->zones[i], zsa)) {
-            nvme_zone_action(z, &z->zones[i], zsa, &zero_it);
+            nvme_zone_action(z, &z->zones[i], zsa, false, auto_close,
+                             &zero_it);
         }
         if (zero_it) {
             nvme_zone_mark_zero(z, zero, i);
         }
     }
     return NVME_SC_SUCCESS;
+}
+
+/*
+ * Flush Explicit ZRWA Range (Zoned, Zone Management Send): commits the
+ * ZRWA of the zone of elba up to elba, a whole number of flush granules
+ * from the write pointer (or up to the zone capacity); then zoned.state
+ * records it.
+ */
+static uint16_t nvme_zone_zrwa_flush(NvmeRequest *req, uint64_t elba)
+{
+    NvmeNamespace *ns = req->ns;
+    NvmeZoned *z = ns->zns;
+    NvmeZone *zone = nvme_zone_of(z, elba);
+    uint64_t end = zone->zslba + z->zcap;
+    uint16_t status = nvme_zone_unusable(zone);
+
+    if (status) {
+        return nvme_zns_error(req, status, zone->zslba, "zone not writable");
+    }
+    if (!(zone->attrs & NVME_ZA_ZRWA_VALID)) {
+        return nvme_zns_error(req, NVME_SC_ZONE_INVALID_OPERATION |
+                              NVME_SC_DNR, zone->zslba,
+                              "ZRWA flush of a zone without a ZRWA");
+    }
+    if (elba < zone->wp || elba >= MIN(zone->wp + z->zrwas, end)) {
+        return nvme_zns_error(req, NVME_SC_ZONE_BOUNDARY_ERROR | NVME_SC_DNR,
+                              zone->zslba, "ZRWA flush beyond the ZRWA");
+    }
+    if ((elba + 1 - zone->wp) % z->zrwafg && elba + 1 != end) {
+        return nvme_zns_error(req, NVME_SC_INVALID_FIELD | NVME_SC_DNR,
+                              zone->zslba, "ZRWA flush not a multiple of "
+                              "ZRWAFG");
+    }
+    zone->wp = elba + 1;
+    nvme_zone_update_done(zone);
+    if (zone->wp == end) {
+        nvme_zone_set_state(z, zone, NVME_ZONE_STATE_FULL);
+    }
+    trace_nvme_zns_zrwa_flush(ns->nsid, zone->zslba, zone->wp, false);
+    req->status = NVME_SC_SUCCESS;
+    nvme_zns_save(ns, req);
+    return NVME_NO_COMPLETE;
 }
 
 static uint16_t nvme_zone_mgmt_send(NvmeCtrl *n, NvmeRequest *req)
@@ -930,6 +1075,7 @@ static uint16_t nvme_zone_mgmt_send(NvmeCtrl *n, NvmeRequest *req)
     uint32_t cdw13 = le32_to_cpu(req->cmd.cdw13);
     uint8_t zsa = cdw13 & 0xff;
     bool all = cdw13 & NVME_ZONE_SEND_SELECT_ALL;
+    bool zrwaa = cdw13 & NVME_ZONE_SEND_ZRWAA;
     uint64_t slba = ((uint64_t)le32_to_cpu(req->cmd.cdw11) << 32) |
                     le32_to_cpu(req->cmd.cdw10);
     g_autofree unsigned long *zero = NULL;
@@ -938,6 +1084,24 @@ static uint16_t nvme_zone_mgmt_send(NvmeCtrl *n, NvmeRequest *req)
 
     trace_nvme_zone_mgmt_send(le16_to_cpu(req->cmd.cid), ns->nsid, slba, zsa,
                               all);
+    if (zrwaa && (zsa != NVME_ZONE_ACTION_OPEN || all ||
+                  !z->params->numzrwa)) {
+        return nvme_cmd_error(req, NVME_SC_INVALID_FIELD | NVME_SC_DNR,
+                              "ZRWAA without ZRWA support, or not on the "
+                              "Open of one zone");
+    }
+    if (zsa == NVME_ZONE_ACTION_ZRWA_FLUSH) {
+        /* SLBA is the last LBA to commit, not the start of a zone */
+        if (all || !z->params->numzrwa) {
+            return nvme_cmd_error(req, NVME_SC_INVALID_FIELD | NVME_SC_DNR,
+                                  "Flush Explicit ZRWA Range not possible");
+        }
+        if (slba >= ns->nlbas) {
+            return nvme_cmd_error(req, NVME_SC_LBA_OUT_OF_RANGE | NVME_SC_DNR,
+                                  "ZRWA flush beyond the namespace");
+        }
+        return nvme_zone_zrwa_flush(req, slba);
+    }
     if (zsa == NVME_ZONE_ACTION_SET_ZDE &&
         (all || !z->params->descr_ext_size)) {
         return nvme_cmd_error(req, NVME_SC_INVALID_FIELD | NVME_SC_DNR,
@@ -963,7 +1127,7 @@ static uint16_t nvme_zone_mgmt_send(NvmeCtrl *n, NvmeRequest *req)
     if (zsa == NVME_ZONE_ACTION_RESET) {
         zero = bitmap_new(z->nr_zones);
     }
-    status = nvme_zone_mgmt_apply(req, slba, zsa, all, zero);
+    status = nvme_zone_mgmt_apply(req, slba, zsa, all, zrwaa, zero);
     if (status) {
         return status;
     }
@@ -1172,6 +1336,11 @@ static uint16_t nvme_zone_append(NvmeCtrl *n, NvmeRequest *req)
                               "Zone Append larger than ZASL");
     }
     zone = nvme_zone_of(z, slba);
+    if (zone->attrs & NVME_ZA_ZRWA_VALID) {
+        return nvme_zns_error(req, NVME_SC_ZONE_INVALID_OPERATION |
+                              NVME_SC_DNR, zone->zslba,
+                              "Zone Append to a zone with a ZRWA");
+    }
     /* The write goes where the pointer is; a full zone fails as such. */
     slba = zone->state == NVME_ZONE_STATE_FULL ? zone->zslba : zone->wp;
     req->cmd.cdw10 = cpu_to_le32(slba);
@@ -1323,6 +1492,13 @@ static void nvme_zns_init_identify(NvmeNamespace *ns)
     if (z->params->cross_read) {
         id->ozcs = cpu_to_le16(NVME_ID_NS_ZONED_OZCS_RAZB);
     }
+    if (z->params->numzrwa) {
+        id->ozcs |= cpu_to_le16(NVME_ID_NS_ZONED_OZCS_ZRWASUP);
+        id->numzrwa = cpu_to_le32(z->params->numzrwa - 1);
+        id->zrwafg = cpu_to_le16(z->zrwafg);
+        id->zrwasz = cpu_to_le16(z->zrwas);
+        id->zrwacap = NVME_ID_NS_ZONED_ZRWACAP_EXPFLUSHSUP;
+    }
     for (int i = 0; i < ns->nlbaf; i++) {
         id->lbafe[i].zsze = cpu_to_le64(z->params->zone_size >>
                                         ns->lbaf_bits[i]);
@@ -1337,18 +1513,72 @@ static void nvme_zns_init_zones(NvmeNamespace *ns)
 
     z->zsze = z->params->zone_size >> ns->lba_bits;
     z->zcap = z->params->zone_cap >> ns->lba_bits;
-    z->nr_active = z->nr_open = 0;
+    z->zrwas = z->params->zrwas >> ns->lba_bits;
+    z->zrwafg = z->params->zrwafg >> ns->lba_bits;
+    z->nr_active = z->nr_open = z->nr_zrwa = 0;
     for (uint32_t i = 0; i < z->nr_zones; i++) {
         NvmeZone *zone = &z->zones[i];
 
         zone->zslba = i * z->zsze;
         zone->state = NVME_ZONE_STATE_EMPTY;
+        zone->attrs = 0;
         nvme_zone_reset(z, zone);
     }
     memset(z->ext, 0, (size_t)z->nr_zones * z->params->descr_ext_size);
     ns->nlbas = (uint64_t)z->nr_zones * z->zsze;
     ns->id_ns.nsze = ns->id_ns.ncap = ns->id_ns.nuse = cpu_to_le64(ns->nlbas);
     nvme_zns_init_identify(ns);
+}
+
+/*
+ * The ZRWA properties: ZRWASZ and ZRWAFG are 16-bit counts of blocks of
+ * the current LBA format, so they must be whole blocks of every format
+ * and fit in 16 bits in the smallest.
+ */
+static bool nvme_zns_check_zrwa(NvmeNamespace *ns, uint32_t largest_lba,
+                                Error **errp)
+{
+    NvmeZonedParams *p = &ns->params.zoned;
+    uint32_t smallest_lba = UINT32_MAX;
+
+    for (int i = 0; i < ns->nlbaf; i++) {
+        smallest_lba = MIN(smallest_lba, 1u << ns->lbaf_bits[i]);
+    }
+    if (!p->numzrwa) {
+        if (p->zrwas || p->zrwafg != NVME_ZRWAFG_DEFAULT) {
+            error_setg(errp, "nvme namespace: zoned.zrwas and zoned.zrwafg "
+                       "need zoned.numzrwa");
+            return false;
+        }
+        return true;
+    }
+    if (p->zrwafg == NVME_ZRWAFG_DEFAULT) {
+        p->zrwafg = largest_lba;
+    }
+    if (!p->zrwas || !p->zrwafg) {
+        error_setg(errp, "nvme namespace: zoned.numzrwa needs zoned.zrwas "
+                   "(and a zoned.zrwafg other than 0)");
+        return false;
+    }
+    if (p->zrwafg % largest_lba || p->zrwafg / smallest_lba > UINT16_MAX) {
+        error_setg(errp, "nvme namespace: zoned.zrwafg must be a multiple "
+                   "of %u bytes, at most %u blocks", largest_lba,
+                   UINT16_MAX);
+        return false;
+    }
+    if (p->zrwas % p->zrwafg || p->zrwas > p->zone_cap ||
+        p->zrwas / smallest_lba > UINT16_MAX) {
+        error_setg(errp, "nvme namespace: zoned.zrwas must be a multiple of "
+                   "zoned.zrwafg, at most zoned.zone_capacity and %u "
+                   "blocks", UINT16_MAX);
+        return false;
+    }
+    if (p->max_active && p->numzrwa > p->max_active) {
+        error_setg(errp, "nvme namespace: zoned.numzrwa must not exceed "
+                   "zoned.max_active");
+        return false;
+    }
+    return true;
 }
 
 static bool nvme_zns_check_params(NvmeNamespace *ns, Error **errp)
@@ -1383,6 +1613,9 @@ static bool nvme_zns_check_params(NvmeNamespace *ns, Error **errp)
                    "multiple of 64 bytes, at most 16320");
         return false;
     }
+    if (!nvme_zns_check_zrwa(ns, largest_lba, errp)) {
+        return false;
+    }
     if (ns->size / p->zone_size == 0) {
         error_setg(errp, "nvme namespace: the drive is smaller than one "
                    "zone (zoned.zone_size)");
@@ -1400,6 +1633,8 @@ static bool nvme_zns_check_params(NvmeNamespace *ns, Error **errp)
  * now, and a closed zone with nothing written and no extension is empty
  * (Zoned 2.1.1.3). An extension that does not match the checksum its
  * record holds (check_ext; version 1 had none) is dropped, not trusted.
+ * A zone keeps its ZRWA (its record has the committed pointer only), if
+ * there is still one for it.
  */
 static bool nvme_zone_restore(NvmeNamespace *ns, NvmeZone *zone,
                               const NvmeZoneRecord *rec, bool check_ext)
@@ -1407,6 +1642,7 @@ static bool nvme_zone_restore(NvmeNamespace *ns, NvmeZone *zone,
     NvmeZoned *z = ns->zns;
     uint64_t wp = le64_to_cpu(rec->wp) >> ns->lba_bits;
     uint8_t state = rec->state;
+    bool zrwa = rec->attrs & NVME_ZA_ZRWA_VALID;
 
     if (wp < zone->zslba || wp > zone->zslba + z->zcap) {
         return false;
@@ -1426,12 +1662,20 @@ static bool nvme_zone_restore(NvmeNamespace *ns, NvmeZone *zone,
     case NVME_ZONE_STATE_IMPLICITLY_OPEN:
     case NVME_ZONE_STATE_EXPLICITLY_OPEN:
     case NVME_ZONE_STATE_CLOSED:
+        if (zrwa && z->nr_zrwa >= z->params->numzrwa) {
+            warn_report("nvme namespace: zone 0x%" PRIx64 " loses its ZRWA: "
+                        "no more than zoned.numzrwa %u", zone->zslba,
+                        z->params->numzrwa);
+            zrwa = false;
+        }
         if (wp == zone->zslba + z->zcap) {
             state = NVME_ZONE_STATE_FULL;
-        } else if (wp == zone->zslba && !zone->attrs) {
+        } else if (wp == zone->zslba && !zone->attrs && !zrwa) {
             state = NVME_ZONE_STATE_EMPTY;
         } else {
             state = NVME_ZONE_STATE_CLOSED;
+            zone->attrs |= zrwa ? NVME_ZA_ZRWA_VALID : 0;
+            z->nr_zrwa += zrwa;
         }
         break;
     case NVME_ZONE_STATE_EMPTY:

@@ -64,6 +64,12 @@ enum NvmeRegister {
     NVME_REG_CMBSZ   = 0x3c,
     NVME_REG_CRTO    = 0x68,
     NVME_REG_PMRCAP  = 0xe00,
+    NVME_REG_PMRCTL  = 0xe04,
+    NVME_REG_PMRSTS  = 0xe08,
+    NVME_REG_PMREBS  = 0xe0c,
+    NVME_REG_PMRSWTP = 0xe10,
+    NVME_REG_PMRMSCL = 0xe14,
+    NVME_REG_PMRMSCU = 0xe18,
     NVME_REG_DBS     = 0x1000,  /* first doorbell */
 };
 
@@ -91,6 +97,7 @@ enum NvmeRegister {
 #define NVME_CAP_CSS_SHIFT      37
 #define NVME_CAP_MPSMIN_SHIFT   48
 #define NVME_CAP_MPSMAX_SHIFT   52
+#define NVME_CAP_PMRS_SHIFT     56
 
 /* CAP.CSS bits */
 #define NVME_CAP_CSS_NVM        (1u << 0)   /* NVM command set */
@@ -152,6 +159,64 @@ enum NvmeShutdownStatus {
 /* AQA: Admin Queue Attributes (0's based sizes) */
 #define NVME_AQA_ASQS(aqa)      NVME_FIELD((aqa), 0, 12)
 #define NVME_AQA_ACQS(aqa)      NVME_FIELD((aqa), 16, 12)
+
+/* PMRCAP: Persistent Memory Region Capabilities */
+#define NVME_PMRCAP_RDS(cap)    NVME_FIELD((cap), 3, 1)
+#define NVME_PMRCAP_WDS(cap)    NVME_FIELD((cap), 4, 1)
+#define NVME_PMRCAP_BIR(cap)    NVME_FIELD((cap), 5, 3)
+#define NVME_PMRCAP_PMRTU(cap)  NVME_FIELD((cap), 8, 2)
+#define NVME_PMRCAP_PMRWBM(cap) NVME_FIELD((cap), 10, 4)
+#define NVME_PMRCAP_PMRTO(cap)  NVME_FIELD((cap), 16, 8)
+#define NVME_PMRCAP_CMSS(cap)   NVME_FIELD((cap), 24, 1)
+
+#define NVME_PMRCAP_RDS_BIT         (1u << 3)
+#define NVME_PMRCAP_WDS_BIT         (1u << 4)
+#define NVME_PMRCAP_BIR_SHIFT       5
+#define NVME_PMRCAP_PMRTU_SHIFT     8
+#define NVME_PMRCAP_PMRWBM_SHIFT    10
+#define NVME_PMRCAP_PMRTO_SHIFT     16
+#define NVME_PMRCAP_CMSS_BIT        (1u << 24)
+
+/* PMRCAP.PMRWBM: what makes earlier PMR writes persistent */
+#define NVME_PMRWBM_PMR_READ        (1u << 0)   /* a read of the PMR */
+#define NVME_PMRWBM_PMRSTS_READ     (1u << 1)   /* a read of PMRSTS */
+
+/* PMRCTL: Persistent Memory Region Control */
+#define NVME_PMRCTL_EN(ctl)     NVME_FIELD((ctl), 0, 1)
+#define NVME_PMRCTL_EN_BIT      (1u << 0)
+
+/* PMRSTS: Persistent Memory Region Status */
+#define NVME_PMRSTS_ERR(sts)    NVME_FIELD((sts), 0, 8)
+#define NVME_PMRSTS_NRDY(sts)   NVME_FIELD((sts), 8, 1)
+#define NVME_PMRSTS_HSTS(sts)   NVME_FIELD((sts), 9, 3)
+#define NVME_PMRSTS_CBAI(sts)   NVME_FIELD((sts), 12, 1)
+
+#define NVME_PMRSTS_NRDY_BIT    (1u << 8)
+#define NVME_PMRSTS_HSTS_SHIFT  9
+#define NVME_PMRSTS_HSTS_MASK   (7u << NVME_PMRSTS_HSTS_SHIFT)
+#define NVME_PMRSTS_CBAI_BIT    (1u << 12)
+
+enum NvmePmrHealth {
+    NVME_PMR_HSTS_NORMAL        = 0,
+    NVME_PMR_HSTS_RESTORE_ERROR = 1,
+    NVME_PMR_HSTS_READ_ONLY     = 2,
+    NVME_PMR_HSTS_UNRELIABLE    = 3,
+};
+
+/* PMREBS and PMRSWTP: sizes and rates in units of PMRSZU and PMRSWTU */
+#define NVME_PMREBS_PMRSZU(ebs)     NVME_FIELD((ebs), 0, 4)
+#define NVME_PMREBS_RBB(ebs)        NVME_FIELD((ebs), 4, 1)
+#define NVME_PMREBS_PMRWBZ(ebs)     NVME_FIELD((ebs), 8, 24)
+#define NVME_PMRSWTP_PMRSWTU(swtp)  NVME_FIELD((swtp), 0, 4)
+#define NVME_PMRSWTP_PMRSWTV(swtp)  NVME_FIELD((swtp), 8, 24)
+
+#define NVME_PMREBS_RBB_BIT         (1u << 4)
+#define NVME_PMREBS_PMRWBZ_SHIFT    8
+
+/* PMRMSCL/PMRMSCU as one 64-bit value: CBA (63:12), CMSE (1) */
+#define NVME_PMRMSC_CMSE(msc)   NVME_FIELD((msc), 1, 1)
+#define NVME_PMRMSC_CMSE_BIT    (1u << 1)
+#define NVME_PMRMSC_CBA_MASK    (~0xfffULL)
 
 /* Base 4.2: Submission Queue Entry */
 typedef struct QEMU_PACKED NvmeSglDescriptor {
@@ -307,6 +372,8 @@ enum NvmeStatusCodeType {
     X(INVALID_PROTECTION_INFO,      CMD_SPECIFIC, 0x81) \
     X(WRITE_TO_READ_ONLY,           CMD_SPECIFIC, 0x82) \
     X(COMMAND_SIZE_LIMIT,           CMD_SPECIFIC, 0x83) \
+    X(ZONE_INVALID_OPERATION,       CMD_SPECIFIC, 0xb6) \
+    X(ZRWA_RESOURCES_UNAVAILABLE,   CMD_SPECIFIC, 0xb7) \
     X(ZONE_BOUNDARY_ERROR,          CMD_SPECIFIC, 0xb8) \
     X(ZONE_IS_FULL,                 CMD_SPECIFIC, 0xb9) \
     X(ZONE_IS_READ_ONLY,            CMD_SPECIFIC, 0xba) \
@@ -680,6 +747,7 @@ enum NvmeIdCtrlLpa {
 
 /* CTRATT: Controller Attributes */
 #define NVME_CTRATT_ELBAS           (1u << 15)
+#define NVME_CTRATT_MEM             (1u << 16)  /* limits exclude metadata */
 
 enum NvmeCntrlType {
     NVME_CNTRLTYPE_IO       = 1,
@@ -891,6 +959,8 @@ typedef struct QEMU_PACKED NvmeIdNsZoned {
 } NvmeIdNsZoned;
 
 #define NVME_ID_NS_ZONED_OZCS_RAZB  (1u << 0)   /* read across zones */
+#define NVME_ID_NS_ZONED_OZCS_ZRWASUP (1u << 1) /* Zone Random Write Area */
+#define NVME_ID_NS_ZONED_ZRWACAP_EXPFLUSHSUP (1u << 0) /* explicit flush */
 #define NVME_ZONES_NO_LIMIT         0xffffffff  /* MAR, MOR */
 
 /* Zoned Namespace Command Set 1.1, 4.1.5.2: Identify Controller (CSI 02h) */
@@ -925,6 +995,7 @@ enum {
 #define NVME_ZA_FINISHED_BY_CTRL    (1u << 0)
 #define NVME_ZA_FINISH_RECOMMENDED  (1u << 1)
 #define NVME_ZA_RESET_RECOMMENDED   (1u << 2)
+#define NVME_ZA_ZRWA_VALID          (1u << 3)   /* ZRWAV */
 #define NVME_ZA_ZD_EXT_VALID        (1u << 7)
 
 /* Zoned Namespace Command Set 1.1, 3.4.2.2: Zone Descriptor */
@@ -953,7 +1024,10 @@ typedef struct QEMU_PACKED NvmeZoneReportHeader {
 #define NVME_ZONE_ACTION_RESET      0x04
 #define NVME_ZONE_ACTION_OFFLINE    0x05
 #define NVME_ZONE_ACTION_SET_ZDE    0x10
+#define NVME_ZONE_ACTION_ZRWA_FLUSH 0x11    /* Flush Explicit ZRWA Range */
 #define NVME_ZONE_SEND_SELECT_ALL   (1u << 8)
+/* Zone Send Action Specific Option: with Open, allocate a ZRWA (ZRWAA) */
+#define NVME_ZONE_SEND_ZRWAA        (1u << 9)
 
 /*
  * Zone Receive Action (CDW13 7:0): a report, or one with the descriptor
@@ -1051,6 +1125,7 @@ typedef struct QEMU_PACKED NvmeSmartLog {
 #define NVME_SMART_WARN_RELIABILITY     (1u << 2)
 #define NVME_SMART_WARN_READ_ONLY       (1u << 3)
 #define NVME_SMART_WARN_VOLATILE_MEM    (1u << 4)
+#define NVME_SMART_WARN_PMR_UNRELIABLE  (1u << 5)
 
 /* Base 5.16.1.4: Firmware Slot Information log */
 typedef struct QEMU_PACKED NvmeFwSlotInfoLog {
@@ -1094,6 +1169,11 @@ enum NvmeAsyncErrorInfo {
     NVME_AER_ERR_INVALID_DB_REGISTER, NVME_AER_ERR_INVALID_DB_VALUE,
     NVME_AER_ERR_DIAGNOSTIC_FAILURE, NVME_AER_ERR_PERSISTENT_INTERNAL,
     NVME_AER_ERR_TRANSIENT_INTERNAL, NVME_AER_ERR_FW_IMAGE_LOAD,
+};
+
+enum NvmeAsyncSmartInfo {
+    NVME_AER_SMART_RELIABILITY, NVME_AER_SMART_TEMP_THRESHOLD,
+    NVME_AER_SMART_SPARE_THRESHOLD,
 };
 
 enum NvmeAsyncNoticeInfo {

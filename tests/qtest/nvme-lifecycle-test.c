@@ -30,6 +30,9 @@ static QTestState *qts_of(QNvme *n)
     return n->dev.bus->qts;
 }
 
+/* Verify of 4096 blocks (2 MiB) is over the default VSL (512 KiB) */
+#define NO_VSL  " -global nvme.vsl=0"
+
 /* Every backend request takes 200 ms: a multi-step command lasts seconds */
 static void *slow_setup(GString *cmd_line, void *arg)
 {
@@ -37,7 +40,7 @@ static void *slow_setup(GString *cmd_line, void *arg)
                            " -blockdev null-co,node-name=slow,size=%d,"
                            "latency-ns=200000000,read-zeroes=on"
                            " -device nvme-ns,drive=slow,bus=nvme0,nsid=1"
-                           " -global nvme.mdts=8", SLOW_BYTES);
+                           " -global nvme.mdts=8" NO_VSL, SLOW_BYTES);
     return arg;
 }
 
@@ -54,20 +57,21 @@ static void *slow_meta_setup(GString *cmd_line, void *arg)
     g_string_append_printf(cmd_line,
                            " -blockdev null-co,node-name=slow,size=%d,"
                            "latency-ns=200000000,read-zeroes=on"
-                           " -device nvme-ns,drive=slow,bus=nvme0,nsid=1,ms=8",
-                           SLOW_BYTES);
+                           " -device nvme-ns,drive=slow,bus=nvme0,nsid=1,ms=8"
+                           NO_VSL, SLOW_BYTES);
     return arg;
 }
 
 static void *fast_setup(GString *cmd_line, void *arg)
 {
+    g_string_append(cmd_line, NO_VSL);
     return qnvme_setup_one_namespace(cmd_line, arg);
 }
 
 static void *fast_iothread_setup(GString *cmd_line, void *arg)
 {
     g_string_append(cmd_line, " -object iothread,id=nvme-io"
-                    " -global nvme.iothread=nvme-io");
+                    " -global nvme.iothread=nvme-io" NO_VSL);
     return qnvme_setup_one_namespace(cmd_line, arg);
 }
 

@@ -4,12 +4,16 @@
  * administrative one, the Identify lists and capacities that follow the
  * changes, and every error status of both commands; a pool left by a
  * QEMU killed mid-command; and what an administrative controller
- * (cntrltype=admin) refuses.
+ * (cntrltype=admin) refuses. Without a pool: Namespace Attachment of the
+ * namespaces of the command line (nvme-ns, drive=, x-nvme-ns-nvm) across
+ * controllers with explicit IDs, its events and errors, and a detach
+ * while reads are in flight.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"
+#include "qemu/cutils.h"
 #include "libqtest.h"
 #include "libqos/qgraph.h"
 #include "libqos/nvme.h"
@@ -834,7 +838,7 @@ static void test_admin_controller(void *obj, void *data, QGuestAllocator *a)
                     NVME_CMD_EFF_CSUPP, ==, NVME_CMD_EFF_CSUPP);
 }
 
-/* Without a pool there is no Namespace Management. */
+/* Outside any subsystem there is no Namespace Management/Attachment. */
 static void test_no_pool(void *obj, void *data, QGuestAllocator *a)
 {
     Ctx c = qnvme_ctx_start(obj);
@@ -996,12 +1000,408 @@ static void test_format_restart(void *obj, void *data, QGuestAllocator *a)
     pool_vm_stop(&vm);
 }
 
+/*
+ * Namespace Attachment without a pool, on the namespaces the command line
+ * defines: the qos node's controller (CNTLID 0) and a second one with an
+ * explicit CNTLID whose drive= is its private namespace 1; shared nvme-ns
+ * 2, detached nvme-ns 3, nvme-ns 4 private to the first controller, and
+ * nvme-ns 5 on a backend that takes 200 ms a request.
+ */
+#define SECOND_CNTLID   0x1234
+#define SECOND_SLOT     5
+
+static void *attach_setup(GString *cmd_line, void *arg)
+{
+    const char *dev = strstr(cmd_line->str, "-device nvme,");
+
+    g_assert(dev);
+    g_string_insert(cmd_line, dev - cmd_line->str + strlen("-device nvme,"),
+                    "subsys=as,");
+    g_string_insert(cmd_line, dev - cmd_line->str,
+                    "-device nvme-subsys,id=as,"
+                    "nqn=nqn.2026-12.org.qemu:attach ");
+    g_string_append_printf(cmd_line,
+        " -drive id=own,if=none,format=raw,file=%s"
+        " -device nvme,id=second,addr=05.0,subsys=as,serial=second,"
+        "cntlid=%d,drive=own",
+        qnvme_tmp_image(QNVME_TEST_IMAGE_SIZE), SECOND_CNTLID);
+    for (int nsid = 2; nsid <= 4; nsid++) {
+        g_string_append_printf(cmd_line,
+            " -drive id=d%d,if=none,format=raw,file=%s"
+            " -device nvme-ns,drive=d%d,nsid=%d,%s", nsid,
+            qnvme_tmp_image(QNVME_TEST_IMAGE_SIZE), nsid, nsid,
+            nsid == 2 ? "bus=nvme0" : nsid == 3 ? "bus=nvme0,detached=on"
+                                                : "bus=nvme0,shared=off");
+    }
+    g_string_append(cmd_line,
+                    " -blockdev null-co,node-name=slow,size=16777216,"
+                    "latency-ns=200000000,read-zeroes=on"
+                    " -device nvme-ns,drive=slow,bus=nvme0,nsid=5");
+    return arg;
+}
+
+/* Namespace Attribute Changed notices on, one AER outstanding */
+static void aer_arm(Ctx *c)
+{
+    NvmeCmd aec = {
+        .opcode = NVME_ADM_CMD_SET_FEATURES,
+        .cdw10 = cpu_to_le32(NVME_FEAT_ASYNCHRONOUS_EVENT_CONF),
+        .cdw11 = cpu_to_le32(1u << (8 + NVME_AER_NOTICE_NS_ATTR_CHANGED)),
+    };
+    NvmeCmd aer = { .opcode = NVME_ADM_CMD_ASYNC_EV_REQ };
+
+    g_assert_cmphex(qnvme_cmd(c->n, 0, &aec, NULL), ==, 0);
+    qnvme_submit(c->n, 0, &aer);
+}
+
+static void aer_check_ns_changed(NvmeCqe *cqe)
+{
+    g_assert_cmphex(le16_to_cpu(cqe->status) >> 1, ==, 0);
+    g_assert_cmphex(le32_to_cpu(cqe->result), ==,
+                    NVME_AER_RESULT(NVME_AER_TYPE_NOTICE,
+                                    NVME_AER_NOTICE_NS_ATTR_CHANGED,
+                                    NVME_LOG_CHANGED_NSLIST));
+}
+
+/*
+ * Namespace Attachment of ids, sent to c, that completes the AER armed on
+ * the controller told (c itself or another): both complete, in any order.
+ */
+static void ns_attach_aer(Ctx *c, Ctx *told, uint32_t sel, uint32_t nsid,
+                          int count, const uint16_t *ids)
+{
+    uint16_t list[2048] = { cpu_to_le16(count) };
+    NvmeCmd cmd = {
+        .opcode = NVME_ADM_CMD_NS_ATTACHMENT,
+        .nsid = cpu_to_le32(nsid),
+        .dptr.prp1 = cpu_to_le64(c->buf),
+        .cdw10 = cpu_to_le32(sel),
+    };
+    uint16_t cid;
+    NvmeCqe cqe;
+
+    for (int i = 0; i < count; i++) {
+        list[i + 1] = cpu_to_le16(ids[i]);
+    }
+    qtest_memwrite(c->qts, c->buf, list, sizeof(list));
+    if (told != c) {
+        g_assert_cmphex(qnvme_cmd(c->n, 0, &cmd, NULL), ==, 0);
+        g_assert_true(qnvme_poll(told->n, 0, &cqe));
+        aer_check_ns_changed(&cqe);
+        return;
+    }
+    cid = qnvme_submit(c->n, 0, &cmd);
+    for (int i = 0; i < 2; i++) {
+        g_assert_true(qnvme_poll(c->n, 0, &cqe));
+        if (le16_to_cpu(cqe.cid) == cid) {
+            g_assert_cmphex(le16_to_cpu(cqe.status) >> 1, ==, 0);
+        } else {
+            aer_check_ns_changed(&cqe);
+        }
+    }
+}
+
+/* The Changed Namespace List holds exactly nsid (0: is empty); clears it */
+static void changed_list_is(Ctx *c, uint32_t nsid)
+{
+    uint32_t changed[1024];
+
+    g_assert_cmphex(qnvme_get_log(c->n, NVME_LOG_CHANGED_NSLIST, 0, changed,
+                                  sizeof(changed)), ==, 0);
+    g_assert_cmpuint(le32_to_cpu(changed[0]), ==, nsid);
+    g_assert_cmpuint(changed[1], ==, 0);
+}
+
+static bool ns_active(Ctx *c, uint32_t nsid)
+{
+    uint32_t nsids[8];
+    int count = ns_list(c, NVME_ID_CNS_NS_ACTIVE_LIST, nsids);
+
+    for (int i = 0; i < count; i++) {
+        if (nsids[i] == nsid) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* What the controllers announce, and Namespace Management without a pool */
+static void attach_check_capabilities(Ctx *c0, Ctx *c1)
+{
+    g_autofree NvmeIdCtrl *id = g_new0(NvmeIdCtrl, 1);
+    g_autofree NvmeEffectsLog *eff = g_new0(NvmeEffectsLog, 1);
+    uint16_t ids[8];
+    uint32_t nsids[8];
+
+    g_assert_cmphex(identify(c1, NVME_ID_CNS_CTRL, 0, 0, id), ==, 0);
+    g_assert_cmphex(le16_to_cpu(id->cntlid), ==, SECOND_CNTLID);
+    g_assert_cmphex(identify(c0, NVME_ID_CNS_CTRL, 0, 0, id), ==, 0);
+    g_assert_cmphex(le16_to_cpu(id->cntlid), ==, 0);
+    g_assert_cmphex(le16_to_cpu(id->oacs) & NVME_OACS_NS_MGMT, ==,
+                    NVME_OACS_NS_MGMT);
+    g_assert_cmpuint(ldq_le_p(id->tnvmcap), ==, 0);
+    g_assert_cmpuint(ldq_le_p(id->unvmcap), ==, 0);
+    g_assert_cmphex(qnvme_get_log(c0->n, NVME_LOG_CMD_EFFECTS, 0, eff,
+                                  sizeof(*eff)), ==, 0);
+    g_assert_cmphex(le32_to_cpu(eff->acs[NVME_ADM_CMD_NS_MANAGEMENT]), ==,
+                    NVME_CMD_EFF_CSUPP | NVME_CMD_EFF_NIC | NVME_CMD_EFF_NCC);
+    g_assert_cmphex(le32_to_cpu(eff->acs[NVME_ADM_CMD_NS_ATTACHMENT]), ==,
+                    NVME_CMD_EFF_CSUPP | NVME_CMD_EFF_NIC | NVME_CMD_EFF_NCC);
+    /* Both controllers, in CNTLID order, and from CNTID 1 on */
+    g_assert_cmpint(ctrl_list(c0, 0, 0, ids), ==, 2);
+    g_assert_cmphex(ids[0], ==, 0);
+    g_assert_cmphex(ids[1], ==, SECOND_CNTLID);
+    g_assert_cmpint(ctrl_list(c0, 0, 1, ids), ==, 1);
+    g_assert_cmphex(ids[0], ==, SECOND_CNTLID);
+    g_assert_cmpint(ctrl_list(c0, 0, SECOND_CNTLID + 1, ids), ==, 0);
+    /* Allocated: all five; active: 2, 4, 5 here and 1, 2, 5 there */
+    g_assert_cmpint(ns_list(c0, NVME_ID_CNS_NS_PRESENT_LIST, nsids), ==, 5);
+    g_assert_cmpint(ns_list(c0, NVME_ID_CNS_NS_ACTIVE_LIST, nsids), ==, 3);
+    g_assert_cmpuint(nsids[0], ==, 2);
+    g_assert_cmpuint(nsids[1], ==, 4);
+    g_assert_cmpuint(nsids[2], ==, 5);
+    g_assert_cmpint(ns_list(c1, NVME_ID_CNS_NS_ACTIVE_LIST, nsids), ==, 3);
+    g_assert_cmpuint(nsids[0], ==, 1);
+    g_assert_cmpuint(nsids[1], ==, 2);
+    g_assert_cmpuint(nsids[2], ==, 5);
+    /* No pool: no capacity to create from; these are not deletable */
+    g_assert_cmphex(ns_create(c0, 8, 8, 0, 0, 1, 0, NULL), ==,
+                    CMD_SPECIFIC(NVME_SC_NS_INSUFFICIENT_CAPACITY));
+    g_assert_cmphex(ns_delete(c0, 2), ==, INVALID);
+    g_assert_cmphex(ns_delete(c0, 9), ==, INVALID_NS);
+}
+
+/* Shared nvme-ns 2: detached from c0 alone, data kept, attached again */
+static void attach_check_detach_shared(Ctx *c0, Ctx *c1)
+{
+    g_autofree NvmeIdNs *id = g_new0(NvmeIdNs, 1);
+    uint8_t pattern[4096], back[4096];
+    const uint16_t c0id = 0;
+    uint16_t ids[8];
+
+    memset(pattern, 0xa7, sizeof(pattern));
+    qtest_memwrite(c0->qts, c0->buf, pattern, sizeof(pattern));
+    g_assert_cmphex(rw(c0, NVME_CMD_WRITE, 2, 16), ==, 0);
+
+    aer_arm(c0);
+    ns_attach_aer(c0, c0, 1, 2, 1, &c0id);
+    changed_list_is(c0, 2);
+    changed_list_is(c1, 0);
+    /* Inactive here: zeroes, Invalid Namespace for I/O; still allocated */
+    g_assert_false(ns_active(c0, 2));
+    g_assert_cmphex(identify(c0, NVME_ID_CNS_NS, 2, 0, id), ==, 0);
+    g_assert_true(buffer_is_zero(id, sizeof(*id)));
+    g_assert_cmphex(identify(c0, NVME_ID_CNS_NS_PRESENT, 2, 0, id), ==, 0);
+    g_assert_cmpuint(le64_to_cpu(id->nsze), ==, QNVME_TEST_NLBAS);
+    g_assert_cmphex(rw(c0, NVME_CMD_READ, 2, 16), ==, INVALID_NS);
+    g_assert_cmpint(ctrl_list(c0, 2, 0, ids), ==, 1);
+    g_assert_cmphex(ids[0], ==, SECOND_CNTLID);
+    /* Still active on the other controller */
+    g_assert_cmphex(rw(c1, NVME_CMD_READ, 2, 16), ==, 0);
+    g_assert_cmphex(ns_attach(c0, 1, 2, 1, &c0id), ==,
+                    CMD_SPECIFIC(NVME_SC_NS_NOT_ATTACHED));
+
+    g_assert_cmphex(ns_attach(c0, 0, 2, 1, &c0id), ==, 0);
+    changed_list_is(c0, 2);
+    g_assert_true(ns_active(c0, 2));
+    g_assert_cmphex(ns_attach(c0, 0, 2, 1, &c0id), ==,
+                    CMD_SPECIFIC(NVME_SC_NS_ALREADY_ATTACHED));
+    qtest_memset(c0->qts, c0->buf, 0, sizeof(back));
+    g_assert_cmphex(rw(c0, NVME_CMD_READ, 2, 16), ==, 0);
+    qtest_memread(c0->qts, c0->buf, back, sizeof(back));
+    g_assert_cmpmem(back, sizeof(back), pattern, sizeof(pattern));
+}
+
+/* Detached nvme-ns 3 attached, from c0, to the other controller */
+static void attach_check_other_ctrl(Ctx *c0, Ctx *c1)
+{
+    const uint16_t c0id = 0, c1id = SECOND_CNTLID;
+    const uint16_t both[] = { 0, SECOND_CNTLID };
+
+    g_assert_false(ns_active(c0, 3));
+    g_assert_false(ns_active(c1, 3));
+    g_assert_cmphex(rw(c1, NVME_CMD_READ, 3, 0), ==, INVALID_NS);
+    aer_arm(c1);
+    ns_attach_aer(c0, c1, 0, 3, 1, &c1id);
+    changed_list_is(c1, 3);
+    changed_list_is(c0, 0);
+    g_assert_true(ns_active(c1, 3));
+    g_assert_false(ns_active(c0, 3));
+    g_assert_cmphex(rw(c1, NVME_CMD_WRITE, 3, 0), ==, 0);
+    g_assert_cmphex(rw(c0, NVME_CMD_READ, 3, 0), ==, INVALID_NS);
+    /* One of the two already has it: nothing changes */
+    g_assert_cmphex(ns_attach(c0, 0, 3, 2, both), ==,
+                    CMD_SPECIFIC(NVME_SC_NS_ALREADY_ATTACHED));
+    g_assert_false(ns_active(c0, 3));
+    g_assert_cmphex(ns_attach(c0, 0, 3, 1, &c0id), ==, 0);
+    g_assert_cmphex(ns_attach(c0, 1, 3, 2, both), ==, 0);
+    g_assert_false(ns_active(c0, 3));
+    g_assert_false(ns_active(c1, 3));
+    changed_list_is(c0, 3);
+    changed_list_is(c1, 3);
+}
+
+/* Private namespaces defined on a controller stay with it */
+static void attach_check_private(Ctx *c0, Ctx *c1)
+{
+    const uint16_t c0id = 0, c1id = SECOND_CNTLID;
+    const uint16_t both[] = { 0, SECOND_CNTLID };
+
+    /* nvme-ns 4, shared=off, on the first controller's bus */
+    g_assert_cmphex(ns_attach(c0, 0, 4, 1, &c1id), ==,
+                    CMD_SPECIFIC(NVME_SC_NS_IS_PRIVATE));
+    g_assert_cmphex(ns_attach(c0, 1, 4, 1, &c0id), ==, 0);
+    g_assert_cmphex(rw(c0, NVME_CMD_READ, 4, 0), ==, INVALID_NS);
+    g_assert_cmphex(ns_attach(c0, 0, 4, 1, &c1id), ==,
+                    CMD_SPECIFIC(NVME_SC_NS_IS_PRIVATE));
+    g_assert_cmphex(ns_attach(c0, 0, 4, 2, both), ==,
+                    CMD_SPECIFIC(NVME_SC_NS_IS_PRIVATE));
+    g_assert_cmphex(ns_attach(c0, 0, 4, 1, &c0id), ==, 0);
+    g_assert_cmphex(rw(c0, NVME_CMD_READ, 4, 0), ==, 0);
+
+    /* The second controller's drive=, detached through the first */
+    g_assert_cmphex(ns_attach(c0, 0, 1, 1, &c0id), ==,
+                    CMD_SPECIFIC(NVME_SC_NS_IS_PRIVATE));
+    g_assert_cmphex(ns_attach(c0, 1, 1, 1, &c1id), ==, 0);
+    g_assert_false(ns_active(c1, 1));
+    g_assert_cmphex(ns_attach(c0, 0, 1, 1, &c0id), ==,
+                    CMD_SPECIFIC(NVME_SC_NS_IS_PRIVATE));
+    g_assert_cmphex(ns_attach(c1, 0, 1, 1, &c1id), ==, 0);
+    g_assert_cmphex(rw(c1, NVME_CMD_WRITE, 1, 0), ==, 0);
+    changed_list_is(c1, 1);
+}
+
+static void attach_check_errors(Ctx *c0)
+{
+    const uint16_t c0id = 0, absent = 7, reserved = 0xffff, twice[] = { 0, 0 };
+
+    g_assert_cmphex(ns_attach(c0, 0, 0, 1, &c0id), ==, INVALID_NS);
+    g_assert_cmphex(ns_attach(c0, 0, 9, 1, &c0id), ==, INVALID_NS);
+    g_assert_cmphex(ns_attach(c0, 1, 9, 1, &c0id), ==, INVALID_NS);
+    g_assert_cmphex(ns_attach(c0, 0, NVME_NSID_BROADCAST, 1, &c0id), ==,
+                    INVALID_NS);
+    g_assert_cmphex(ns_attach(c0, 2, 2, 1, &c0id), ==, INVALID);
+    g_assert_cmphex(ns_attach(c0, 0, 3, 0, NULL), ==,
+                    CMD_SPECIFIC(NVME_SC_CONTROLLER_LIST_INVALID));
+    g_assert_cmphex(ns_attach(c0, 0, 3, 1, &absent), ==,
+                    CMD_SPECIFIC(NVME_SC_CONTROLLER_LIST_INVALID));
+    g_assert_cmphex(ns_attach(c0, 0, 3, 1, &reserved), ==,
+                    CMD_SPECIFIC(NVME_SC_CONTROLLER_LIST_INVALID));
+    g_assert_cmphex(ns_attach(c0, 0, 3, 2, twice), ==,
+                    CMD_SPECIFIC(NVME_SC_CONTROLLER_LIST_INVALID));
+    g_assert_cmphex(ns_attach(c0, 1, 3, 1, &c0id), ==,
+                    CMD_SPECIFIC(NVME_SC_NS_NOT_ATTACHED));
+    g_assert_false(ns_active(c0, 3));
+}
+
+static void test_attach_no_pool(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c0 = qnvme_ctx_start(obj);
+    QNvme *second = qnvme_open_slot(obj, SECOND_SLOT);
+    Ctx c1 = qnvme_ctx_start(second);
+
+    attach_check_capabilities(&c0, &c1);
+    attach_check_detach_shared(&c0, &c1);
+    attach_check_other_ctrl(&c0, &c1);
+    attach_check_private(&c0, &c1);
+    attach_check_errors(&c0);
+    qnvme_close(second);
+}
+
+/*
+ * Detach while reads (200 ms each) are in flight on both controllers: the
+ * detach waits for those fetched; the first controller's later reads find
+ * the namespace inactive, the other one's go on.
+ */
+static void test_detach_in_flight(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c0 = qnvme_ctx_start(obj);
+    QNvme *second = qnvme_open_slot(obj, SECOND_SLOT);
+    Ctx c1 = qnvme_ctx_start(second);
+    const uint16_t c0id = 0;
+    NvmeCmd rd = {
+        .opcode = NVME_CMD_READ,
+        .nsid = cpu_to_le32(5),
+        .dptr.prp1 = cpu_to_le64(c0.buf),
+    };
+    NvmeCmd rd1 = rd;
+    NvmeCqe cqe;
+
+    rd1.dptr.prp1 = cpu_to_le64(c1.buf);
+    for (int i = 0; i < 3; i++) {
+        qnvme_submit(c0.n, 1, &rd);
+        qnvme_submit(c1.n, 1, &rd1);
+    }
+    g_assert_cmphex(ns_attach(&c0, 1, 5, 1, &c0id), ==, 0);
+    for (int i = 0; i < 3; i++) {
+        uint16_t status;
+
+        g_assert_true(qnvme_poll(c0.n, 1, &cqe));
+        status = le16_to_cpu(cqe.status) >> 1;
+        g_assert_true(status == 0 || status == INVALID_NS);
+        g_assert_true(qnvme_poll(c1.n, 1, &cqe));
+        g_assert_cmphex(le16_to_cpu(cqe.status) >> 1, ==, 0);
+    }
+    g_assert_cmphex(rw(&c0, NVME_CMD_READ, 5, 0), ==, INVALID_NS);
+    g_assert_cmphex(rw(&c1, NVME_CMD_READ, 5, 0), ==, 0);
+    /* Detached with reads in flight on the other one, attached again */
+    qnvme_submit(c1.n, 1, &rd1);
+    g_assert_cmphex(ns_attach(&c0, 1, 5, 1, (uint16_t[]) { SECOND_CNTLID }),
+                    ==, 0);
+    g_assert_true(qnvme_poll(c1.n, 1, &cqe));
+    g_assert_true((le16_to_cpu(cqe.status) >> 1) == 0 ||
+                  (le16_to_cpu(cqe.status) >> 1) == INVALID_NS);
+    g_assert_cmphex(ns_attach(&c0, 0, 5, 1, &c0id), ==, 0);
+    g_assert_cmphex(rw(&c0, NVME_CMD_READ, 5, 0), ==, 0);
+    qnvme_close(second);
+}
+
+/* An x-nvme-ns-nvm object, attached-to the qos node's controller only */
+static void *attach_object_setup(GString *cmd_line, void *arg)
+{
+    const char *dev = strstr(cmd_line->str, "-device nvme,");
+
+    g_assert(dev);
+    g_string_insert(cmd_line, dev - cmd_line->str + strlen("-device nvme,"),
+                    "subsys=ao,");
+    g_string_append_printf(cmd_line,
+        " -object x-nvme-subsystem,id=ao,nqn=nqn.2026-12.org.qemu:objects"
+        " -device nvme,id=second,addr=05.0,subsys=ao,serial=second,"
+        "cntlid=%d"
+        " -drive id=od,if=none,format=raw,file=%s"
+        " -object x-nvme-ns-nvm,id=ons,subsys=ao,drive=od,nsid=1,"
+        "attached-to=nvme0", SECOND_CNTLID,
+        qnvme_tmp_image(QNVME_TEST_IMAGE_SIZE));
+    return arg;
+}
+
+static void test_attach_object(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c0 = qnvme_ctx_start(obj);
+    QNvme *second = qnvme_open_slot(obj, SECOND_SLOT);
+    Ctx c1 = qnvme_ctx_start(second);
+    const uint16_t c0id = 0, c1id = SECOND_CNTLID;
+
+    g_assert_true(ns_active(&c0, 1));
+    g_assert_false(ns_active(&c1, 1));
+    g_assert_cmphex(ns_attach(&c0, 1, 1, 1, &c0id), ==, 0);
+    g_assert_cmphex(rw(&c0, NVME_CMD_READ, 1, 0), ==, INVALID_NS);
+    g_assert_cmphex(ns_attach(&c0, 0, 1, 1, &c1id), ==, 0);
+    changed_list_is(&c1, 1);
+    g_assert_cmphex(rw(&c1, NVME_CMD_WRITE, 1, 0), ==, 0);
+    g_assert_cmphex(ns_attach(&c1, 0, 1, 1, &c0id), ==, 0);
+    g_assert_cmphex(rw(&c0, NVME_CMD_READ, 1, 0), ==, 0);
+    qnvme_close(second);
+}
+
 static void register_nvme_nsmgmt_tests(void)
 {
     QOSGraphTestOptions pool = { .before = pool_setup };
     QOSGraphTestOptions plain = { .before = qnvme_setup_one_namespace };
     QOSGraphTestOptions admin = { .before = admin_setup };
     QOSGraphTestOptions crash = { .before = crash_setup };
+    QOSGraphTestOptions attach = { .before = attach_setup };
+    QOSGraphTestOptions attach_object = { .before = attach_object_setup };
 
     qos_add_test("nsmgmt-capabilities", "nvme-nsmgmt", test_capabilities,
                  &pool);
@@ -1023,6 +1423,12 @@ static void register_nvme_nsmgmt_tests(void)
                  &plain);
     qos_add_test("write-protect-no-pool", "nvme-nsmgmt",
                  test_write_protect_no_pool, &plain);
+    qos_add_test("attach-no-pool", "nvme-nsmgmt", test_attach_no_pool,
+                 &attach);
+    qos_add_test("detach-in-flight", "nvme-nsmgmt", test_detach_in_flight,
+                 &attach);
+    qos_add_test("attach-object", "nvme-nsmgmt", test_attach_object,
+                 &attach_object);
 }
 
 libqos_init(register_nvme_nsmgmt_tests);

@@ -162,7 +162,7 @@ static void test_identify(void *obj, void *data, QGuestAllocator *alloc)
 
     g_assert_cmphex(qnvme_identify(c.n, NVME_ID_CNS_NS, 1, 0, ns), ==, 0);
     g_assert_cmpuint(le16_to_cpu(ns->mssrl), ==, 128);
-    g_assert_cmpuint(le32_to_cpu(ns->mcl), ==, 1024);
+    g_assert_cmpuint(le32_to_cpu(ns->mcl), ==, 128);
     g_assert_cmpuint(ns->msrc, ==, 127);
     /* Write Zeroes DEAC supported; deallocated read behaviour unreported */
     g_assert_cmphex(ns->dlfeat, ==, 0x09);
@@ -321,11 +321,11 @@ static void test_verify(void *obj, void *data, QGuestAllocator *alloc)
     Ctx c = qnvme_ctx_start(obj);
 
     g_assert_cmphex(io(&c, NVME_CMD_VERIFY, 0, 8), ==, 0);
-    /* No data transfer: larger than MDTS and than one bounce chunk. */
-    g_assert_cmphex(io(&c, NVME_CMD_VERIFY, 0, NLBAS), ==, 0);
+    /* No data transfer: up to VSL (512 KiB), more than one bounce chunk */
+    g_assert_cmphex(io(&c, NVME_CMD_VERIFY, 0, 1024), ==, 0);
     g_assert_cmphex(io(&c, NVME_CMD_WRITE_UNCOR, 50, 1), ==, 0);
     g_assert_cmphex(io(&c, NVME_CMD_VERIFY, 48, 8), ==, URE);
-    g_assert_cmphex(io(&c, NVME_CMD_VERIFY, 0, NLBAS), ==, URE);
+    g_assert_cmphex(io(&c, NVME_CMD_VERIFY, 0, 1024), ==, URE);
     g_assert_cmphex(io(&c, NVME_CMD_VERIFY, 51, 8), ==, 0);
     write_pattern(&c, 50, 1, 2);
     g_assert_cmphex(io(&c, NVME_CMD_VERIFY, 48, 8), ==, 0);
@@ -431,19 +431,19 @@ static void test_copy(void *obj, void *data, QGuestAllocator *alloc)
     assert_pattern(&c, 1006, 3, 33);
     assert_pattern(&c, 100, 4, 11);
 
-    /* The largest copy: 8 ranges of MSSRL (128) blocks = MCL. */
+    /* The largest copy: 8 ranges of 16 blocks = MCL (128). */
     for (int i = 0; i < 8; i++) {
-        slba[i] = 2048 + 128 * i;
-        nlb[i] = 128;
+        slba[i] = 2048 + 16 * i;
+        nlb[i] = 16;
     }
-    write_pattern(&c, 2048 + 1023, 1, 44);
+    write_pattern(&c, 2048 + 127, 1, 44);
     g_assert_cmphex(copy(&c, 8192, slba, nlb, 8, 0, NULL), ==, 0);
-    assert_pattern(&c, 8192 + 1023, 1, 44);
+    assert_pattern(&c, 8192 + 127, 1, 44);
 
     /* Command Size Limit: MSSRL, MCL, MSRC */
     nlb[0] = 129;
     g_assert_cmphex(copy(&c, 8192, slba, nlb, 1, 0, NULL), ==, CSL);
-    nlb[0] = 128;
+    nlb[0] = 16;
     slba[8] = 0;
     nlb[8] = 1;
     g_assert_cmphex(copy(&c, 8192, slba, nlb, 9, 0, NULL), ==, CSL);

@@ -1208,6 +1208,482 @@ static void test_zns_report_bounded(void *obj, void *data,
     g_assert_cmpuint(le64_to_cpu(d.zslba), ==, (HUGE_ZONES - 1) * 8);
 }
 
+/*
+ * Zone Random Write Area. Namespace 1 as for zns_setup, with two ZRWAs of
+ * 64 KiB (128 blocks) and a flush granularity of 8 KiB (16 blocks);
+ * extra: more for the controller's -device.
+ */
+#define ZRWAS           128
+#define ZRWAFG          16
+#define NO_ZRWA         (NVME_SC_ZRWA_RESOURCES_UNAVAILABLE | DNR)
+#define BAD_ZONE_OP     (NVME_SC_ZONE_INVALID_OPERATION | DNR)
+#define ZRWA_PROPS      "zoned.numzrwa=2,zoned.zrwas=64K,zoned.zrwafg=8K"
+
+static void *zrwa_setup_with(GString *cmd_line, const char *extra,
+                             const char *data)
+{
+    const char *dev = strstr(cmd_line->str, "-device nvme,");
+
+    state_file = qnvme_tmp_image(64 * 1024);
+    g_assert(dev);
+    g_string_insert(cmd_line, dev - cmd_line->str + strlen("-device nvme,"),
+                    extra);
+    g_string_append_printf(cmd_line,
+        " %s -drive id=zs,if=none,file=%s,format=raw"
+        " -device nvme-ns,id=zns,drive=z0,bus=nvme0,nsid=1,zoned=on,"
+        "zoned.zone_size=1M,zoned.zone_capacity=768K,zoned.max_active=4,"
+        "zoned.max_open=2,zoned.descr_ext_size=64,zoned.state=zs,"
+        ZRWA_PROPS, data, state_file);
+    return cmd_line;
+}
+
+static void *zns_zrwa_setup(GString *cmd_line, void *arg)
+{
+    g_autofree char *data = g_strdup_printf(
+        "-drive id=z0,if=none,file=%s,format=raw",
+        qnvme_tmp_image(16 * 1024 * 1024));
+
+    zrwa_setup_with(cmd_line, "", data);
+    return arg;
+}
+
+static void *zns_noauto_setup(GString *cmd_line, void *arg)
+{
+    g_autofree char *data = g_strdup_printf(
+        "-drive id=z0,if=none,file=%s,format=raw",
+        qnvme_tmp_image(16 * 1024 * 1024));
+
+    zrwa_setup_with(cmd_line, "zoned.auto_transition=off,", data);
+    return arg;
+}
+
+/* Every request to namespace 1's data (null-co) takes 300 ms */
+static void *zns_zrwa_slow_setup(GString *cmd_line, void *arg)
+{
+    zrwa_setup_with(cmd_line, "", "-blockdev null-co,node-name=z0,"
+                    "size=16777216,latency-ns=300000000,read-zeroes=on");
+    return arg;
+}
+
+/* Zone Management Send with the Zone Send Action Specific Option (ZRWAA) */
+static uint16_t zsend_opt(Ctx *c, uint64_t slba, uint32_t cdw13)
+{
+    NvmeCmd cmd = {
+        .opcode = NVME_CMD_ZONE_MGMT_SEND,
+        .nsid = cpu_to_le32(1),
+        .cdw10 = cpu_to_le32(slba),
+        .cdw11 = cpu_to_le32(slba >> 32),
+        .cdw13 = cpu_to_le32(cdw13),
+    };
+
+    return qnvme_cmd(c->n, 1, &cmd, NULL);
+}
+
+static uint16_t open_zrwa(Ctx *c, int z)
+{
+    return zsend_opt(c, zslba(z), NVME_ZONE_ACTION_OPEN | NVME_ZONE_SEND_ZRWAA);
+}
+
+/* Flush Explicit ZRWA Range up to elba, the last block committed */
+static uint16_t commit(Ctx *c, uint64_t elba)
+{
+    return zsend_opt(c, elba, NVME_ZONE_ACTION_ZRWA_FLUSH);
+}
+
+static bool has_zrwa(Ctx *c, int z)
+{
+    return zone(c, z).za & NVME_ZA_ZRWA_VALID;
+}
+
+/* Writes nlb (at most 8: one page) blocks of byte v at slba */
+static uint16_t wr_pattern(Ctx *c, uint64_t slba, uint32_t nlb, uint8_t v)
+{
+    qtest_memset(c->qts, c->buf, v, nlb * 512);
+    return wr(c, slba, nlb);
+}
+
+static uint8_t read_byte(Ctx *c, uint64_t lba)
+{
+    uint8_t b;
+
+    qtest_memset(c->qts, c->buf, 0xee, 512);
+    g_assert_cmphex(io(c, NVME_CMD_READ, lba, 1, NULL), ==, 0);
+    qtest_memread(c->qts, c->buf + 511, &b, 1);
+    return b;
+}
+
+static void test_zns_zrwa_identify(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+    g_autofree NvmeIdNsZoned *idz = g_new0(NvmeIdNsZoned, 1);
+
+    g_assert_cmphex(qnvme_identify(c.n, NVME_ID_CNS_CS_NS, 1, NVME_CSI_ZONED,
+                                   idz), ==, 0);
+    g_assert_cmphex(le16_to_cpu(idz->ozcs), ==,
+                    NVME_ID_NS_ZONED_OZCS_ZRWASUP);
+    g_assert_cmpuint(le32_to_cpu(idz->numzrwa), ==, 1);     /* 0's based */
+    g_assert_cmpuint(le16_to_cpu(idz->zrwasz), ==, ZRWAS);
+    g_assert_cmpuint(le16_to_cpu(idz->zrwafg), ==, ZRWAFG);
+    g_assert_cmpuint(idz->zrwacap, ==, NVME_ID_NS_ZONED_ZRWACAP_EXPFLUSHSUP);
+    /* Without ZRWA, ZRWAA and the flush are invalid: see zns-zrwa-none */
+}
+
+/* Namespace 1 of zns_setup has no ZRWA */
+static void test_zns_zrwa_none(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+    g_autofree NvmeIdNsZoned *idz = g_new0(NvmeIdNsZoned, 1);
+
+    g_assert_cmphex(qnvme_identify(c.n, NVME_ID_CNS_CS_NS, 1, NVME_CSI_ZONED,
+                                   idz), ==, 0);
+    g_assert_cmphex(le16_to_cpu(idz->ozcs), ==, 0);
+    g_assert_cmpuint(le32_to_cpu(idz->numzrwa) | idz->zrwacap |
+                     le16_to_cpu(idz->zrwasz), ==, 0);
+    reset_all(&c);
+    g_assert_cmphex(open_zrwa(&c, 0), ==, INVALID);
+    g_assert_cmphex(commit(&c, 15), ==, INVALID);
+    g_assert_cmpuint(state(&c, 0), ==, NVME_ZONE_STATE_EMPTY);
+}
+
+/*
+ * Writes anywhere in the ZRWA, over each other, leave the pointer; one
+ * into the next ZRWAS blocks commits by granules; further ones, or below
+ * the pointer, are Zone Invalid Write.
+ */
+static void test_zns_zrwa_writes(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+
+    reset_all(&c);
+    g_assert_cmphex(open_zrwa(&c, 0), ==, 0);
+    g_assert_cmpuint(state(&c, 0), ==, NVME_ZONE_STATE_EXPLICITLY_OPEN);
+    g_assert_true(has_zrwa(&c, 0));
+    g_assert_cmphex(wr_pattern(&c, 100, 8, 0xa1), ==, 0);
+    g_assert_cmphex(wr_pattern(&c, 10, 4, 0xb2), ==, 0);
+    g_assert_cmphex(wr_pattern(&c, 104, 8, 0xc3), ==, 0);
+    g_assert_cmphex(wr_pattern(&c, 0, 1, 0xd4), ==, 0);
+    g_assert_cmpuint(wp(&c, 0), ==, 0);
+    g_assert_cmphex(read_byte(&c, 103), ==, 0xa1);
+    g_assert_cmphex(read_byte(&c, 104), ==, 0xc3);
+    g_assert_cmphex(read_byte(&c, 11), ==, 0xb2);
+    /* Past the ZRWA and the implicit flush range after it */
+    g_assert_cmphex(wr(&c, 2 * ZRWAS - 4, 8), ==, BAD_WRITE);
+    g_assert_cmphex(wr(&c, 2 * ZRWAS, 1), ==, BAD_WRITE);
+    g_assert_cmpuint(wp(&c, 0), ==, 0);
+    /* Two blocks past the ZRWA: one granule committed */
+    g_assert_cmphex(wr(&c, ZRWAS - 8, 10), ==, 0);
+    g_assert_cmpuint(wp(&c, 0), ==, ZRWAFG);
+    g_assert_cmphex(wr(&c, ZRWAFG - 1, 1), ==, BAD_WRITE);
+    /* To 104 blocks past it: seven granules */
+    g_assert_cmphex(wr(&c, ZRWAFG + ZRWAS + 100, 4), ==, 0);
+    g_assert_cmpuint(wp(&c, 0), ==, 8 * ZRWAFG);
+    g_assert_true(has_zrwa(&c, 0));
+    /* Zone Append has no place in a ZRWA zone */
+    g_assert_cmphex(io(&c, NVME_CMD_ZONE_APPEND, zslba(0), 1, NULL), ==,
+                    BAD_ZONE_OP);
+    /* Still the capacity: Zone Boundary Error */
+    g_assert_cmphex(wr(&c, ZCAP - 4, 8), ==, BOUNDARY);
+    /* An implicit flush up to the capacity fills the zone */
+    for (uint64_t w = ZRWAS; w < ZCAP; w += ZRWAS) {
+        g_assert_cmphex(fill(&c, w, ZRWAS), ==, 0);
+    }
+    g_assert_cmpuint(wp(&c, 0), ==, ZCAP - ZRWAS);
+    g_assert_cmphex(commit(&c, ZCAP - ZRWAS / 2 - 1), ==, 0);
+    g_assert_cmphex(fill(&c, ZCAP - 8, 8), ==, 0);
+    g_assert_cmpuint(wp(&c, 0), ==, ZCAP - ZRWAS / 2);
+    g_assert_cmphex(commit(&c, ZCAP - 1), ==, 0);
+    g_assert_cmpuint(state(&c, 0), ==, NVME_ZONE_STATE_FULL);
+    g_assert_false(has_zrwa(&c, 0));
+    g_assert_cmpuint(wp(&c, 0), ==, ZCAP);
+}
+
+/* Flush Explicit ZRWA Range: from the pointer, whole granules, in ZRWA */
+static void test_zns_zrwa_commit(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+    uint64_t z1 = zslba(1);
+
+    reset_all(&c);
+    g_assert_cmphex(open_zrwa(&c, 1), ==, 0);
+    g_assert_cmphex(fill(&c, z1, 56), ==, 0);
+    g_assert_cmphex(wr_pattern(&c, z1 + 56, 8, 0x11), ==, 0);
+    g_assert_cmphex(commit(&c, z1 + ZRWAFG - 1), ==, 0);
+    g_assert_cmpuint(wp(&c, 1), ==, z1 + ZRWAFG);
+    /* Half a granule: Invalid Field */
+    g_assert_cmphex(commit(&c, z1 + ZRWAFG + 7), ==, INVALID);
+    /* Below the pointer, or beyond the ZRWA: Zone Boundary Error */
+    g_assert_cmphex(commit(&c, z1 + ZRWAFG - 1), ==, BOUNDARY);
+    g_assert_cmphex(commit(&c, z1 + ZRWAFG + ZRWAS + ZRWAFG - 1), ==,
+                    BOUNDARY);
+    g_assert_cmpuint(wp(&c, 1), ==, z1 + ZRWAFG);
+    /* The whole ZRWA at once */
+    g_assert_cmphex(commit(&c, z1 + ZRWAFG + ZRWAS - 1), ==, 0);
+    g_assert_cmpuint(wp(&c, 1), ==, z1 + ZRWAFG + ZRWAS);
+    g_assert_cmphex(read_byte(&c, z1 + 63), ==, 0x11);
+    /* A zone without a ZRWA, Select All, beyond the namespace */
+    g_assert_cmphex(wr(&c, zslba(2), 1), ==, 0);
+    g_assert_cmphex(commit(&c, zslba(2) + ZRWAFG - 1), ==, BAD_ZONE_OP);
+    g_assert_cmphex(zsend_opt(&c, z1 + ZRWAS + 2 * ZRWAFG - 1,
+                              NVME_ZONE_ACTION_ZRWA_FLUSH |
+                              NVME_ZONE_SEND_SELECT_ALL), ==, INVALID);
+    g_assert_cmphex(commit(&c, NR_ZONES * ZSZE), ==,
+                    NVME_SC_LBA_OUT_OF_RANGE | DNR);
+    /* A closed ZRWA zone keeps its ZRWA, and may be committed */
+    g_assert_cmphex(zsend(&c, z1, NVME_ZONE_ACTION_CLOSE, false), ==, 0);
+    g_assert_cmpuint(state(&c, 1), ==, NVME_ZONE_STATE_CLOSED);
+    g_assert_true(has_zrwa(&c, 1));
+    g_assert_cmphex(commit(&c, z1 + ZRWAS + 2 * ZRWAFG - 1), ==, 0);
+    g_assert_cmpuint(wp(&c, 1), ==, z1 + ZRWAS + 2 * ZRWAFG);
+    g_assert_cmpuint(state(&c, 1), ==, NVME_ZONE_STATE_CLOSED);
+}
+
+/*
+ * ZRWA resources: two; freed by Finish and Reset, kept by Close; ZRWAA
+ * only on an empty zone (or one that has a ZRWA), on one zone, on Open.
+ */
+static void test_zns_zrwa_resources(void *obj, void *data,
+                                    QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+
+    reset_all(&c);
+    g_assert_cmphex(open_zrwa(&c, 0), ==, 0);
+    g_assert_cmphex(open_zrwa(&c, 1), ==, 0);
+    g_assert_cmphex(open_zrwa(&c, 2), ==, NO_ZRWA);
+    g_assert_cmpuint(state(&c, 2), ==, NVME_ZONE_STATE_EMPTY);
+    /* Finish: committed to the capacity, the ZRWA is free again */
+    g_assert_cmphex(wr(&c, zslba(0) + 5, 3), ==, 0);
+    g_assert_cmphex(zsend(&c, zslba(0), NVME_ZONE_ACTION_FINISH, false), ==,
+                    0);
+    g_assert_cmpuint(state(&c, 0), ==, NVME_ZONE_STATE_FULL);
+    g_assert_cmpuint(wp(&c, 0), ==, zslba(0) + ZCAP);
+    g_assert_false(has_zrwa(&c, 0));
+    g_assert_cmphex(open_zrwa(&c, 2), ==, 0);
+    /* Reset: empty, zeroes, no ZRWA */
+    g_assert_cmphex(wr_pattern(&c, zslba(1) + 3, 1, 0x77), ==, 0);
+    g_assert_cmphex(zsend(&c, zslba(1), NVME_ZONE_ACTION_RESET, false), ==,
+                    0);
+    g_assert_cmpuint(state(&c, 1), ==, NVME_ZONE_STATE_EMPTY);
+    g_assert_false(has_zrwa(&c, 1));
+    g_assert_cmphex(read_byte(&c, zslba(1) + 3), ==, 0);
+    /* Close keeps the ZRWA, even with nothing committed */
+    g_assert_cmphex(zsend(&c, zslba(2), NVME_ZONE_ACTION_CLOSE, false), ==, 0);
+    g_assert_cmpuint(state(&c, 2), ==, NVME_ZONE_STATE_CLOSED);
+    g_assert_true(has_zrwa(&c, 2));
+    g_assert_cmphex(open_zrwa(&c, 3), ==, 0);
+    g_assert_cmphex(open_zrwa(&c, 4), ==, NO_ZRWA);
+    /* A zone opened without one gets none later */
+    g_assert_cmphex(zsend(&c, zslba(3), NVME_ZONE_ACTION_RESET, false), ==,
+                    0);
+    g_assert_cmphex(wr(&c, zslba(4), 1), ==, 0);
+    g_assert_cmphex(open_zrwa(&c, 4), ==, TRANSITION);
+    g_assert_cmphex(open_zrwa(&c, 0), ==, TRANSITION);
+    /* Writing the closed ZRWA zone opens it, with its ZRWA */
+    g_assert_cmphex(wr(&c, zslba(2) + 50, 1), ==, 0);
+    g_assert_cmpuint(state(&c, 2), ==, NVME_ZONE_STATE_IMPLICITLY_OPEN);
+    g_assert_true(has_zrwa(&c, 2));
+    g_assert_cmpuint(wp(&c, 2), ==, zslba(2));
+    /* ZRWAA elsewhere than on the Open of one zone */
+    g_assert_cmphex(zsend_opt(&c, 0, NVME_ZONE_ACTION_OPEN |
+                              NVME_ZONE_SEND_ZRWAA |
+                              NVME_ZONE_SEND_SELECT_ALL), ==, INVALID);
+    g_assert_cmphex(zsend_opt(&c, zslba(2), NVME_ZONE_ACTION_CLOSE |
+                              NVME_ZONE_SEND_ZRWAA), ==, INVALID);
+    reset_all(&c);
+    g_assert_cmphex(open_zrwa(&c, 5), ==, 0);
+    g_assert_cmphex(open_zrwa(&c, 6), ==, 0);
+}
+
+/* Plugs namespace 2, with the ZRWAs of namespace 1, on zoned.state path */
+static void plug_zrwa2(Ctx *c, const char *path)
+{
+    qtest_qmp_assert_success(c->qts, "{'execute': 'blockdev-add', "
+                             "'arguments': {'driver': 'raw', 'node-name': "
+                             "'zs2', 'file': {'driver': 'file', "
+                             "'filename': %s}}}", path);
+    qtest_qmp_assert_success(c->qts, "{'execute': 'device_add', 'arguments': "
+                             "{'driver': 'nvme-ns', 'id': 'zns2', "
+                             "'drive': 'zd2', 'bus': 'nvme0', 'nsid': 2, "
+                             "'zoned': true, 'zoned.zone_size': 1048576, "
+                             "'zoned.zone_capacity': 786432, "
+                             "'zoned.max_active': 4, 'zoned.max_open': 2, "
+                             "'zoned.descr_ext_size': 64, "
+                             "'zoned.numzrwa': 2, 'zoned.zrwas': 65536, "
+                             "'zoned.zrwafg': 8192, 'zoned.state': 'zs2'}}");
+}
+
+/*
+ * zoned.state records the committed pointer only: what a restart finds
+ * (namespace 2 plugged on a copy of namespace 1's file) is the zone
+ * closed where the commit left it, still with its ZRWA.
+ */
+static void test_zns_zrwa_persist(void *obj, void *data, QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+    g_autofree char *file = NULL;
+    NvmeZoneDescr d;
+    char *path;
+    gsize len;
+
+    add_zd2(&c);
+    reset_all(&c);
+    g_assert_cmphex(open_zrwa(&c, 6), ==, 0);
+    g_assert_cmpuint(persisted_state(6), ==, NVME_ZONE_STATE_EXPLICITLY_OPEN);
+    g_assert_cmphex(fill(&c, zslba(6), 64), ==, 0);
+    g_assert_cmphex(commit(&c, zslba(6) + 2 * ZRWAFG - 1), ==, 0);
+    /* The commit is recorded at once; the blocks after it never are */
+    g_assert_cmpuint(persisted_wp(6), ==, (zslba(6) + 2 * ZRWAFG) * 512);
+    g_assert_cmphex(io(&c, NVME_CMD_FLUSH, 0, 1, NULL), ==, 0);
+    g_assert_cmpuint(persisted_wp(6), ==, (zslba(6) + 2 * ZRWAFG) * 512);
+    g_assert_true(g_file_get_contents(state_file, &file, &len, NULL));
+    g_assert_cmphex(persisted_record(file, len, 6)[1] & NVME_ZA_ZRWA_VALID,
+                    ==, NVME_ZA_ZRWA_VALID);
+
+    path = qnvme_tmp_image(len);
+    g_assert_true(g_file_set_contents(path, file, len, NULL));
+    plug_zrwa2(&c, path);
+    d = zone_of_ns(&c, 2, 6);
+    g_assert_cmpuint(d.zs >> 4, ==, NVME_ZONE_STATE_CLOSED);
+    g_assert_cmpuint(le64_to_cpu(d.wp), ==, zslba(6) + 2 * ZRWAFG);
+    g_assert_cmphex(d.za & NVME_ZA_ZRWA_VALID, ==, NVME_ZA_ZRWA_VALID);
+    qtest_qmp_device_del(c.qts, "zns2");
+    qtest_qmp_assert_success(c.qts, "{'execute': 'blockdev-del', "
+                             "'arguments': {'node-name': 'zs2'}}");
+}
+
+/* zoned.auto_transition=off: at the open limit, nothing is closed */
+static void test_zns_no_auto_transition(void *obj, void *data,
+                                        QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+
+    reset_all(&c);
+    g_assert_cmphex(wr(&c, zslba(0), 1), ==, 0);
+    g_assert_cmphex(wr(&c, zslba(1), 1), ==, 0);
+    g_assert_cmphex(wr(&c, zslba(2), 1), ==, TOO_OPEN);
+    g_assert_cmphex(zsend(&c, zslba(2), NVME_ZONE_ACTION_OPEN, false), ==,
+                    TOO_OPEN);
+    g_assert_cmphex(open_zrwa(&c, 2), ==, TOO_OPEN);
+    g_assert_cmpuint(state(&c, 0), ==, NVME_ZONE_STATE_IMPLICITLY_OPEN);
+    g_assert_cmpuint(state(&c, 1), ==, NVME_ZONE_STATE_IMPLICITLY_OPEN);
+    g_assert_cmpuint(state(&c, 2), ==, NVME_ZONE_STATE_EMPTY);
+    /* The host closes one: room again */
+    g_assert_cmphex(zsend(&c, zslba(0), NVME_ZONE_ACTION_CLOSE, false), ==, 0);
+    g_assert_cmphex(wr(&c, zslba(2), 1), ==, 0);
+    g_assert_cmpuint(state(&c, 2), ==, NVME_ZONE_STATE_IMPLICITLY_OPEN);
+    g_assert_cmphex(wr(&c, zslba(0) + 1, 1), ==, TOO_OPEN);
+}
+
+/* zoned.auto_transition=on (the default): the oldest implicit open closes */
+static void test_zns_auto_transition(void *obj, void *data,
+                                     QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+
+    reset_all(&c);
+    g_assert_cmphex(wr(&c, zslba(0), 1), ==, 0);
+    g_assert_cmphex(wr(&c, zslba(1), 1), ==, 0);
+    g_assert_cmphex(open_zrwa(&c, 2), ==, 0);
+    g_assert_cmpuint(state(&c, 0), ==, NVME_ZONE_STATE_CLOSED);
+    g_assert_cmphex(wr(&c, zslba(3), 1), ==, 0);
+    g_assert_cmpuint(state(&c, 1), ==, NVME_ZONE_STATE_CLOSED);
+    g_assert_cmpuint(state(&c, 3), ==, NVME_ZONE_STATE_IMPLICITLY_OPEN);
+}
+
+/* Bad ZRWA properties: QEMU does not start, and says which */
+static void test_zns_zrwa_bad_config(void *obj, void *data,
+                                     QGuestAllocator *a)
+{
+    static const struct {
+        const char *props, *expect;
+    } bad[] = {
+        { "zoned.numzrwa=1,zoned.zrwas=64K,zoned.zrwafg=24K",
+          "zoned.zrwas must be a multiple of zoned.zrwafg" },
+        { "zoned.numzrwa=1,zoned.zrwas=1M,zoned.zrwafg=8K",
+          "at most zoned.zone_capacity" },
+        { "zoned.numzrwa=1,zoned.zrwas=64K,zoned.zrwafg=2K",
+          "zoned.zrwafg must be a multiple of 4096 bytes" },
+        { "zoned.numzrwa=5,zoned.zrwas=64K,zoned.zrwafg=8K",
+          "zoned.numzrwa must not exceed zoned.max_active" },
+        { "zoned.numzrwa=1", "zoned.numzrwa needs zoned.zrwas" },
+        { "zoned.zrwas=64K,zoned.zrwafg=8K",
+          "zoned.zrwas and zoned.zrwafg need zoned.numzrwa" },
+    };
+
+    for (int i = 0; i < ARRAY_SIZE(bad); i++) {
+        g_autofree char *args = g_strdup_printf(
+            "-M pc -drive if=none,id=d,format=raw,file=%s "
+            "-device nvme,id=nf,serial=f "
+            "-device nvme-ns,bus=nf,drive=d,nsid=1,zoned=on,"
+            "zoned.zone_size=1M,zoned.zone_capacity=768K,"
+            "zoned.max_active=4,%s",
+            qnvme_tmp_image(16 * 1024 * 1024), bad[i].props);
+
+        qnvme_expect_start_failure(args, bad[i].expect);
+    }
+}
+
+/*
+ * A ZRWA flush is a save of zoned.state (flush of the data, then the
+ * records): 50 ms into it, its queue deleted, then the controller
+ * disabled, then the namespace formatted; it must complete first. A
+ * write before each, or the data's flush would have nothing to wait for.
+ */
+static void test_zns_zrwa_commit_teardown(void *obj, void *data,
+                                          QGuestAllocator *a)
+{
+    Ctx c = qnvme_ctx_start(obj);
+    NvmeCmd flush = {
+        .opcode = NVME_CMD_ZONE_MGMT_SEND,
+        .nsid = cpu_to_le32(1),
+        .cdw13 = cpu_to_le32(NVME_ZONE_ACTION_ZRWA_FLUSH),
+    };
+    NvmeCmd del = { .opcode = NVME_ADM_CMD_DELETE_SQ,
+                    .cdw10 = cpu_to_le32(1) };
+    NvmeCmd format = { .opcode = NVME_ADM_CMD_FORMAT_NVM,
+                       .nsid = cpu_to_le32(1) };
+    uint64_t elba = zslba(7) + ZRWAFG - 1;
+    NvmeCqe cqe;
+    uint16_t cid;
+
+    g_assert_cmphex(open_zrwa(&c, 7), ==, 0);
+    g_assert_cmphex(fill(&c, elba + 1 - ZRWAFG, ZRWAFG), ==, 0);
+    flush.cdw10 = cpu_to_le32(elba);
+    qnvme_submit(c.n, 1, &flush);
+    g_usleep(50 * 1000);
+    g_assert_cmphex(qnvme_cmd(c.n, 0, &del, NULL), ==, 0);
+    del.opcode = NVME_ADM_CMD_DELETE_CQ;
+    g_assert_cmphex(qnvme_cmd(c.n, 0, &del, NULL), ==, 0);
+    /* The deletion waited for the save */
+    g_assert_cmpuint(persisted_wp(7), ==, (zslba(7) + ZRWAFG) * 512);
+    qnvme_create_io_queue_pair(c.n, 1, 16);
+    g_assert_cmpuint(wp(&c, 7), ==, zslba(7) + ZRWAFG);
+
+    elba += ZRWAFG;
+    g_assert_cmphex(fill(&c, elba + 1 - ZRWAFG, ZRWAFG), ==, 0);
+    flush.cdw10 = cpu_to_le32(elba);
+    qnvme_submit(c.n, 1, &flush);
+    g_usleep(50 * 1000);
+    qnvme_writel(c.n, NVME_REG_CC, qnvme_readl(c.n, NVME_REG_CC) & ~1u);
+    g_assert_true(qnvme_wait_ready(c.n, false));
+    g_assert_cmpuint(persisted_wp(7), ==, (zslba(7) + 2 * ZRWAFG) * 512);
+    qnvme_start_with_io_queue(c.n);
+    g_assert_cmpuint(wp(&c, 7), ==, zslba(7) + 2 * ZRWAFG);
+
+    elba += ZRWAFG;
+    g_assert_cmphex(fill(&c, elba + 1 - ZRWAFG, ZRWAFG), ==, 0);
+    flush.cdw10 = cpu_to_le32(elba);
+    cid = qnvme_submit(c.n, 1, &flush);
+    g_usleep(50 * 1000);
+    g_assert_cmphex(qnvme_cmd(c.n, 0, &format, NULL), ==, 0);
+    g_assert_true(qnvme_poll(c.n, 1, &cqe));
+    g_assert_cmpuint(le16_to_cpu(cqe.cid), ==, cid);
+    g_assert_cmphex(le16_to_cpu(cqe.status) >> 1, ==, 0);
+    g_assert_cmpuint(state(&c, 7), ==, NVME_ZONE_STATE_EMPTY);
+    g_assert_false(has_zrwa(&c, 7));
+    g_assert_cmpuint(persisted_state(7), ==, NVME_ZONE_STATE_EMPTY);
+}
+
 static void register_nvme_zns_tests(void)
 {
     QOSGraphTestOptions zns = { .before = zns_setup };
@@ -1217,6 +1693,9 @@ static void register_nvme_zns_tests(void)
     QOSGraphTestOptions zns_debug = { .before = zns_debug_setup };
     QOSGraphTestOptions zns_huge = { .before = zns_huge_setup };
     QOSGraphTestOptions zns_throttled = { .before = zns_throttled_setup };
+    QOSGraphTestOptions zns_zrwa = { .before = zns_zrwa_setup };
+    QOSGraphTestOptions zns_noauto = { .before = zns_noauto_setup };
+    QOSGraphTestOptions zns_zrwa_slow = { .before = zns_zrwa_slow_setup };
 
     qos_add_test("zns-identify", "nvme-zns", test_zns_identify, &zns);
     qos_add_test("zns-writes", "nvme-zns", test_zns_writes, &zns);
@@ -1242,6 +1721,25 @@ static void register_nvme_zns_tests(void)
                  &zns_throttled);
     qos_add_test("zns-report-bounded", "nvme-zns", test_zns_report_bounded,
                  &zns_huge);
+    qos_add_test("zns-zrwa-identify", "nvme-zns", test_zns_zrwa_identify,
+                 &zns_zrwa);
+    qos_add_test("zns-zrwa-none", "nvme-zns", test_zns_zrwa_none, &zns);
+    qos_add_test("zns-zrwa-writes", "nvme-zns", test_zns_zrwa_writes,
+                 &zns_zrwa);
+    qos_add_test("zns-zrwa-commit", "nvme-zns", test_zns_zrwa_commit,
+                 &zns_zrwa);
+    qos_add_test("zns-zrwa-resources", "nvme-zns", test_zns_zrwa_resources,
+                 &zns_zrwa);
+    qos_add_test("zns-zrwa-persist", "nvme-zns", test_zns_zrwa_persist,
+                 &zns_zrwa);
+    qos_add_test("zns-no-auto-transition", "nvme-zns",
+                 test_zns_no_auto_transition, &zns_noauto);
+    qos_add_test("zns-auto-transition", "nvme-zns", test_zns_auto_transition,
+                 &zns_zrwa);
+    qos_add_test("zns-zrwa-bad-config", "nvme-zns", test_zns_zrwa_bad_config,
+                 &zns);
+    qos_add_test("zns-zrwa-commit-teardown", "nvme-zns",
+                 test_zns_zrwa_commit_teardown, &zns_zrwa_slow);
 }
 
 libqos_init(register_nvme_zns_tests);

@@ -13,6 +13,8 @@
 #include "qgraph.h"
 #include "pci.h"
 #include "nvme.h"
+#include "pci-pc.h"
+#include "malloc-pc.h"
 
 #define QNVME_VENDOR_ID     0x1b36
 #define QNVME_DEVICE_ID     0x0010
@@ -459,4 +461,22 @@ uint64_t qnvme_qemu_status_kib(QTestState *qts, const char *field)
     line = strstr(text, key);
     g_assert_nonnull(line);
     return g_ascii_strtoull(line + strlen(key), NULL, 10);
+}
+
+void qnvme_vm_start(QNvmeVm *vm, int slot, const char *args)
+{
+    vm->qts = qtest_initf("-M pc %s", args);
+    pc_alloc_init(&vm->alloc, vm->qts, ALLOC_NO_FLAGS);
+    vm->bus = qpci_new_pc(vm->qts, &vm->alloc);
+    vm->like.dev.bus = vm->bus;
+    vm->like.alloc = &vm->alloc;
+    vm->n = qnvme_open_slot(&vm->like, slot);
+}
+
+void qnvme_vm_stop(QNvmeVm *vm)
+{
+    qnvme_close(vm->n);
+    qpci_free_pc(vm->bus);
+    alloc_destroy(&vm->alloc);
+    qtest_quit(vm->qts);
 }

@@ -104,4 +104,19 @@ uint64_t qnvme_qemu_status_kib(QTestState *qts, const char *field);
 /* Starts another QEMU with args; asserts it exits 1 printing expect */
 void qnvme_expect_start_failure(const char *args, const char *expect);
 
+/*
+ * A QEMU of the test's own: -M pc plus args, its controller at PCI slot
+ * slot (bus 0) opened as vm->n. For tests that restart QEMU or need
+ * their own command line (stderr redirection, for instance).
+ */
+typedef struct QNvmeVm {
+    QTestState *qts;
+    QGuestAllocator alloc;
+    QPCIBus *bus;
+    QNvme like;
+    QNvme *n;
+} QNvmeVm;
+void qnvme_vm_start(QNvmeVm *vm, int slot, const char *args);
+void qnvme_vm_stop(QNvmeVm *vm);
+
 #endif
