@@ -5,7 +5,9 @@
  * hot-unplug) with multi-step commands in flight on slow backends, on
  * plain, metadata/PI, zoned (with zoned.state) and reservation (with
  * resv.state) namespaces of a subsystem with a namespace pool, with and
- * without an iothread.
+ * without an iothread; and once more with the drop-in features on: data
+ * and range lists in the Controller Memory Buffer, atomic write units
+ * (overlapping writes wait on each other) and Zone Random Write Areas.
  *
  * Statuses are not checked: every command must complete (or be dropped
  * by a reset or a queue deletion) and QEMU must survive; run under
@@ -44,7 +46,10 @@ typedef struct Stress {
     uint32_t pending[NR_IOQ + 1];   /* submitted, not yet seen complete */
     uint32_t pool_nsid;     /* a pool namespace, 0 when none */
     bool pool_attached;
+    uint64_t cmb;           /* the CMB's bus address (features), or 0 */
 } Stress;
+
+static bool features_on = true;     /* QOSGraphTestOptions.arg */
 
 static void *stress_setup(GString *cmd_line, void *arg)
 {
@@ -89,9 +94,36 @@ static void *stress_iothread_setup(GString *cmd_line, void *arg)
     return stress_setup(cmd_line, arg);
 }
 
+/*
+ * The features configuration: a 2 MiB CMB (found at BAR 2, as by a host
+ * that never writes CMBMSC), atomic units of 64 blocks, and a ZRWA of
+ * 64 KiB on each of two zones of the zoned namespace.
+ */
+static void *stress_features_setup(GString *cmd_line, void *arg)
+{
+    g_autoptr(GString) zoned = g_string_new(NULL);
+    char *zns;
+
+    stress_setup(cmd_line, arg);
+    zns = strstr(cmd_line->str, "zoned.max_open=4,");
+    g_assert(zns);
+    g_string_insert(cmd_line, zns - cmd_line->str,
+                    "zoned.max_active=4,zoned.numzrwa=2,zoned.zrwas=64K,"
+                    "zoned.zrwafg=16K,");
+    g_string_append(cmd_line, " -global nvme.cmb_size_mb=2"
+                    " -global nvme.atomic.awun=63 -global nvme.atomic.awupf=63");
+    return arg;
+}
+
 static uint32_t rnd(Stress *s, uint32_t below)
 {
     return g_rand_int_range(s->rand, 0, below);
+}
+
+/* Range lists and data: in the CMB half of the time, when there is one */
+static uint64_t aux_addr(Stress *s)
+{
+    return s->cmb && rnd(s, 2) ? s->cmb + BUF_PAGES * 4096 : s->aux;
 }
 
 /* Commands: random multi-step and plain I/O on a random namespace */
@@ -111,7 +143,7 @@ static uint32_t random_nsid(Stress *s)
 static void set_data(Stress *s, NvmeCmd *cmd, uint32_t nlb)
 {
     cmd->flags = NVME_PSDT_SGL_MPTR_CONTIG << 6;
-    cmd->dptr.sgl.addr = cpu_to_le64(s->buf);
+    cmd->dptr.sgl.addr = cpu_to_le64(s->cmb && rnd(s, 2) ? s->cmb : s->buf);
     cmd->dptr.sgl.len = cpu_to_le32(BUF_PAGES * 4096);
     cmd->dptr.sgl.type = NVME_SGL_DESCR_TYPE_DATA_BLOCK << 4;
 }
@@ -126,6 +158,7 @@ static NvmeCmd random_cmd(Stress *s)
     cmd.cdw12 = cpu_to_le32(nlb - 1);
     switch (rnd(s, 13)) {
     case 0: {
+        uint64_t aux = aux_addr(s);
         NvmeDsmRange r[4];
 
         for (int i = 0; i < 4; i++) {
@@ -134,23 +167,24 @@ static NvmeCmd random_cmd(Stress *s)
                 .slba = cpu_to_le64(rnd(s, 4096)),
             };
         }
-        qtest_memwrite(s->qts, s->aux, r, sizeof(r));
+        qtest_memwrite(s->qts, aux, r, sizeof(r));
         cmd.opcode = NVME_CMD_DSM;
-        cmd.dptr.prp1 = cpu_to_le64(s->aux);
+        cmd.dptr.prp1 = cpu_to_le64(aux);
         cmd.cdw10 = cpu_to_le32(rnd(s, 4));
         cmd.cdw11 = cpu_to_le32(NVME_DSMGMT_AD);
         break;
     }
     case 1: {
+        uint64_t aux = aux_addr(s);
         NvmeCopySourceRange r[4] = {};
 
         for (int i = 0; i < 4; i++) {
             r[i].slba = cpu_to_le64(rnd(s, 4096));
             r[i].nlb = cpu_to_le16(rnd(s, 64));
         }
-        qtest_memwrite(s->qts, s->aux, r, sizeof(r));
+        qtest_memwrite(s->qts, aux, r, sizeof(r));
         cmd.opcode = NVME_CMD_COPY;
-        cmd.dptr.prp1 = cpu_to_le64(s->aux);
+        cmd.dptr.prp1 = cpu_to_le64(aux);
         cmd.cdw12 = cpu_to_le32(rnd(s, 4));
         break;
     }
@@ -179,10 +213,24 @@ static NvmeCmd random_cmd(Stress *s)
         cmd.opcode = NVME_CMD_FLUSH;
         break;
     case 10:
-        /* Zone Management Send: close, finish, open or reset, maybe all */
+        /*
+         * Zone Management Send: close, finish, open (maybe with a ZRWA)
+         * or reset, maybe all; or a commit of part of a ZRWA
+         */
         cmd.opcode = 0x79;
         cmd.cdw10 = cpu_to_le32(rnd(s, 16) * 2048);
-        cmd.cdw13 = cpu_to_le32((1 + rnd(s, 4)) | (rnd(s, 2) << 8));
+        cmd.cdw13 = cpu_to_le32((1 + rnd(s, 4)) | (rnd(s, 2) << 8) |
+                                (rnd(s, 2) << 9));
+        if (s->cmb) {
+            /* Features: on the zoned namespace, where ZRWAs are */
+            cmd.nsid = cpu_to_le32(NS_ZONED);
+            cmd.cdw10 = cpu_to_le32(rnd(s, 2) * 2048);
+            if (!rnd(s, 3)) {
+                cmd.cdw10 = cpu_to_le32(le32_to_cpu(cmd.cdw10) +
+                                        32 * rnd(s, 8) + 31);
+                cmd.cdw13 = cpu_to_le32(0x11);
+            }
+        }
         break;
     case 11:
         /* Zone Append at a zone start */
@@ -432,6 +480,9 @@ static void test_stress(void *obj, void *data, QGuestAllocator *a)
     }
     s.buf = qnvme_alloc(s.n, BUF_PAGES * 4096);
     s.aux = qnvme_alloc(s.n, 4096);
+    if (data == &features_on) {
+        s.cmb = qpci_iomap(&s.n->dev, 2, NULL).addr;
+    }
     enable(&s);
     /* One seed per run of rounds; a failure names the seed to replay */
     do {
@@ -454,9 +505,13 @@ static void register_stress_tests(void)
 {
     QOSGraphTestOptions plain = { .before = stress_setup };
     QOSGraphTestOptions iothread = { .before = stress_iothread_setup };
+    QOSGraphTestOptions features = {
+        .before = stress_features_setup, .arg = &features_on,
+    };
 
     qos_add_test("stress", "nvme-stress", test_stress, &plain);
     qos_add_test("iothread-stress", "nvme-stress", test_stress, &iothread);
+    qos_add_test("features-stress", "nvme-stress", test_stress, &features);
 }
 
 libqos_init(register_stress_tests);
