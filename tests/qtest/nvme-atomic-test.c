@@ -130,29 +130,12 @@ static void *subsys_slow_iothread_setup(GString *cmd_line, void *arg)
     return subsys_slow_setup(cmd_line, arg);
 }
 
-static uint16_t feature(QNvme *n, uint8_t opcode, uint32_t cdw10,
-                        uint32_t cdw11, uint32_t *dw0)
-{
-    NvmeCmd cmd = {
-        .opcode = opcode,
-        .cdw10 = cpu_to_le32(cdw10),
-        .cdw11 = cpu_to_le32(cdw11),
-    };
-    NvmeCqe cqe;
-    uint16_t status = qnvme_cmd(n, 0, &cmd, &cqe);
-
-    if (dw0) {
-        *dw0 = le32_to_cpu(cqe.result);
-    }
-    return status;
-}
-
 /* Write Atomicity Normal as Get Features reports it (sel: CDW10 10:8) */
 static uint32_t get_wa(QNvme *n, uint32_t sel)
 {
     uint32_t dw0 = 0xdead;
 
-    g_assert_cmphex(feature(n, NVME_ADM_CMD_GET_FEATURES,
+    g_assert_cmphex(qnvme_features(n, NVME_ADM_CMD_GET_FEATURES,
                             NVME_FEAT_WRITE_ATOMICITY | (sel << 8), 0, &dw0),
                     ==, NVME_SC_SUCCESS);
     return dw0;
@@ -160,7 +143,7 @@ static uint32_t get_wa(QNvme *n, uint32_t sel)
 
 static uint16_t set_wa(QNvme *n, uint32_t cdw11, bool save)
 {
-    return feature(n, NVME_ADM_CMD_SET_FEATURES,
+    return qnvme_features(n, NVME_ADM_CMD_SET_FEATURES,
                    NVME_FEAT_WRITE_ATOMICITY | (save ? 1u << 31 : 0), cdw11,
                    NULL);
 }

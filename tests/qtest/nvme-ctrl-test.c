@@ -481,23 +481,6 @@ static void test_io_errors(void *obj, void *data, QGuestAllocator *alloc)
 
 /* Features (Base 5.27) */
 
-static uint16_t features(QNvme *n, uint8_t opcode, uint32_t cdw10,
-                         uint32_t cdw11, uint32_t *dw0)
-{
-    NvmeCmd cmd = {
-        .opcode = opcode,
-        .cdw10 = cpu_to_le32(cdw10),
-        .cdw11 = cpu_to_le32(cdw11),
-    };
-    NvmeCqe cqe;
-    uint16_t status = qnvme_cmd(n, 0, &cmd, &cqe);
-
-    if (dw0) {
-        *dw0 = le32_to_cpu(cqe.result);
-    }
-    return status;
-}
-
 static void test_features(void *obj, void *data, QGuestAllocator *alloc)
 {
     QNvme *n = enabled(obj);
@@ -509,59 +492,61 @@ static void test_features(void *obj, void *data, QGuestAllocator *alloc)
     uint32_t dw0;
 
     /* Number of Queues: granted count is capped at max_ioqpairs (64). */
-    g_assert_cmphex(features(n, set, NVME_FEAT_NUMBER_OF_QUEUES, 0x00ff00ff,
-                             &dw0), ==, 0);
+    g_assert_cmphex(qnvme_features(n, set, NVME_FEAT_NUMBER_OF_QUEUES,
+                                   0x00ff00ff, &dw0), ==, 0);
     g_assert_cmphex(dw0, ==, 0x003f003f);
-    g_assert_cmphex(features(n, set, NVME_FEAT_NUMBER_OF_QUEUES, 0x00010001,
-                             &dw0), ==, 0);
+    g_assert_cmphex(qnvme_features(n, set, NVME_FEAT_NUMBER_OF_QUEUES,
+                                   0x00010001, &dw0), ==, 0);
     g_assert_cmphex(dw0, ==, 0x00010001);
-    g_assert_cmphex(features(n, get, NVME_FEAT_NUMBER_OF_QUEUES, 0, &dw0),
+    g_assert_cmphex(qnvme_features(n, get, NVME_FEAT_NUMBER_OF_QUEUES, 0, &dw0),
                     ==, 0);
     g_assert_cmphex(dw0, ==, 0x00010001);
-    g_assert_cmphex(features(n, set, NVME_FEAT_NUMBER_OF_QUEUES, 0xffff,
+    g_assert_cmphex(qnvme_features(n, set, NVME_FEAT_NUMBER_OF_QUEUES, 0xffff,
                              &dw0), ==, NVME_SC_INVALID_FIELD | dnr);
     /* Queue 3 is beyond the two granted. */
     g_assert_cmphex(create_cq(n, 3, 16, NVME_CQ_PC, 0), ==,
                     NVME_SC_INVALID_QUEUE_ID | dnr);
     qnvme_create_io_queue_pair(n, 1, 8);
-    g_assert_cmphex(features(n, set, NVME_FEAT_NUMBER_OF_QUEUES, 0x00010001,
-                             &dw0), ==, NVME_SC_COMMAND_SEQUENCE_ERROR | dnr);
+    g_assert_cmphex(qnvme_features(n, set, NVME_FEAT_NUMBER_OF_QUEUES,
+                                   0x00010001, &dw0), ==,
+                    NVME_SC_COMMAND_SEQUENCE_ERROR | dnr);
 
     /* Volatile Write Cache */
-    g_assert_cmphex(features(n, get, vwc, 0, &dw0), ==,
+    g_assert_cmphex(qnvme_features(n, get, vwc, 0, &dw0), ==,
                     0);
     g_assert_cmphex(dw0, ==, 1);
-    g_assert_cmphex(features(n, set, vwc, 0, NULL), ==,
+    g_assert_cmphex(qnvme_features(n, set, vwc, 0, NULL), ==,
                     0);
-    g_assert_cmphex(features(n, get, vwc, 0, &dw0), ==,
+    g_assert_cmphex(qnvme_features(n, get, vwc, 0, &dw0), ==,
                     0);
     g_assert_cmphex(dw0, ==, 0);
 
     /* Temperature threshold: default, set, select default. */
-    g_assert_cmphex(features(n, get, temp, 0, &dw0), ==,
+    g_assert_cmphex(qnvme_features(n, get, temp, 0, &dw0), ==,
                     0);
     g_assert_cmphex(dw0, ==, 0x157);
-    g_assert_cmphex(features(n, set, temp, 0x160, NULL),
+    g_assert_cmphex(qnvme_features(n, set, temp, 0x160, NULL),
                     ==, 0);
-    g_assert_cmphex(features(n, get, temp, 0, &dw0), ==,
+    g_assert_cmphex(qnvme_features(n, get, temp, 0, &dw0), ==,
                     0);
     g_assert_cmphex(dw0, ==, 0x160);
-    g_assert_cmphex(features(n, get, temp |
+    g_assert_cmphex(qnvme_features(n, get, temp |
                              (NVME_GETFEAT_SELECT_DEFAULT << 8), 0, &dw0),
                     ==, 0);
     g_assert_cmphex(dw0, ==, 0x157);
-    g_assert_cmphex(features(n, set, temp,
+    g_assert_cmphex(qnvme_features(n, set, temp,
                              0x160 | (1 << 16), NULL), ==,
                     NVME_SC_INVALID_FIELD | dnr);
 
     /* Unsupported feature, save bit, reserved select. */
-    g_assert_cmphex(features(n, get, 0x7e, 0, NULL), ==,
+    g_assert_cmphex(qnvme_features(n, get, 0x7e, 0, NULL), ==,
                     NVME_SC_INVALID_FIELD | dnr);
-    g_assert_cmphex(features(n, set, NVME_FEAT_ARBITRATION | (1u << 31), 0,
-                             NULL),
-                    ==, NVME_SC_FEATURE_NOT_SAVEABLE | dnr);
-    g_assert_cmphex(features(n, get, NVME_FEAT_ARBITRATION | (5 << 8), 0, NULL),
-                    ==, NVME_SC_INVALID_FIELD | dnr);
+    g_assert_cmphex(qnvme_features(n, set,
+                                   NVME_FEAT_ARBITRATION | (1u << 31), 0,
+                                   NULL), ==,
+                    NVME_SC_FEATURE_NOT_SAVEABLE | dnr);
+    g_assert_cmphex(qnvme_features(n, get, NVME_FEAT_ARBITRATION | (5 << 8), 0,
+                                   NULL), ==, NVME_SC_INVALID_FIELD | dnr);
 }
 
 static uint16_t feature_data(QNvme *n, uint8_t opcode, uint32_t cdw10,
@@ -610,23 +595,24 @@ static void test_features_more(void *obj, void *data, QGuestAllocator *alloc)
     g_assert_cmpmem(back, 8, id, 8);
 
     /* Keep Alive Timer: rounded up to KAS (100 ms). */
-    g_assert_cmphex(features(n, set, NVME_FEAT_KEEP_ALIVE_TIMER, 1234, &dw0),
-                    ==, 0);
-    g_assert_cmphex(features(n, get, NVME_FEAT_KEEP_ALIVE_TIMER, 0, &dw0),
+    g_assert_cmphex(qnvme_features(n, set, NVME_FEAT_KEEP_ALIVE_TIMER, 1234,
+                                   &dw0), ==, 0);
+    g_assert_cmphex(qnvme_features(n, get, NVME_FEAT_KEEP_ALIVE_TIMER, 0, &dw0),
                     ==, 0);
     g_assert_cmpuint(dw0, ==, 1300);
-    g_assert_cmphex(features(n, set, NVME_FEAT_KEEP_ALIVE_TIMER, UINT32_MAX,
-                             &dw0), ==, 0);
+    g_assert_cmphex(qnvme_features(n, set, NVME_FEAT_KEEP_ALIVE_TIMER,
+                                   UINT32_MAX, &dw0), ==, 0);
     g_assert_cmpuint(dw0, ==, 4294967200u);
 
     /* Command Set Profile: only combination 0 exists. */
-    g_assert_cmphex(features(n, set, NVME_FEAT_COMMAND_SET_PROFILE, 1, NULL),
-                    ==, NVME_SC_IOCS_COMBINATION_REJECTED | NVME_SC_DNR);
-    g_assert_cmphex(features(n, set, NVME_FEAT_COMMAND_SET_PROFILE, 0, NULL),
-                    ==, 0);
+    g_assert_cmphex(qnvme_features(n, set, NVME_FEAT_COMMAND_SET_PROFILE, 1,
+                                   NULL), ==,
+                    NVME_SC_IOCS_COMBINATION_REJECTED | NVME_SC_DNR);
+    g_assert_cmphex(qnvme_features(n, set, NVME_FEAT_COMMAND_SET_PROFILE, 0,
+                                   NULL), ==, 0);
 
     /* Supported capabilities: changeable, not saveable. */
-    g_assert_cmphex(features(n, get, NVME_FEAT_ARBITRATION |
+    g_assert_cmphex(qnvme_features(n, get, NVME_FEAT_ARBITRATION |
                              (NVME_GETFEAT_SELECT_CAP << 8), 0, &dw0), ==, 0);
     g_assert_cmphex(dw0, ==, NVME_FEAT_CAP_CHANGE);
 
@@ -1291,7 +1277,7 @@ static void test_coalescing(void *obj, void *data, QGuestAllocator *alloc)
     qnvme_create_io_queue_pair_irq(n, 3, 16, 3);
 
     /* Threshold 4 entries, time 10 ms */
-    g_assert_cmphex(features(n, set, NVME_FEAT_INTERRUPT_COALESCING,
+    g_assert_cmphex(qnvme_features(n, set, NVME_FEAT_INTERRUPT_COALESCING,
                              3 | (100 << 8), NULL), ==, 0);
     flushes(n, 1, 2);
     g_assert_false(qpci_msix_pending(&n->dev, 1));
@@ -1303,19 +1289,20 @@ static void test_coalescing(void *obj, void *data, QGuestAllocator *alloc)
     g_assert_true(qpci_msix_pending(&n->dev, 3));
 
     /* Coalescing Disable on vector 2 */
-    g_assert_cmphex(features(n, set, NVME_FEAT_INTERRUPT_VECTOR_CONF,
+    g_assert_cmphex(qnvme_features(n, set, NVME_FEAT_INTERRUPT_VECTOR_CONF,
                              2 | (1 << 16), NULL), ==, 0);
-    g_assert_cmphex(features(n, NVME_ADM_CMD_GET_FEATURES,
+    g_assert_cmphex(qnvme_features(n, NVME_ADM_CMD_GET_FEATURES,
                              NVME_FEAT_INTERRUPT_VECTOR_CONF, 2, &dw0), ==, 0);
     g_assert_cmphex(dw0, ==, 2 | (1 << 16));
     flushes(n, 2, 1);
     g_assert_true(qpci_msix_pending(&n->dev, 2));
-    g_assert_cmphex(features(n, set, NVME_FEAT_INTERRUPT_VECTOR_CONF,
+    g_assert_cmphex(qnvme_features(n, set, NVME_FEAT_INTERRUPT_VECTOR_CONF,
                              (1 << 16), NULL), ==,
                     NVME_SC_INVALID_FIELD | NVME_SC_DNR);
 
     /* Arbitration burst of one command still drains a busy queue. */
-    g_assert_cmphex(features(n, set, NVME_FEAT_ARBITRATION, 0, NULL), ==, 0);
+    g_assert_cmphex(qnvme_features(n, set, NVME_FEAT_ARBITRATION, 0, NULL), ==,
+                    0);
     flushes(n, 1, 12);
     qpci_msix_disable(&n->dev);
 }
@@ -1348,7 +1335,7 @@ static void test_ns_hotplug(void *obj, void *data, QGuestAllocator *alloc)
     NvmeCqe cqe;
 
     /* Namespace Attribute Notices on (Asynchronous Event Configuration) */
-    g_assert_cmphex(features(n, NVME_ADM_CMD_SET_FEATURES,
+    g_assert_cmphex(qnvme_features(n, NVME_ADM_CMD_SET_FEATURES,
                              NVME_FEAT_ASYNCHRONOUS_EVENT_CONF, 1 << 8, NULL),
                     ==, 0);
     qtest_qmp_assert_success(qts, "{'execute': 'blockdev-add', 'arguments': "

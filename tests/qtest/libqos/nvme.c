@@ -481,3 +481,20 @@ void qnvme_vm_stop(QNvmeVm *vm)
     alloc_destroy(&vm->alloc);
     qtest_quit(vm->qts);
 }
+
+uint16_t qnvme_features(QNvme *n, uint8_t opcode, uint32_t cdw10,
+                        uint32_t cdw11, uint32_t *dw0)
+{
+    NvmeCmd cmd = {
+        .opcode = opcode,
+        .cdw10 = cpu_to_le32(cdw10),
+        .cdw11 = cpu_to_le32(cdw11),
+    };
+    NvmeCqe cqe;
+    uint16_t status = qnvme_cmd(n, 0, &cmd, &cqe);
+
+    if (dw0) {
+        *dw0 = le32_to_cpu(cqe.result);
+    }
+    return status;
+}

@@ -119,4 +119,11 @@ typedef struct QNvmeVm {
 void qnvme_vm_start(QNvmeVm *vm, int slot, const char *args);
 void qnvme_vm_stop(QNvmeVm *vm);
 
+/*
+ * Get or Set Features (opcode) on the admin queue with CDW10 and CDW11;
+ * the completion's Dword 0 in *dw0 unless NULL. Returns the status.
+ */
+uint16_t qnvme_features(QNvme *n, uint8_t opcode, uint32_t cdw10,
+                        uint32_t cdw11, uint32_t *dw0);
+
 #endif
