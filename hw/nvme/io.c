@@ -138,6 +138,12 @@ static void coroutine_fn nvme_io_co(void *opaque)
     BlockBackend *blk = io->blk;
     int ret;
 
+    /*
+     * blk_co_* count the request themselves, and drop that count while a
+     * drain parks it until the drain ends: holding ours meanwhile would
+     * make that drain wait for ever. Ours covers what comes after.
+     */
+    blk_dec_in_flight(blk);
     if (io->flush) {
         ret = blk_co_flush(io->blk);
     } else if (io->dir == DMA_DIRECTION_TO_DEVICE) {
@@ -147,6 +153,7 @@ static void coroutine_fn nvme_io_co(void *opaque)
         ret = blk_co_preadv(io->blk, io->offset, io->qiov.size, &io->qiov,
                             io->flags);
     }
+    blk_inc_in_flight(blk);
     if (io->cached) {
         nvme_io_unmap_cached(io);
     } else if (!io->flush) {

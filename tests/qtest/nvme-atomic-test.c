@@ -511,6 +511,76 @@ static void test_detach_with_waiters(void *obj, void *data,
     assert_alive(n, false);
 }
 
+/*
+ * A drain of every backend (the stop command) while writes wait for each
+ * other: the write that held the others back completes inside the
+ * drained section and lets the next one go, which the block layer parks
+ * until the drain ends. The drain must not wait for that one, or it never
+ * ends (QEMU hangs); once the VM runs again, all nine complete.
+ */
+static void test_stop_with_waiters(void *obj, void *data, QGuestAllocator *a)
+{
+    QNvme *n = enabled(obj);
+    RaceCmd later = { .qid = 1, .write = true, .range = 1,
+                      .buf = qnvme_alloc(n, UNIT_BYTES) };
+    NvmeCqe cqe;
+
+    qnvme_create_io_queue_pair(n, 1, QUEUE_ENTRIES);
+    submit_waiters(n);
+    /* Still in flight when the first write completes and wakes the next */
+    g_usleep(100 * 1000);
+    submit_rw(n, &later);
+    g_usleep(20 * 1000);
+    qtest_qmp_assert_success(qts_of(n), "{ 'execute': 'stop' }");
+    qtest_qmp_assert_success(qts_of(n), "{ 'execute': 'cont' }");
+    for (int i = 0; i < 9; i++) {
+        wait_cqe(n, 1, &cqe);
+        g_assert_cmphex(le16_to_cpu(cqe.status) >> 1, ==, NVME_SC_SUCCESS);
+    }
+    assert_alive(n, false);
+}
+
+/* A second controller in the subsystem, at slot 5: namespace 1 is shared */
+static void *two_ctrls_slow_setup(GString *cmd_line, void *arg)
+{
+    subsys_slow_setup(cmd_line, arg);
+    g_string_append(cmd_line, " -device nvme,id=second,addr=05.0,subsys=as,"
+                    "serial=second,cntlid=0x1234");
+    return arg;
+}
+
+/*
+ * The fuzzer's hang: a Controller Level Reset of the other controller of
+ * the subsystem drains the shared namespace while this one's writes wait
+ * for each other. The write that held the others back completes in the
+ * drain and lets the next one go, which the drain must not wait for.
+ */
+static void test_other_reset_with_waiters(void *obj, void *data,
+                                          QGuestAllocator *a)
+{
+    QNvme *n = enabled(obj);
+    QNvme *second = qnvme_open_slot(obj, 5);
+    RaceCmd later = { .qid = 1, .write = true, .range = 1,
+                      .buf = qnvme_alloc(n, UNIT_BYTES) };
+    NvmeCqe cqe;
+
+    g_assert_true(qnvme_enable(second, 32, 0x6));
+    qnvme_create_io_queue_pair(n, 1, QUEUE_ENTRIES);
+    submit_waiters(n);
+    /* 200 ms each: the first write completes while this one keeps the drain */
+    g_usleep(100 * 1000);
+    submit_rw(n, &later);
+    g_usleep(20 * 1000);
+    qnvme_writel(second, NVME_REG_CC, qnvme_readl(second, NVME_REG_CC) & ~1u);
+    g_assert_true(qnvme_wait_ready(second, false));
+    for (int i = 0; i < 9; i++) {
+        wait_cqe(n, 1, &cqe);
+        g_assert_cmphex(le16_to_cpu(cqe.status) >> 1, ==, NVME_SC_SUCCESS);
+    }
+    assert_alive(n, false);
+    qnvme_close(second);
+}
+
 static void register_atomic_tests(void)
 {
     QOSGraphTestOptions plain = { .before = plain_setup, .arg = NULL };
@@ -527,6 +597,7 @@ static void register_atomic_tests(void)
     QOSGraphTestOptions subsys_slow_io = {
         .before = subsys_slow_iothread_setup,
     };
+    QOSGraphTestOptions two_ctrls_slow = { .before = two_ctrls_slow_setup };
 
     qos_add_test("identify-default", "nvme-atomic", test_identify, &plain);
     qos_add_test("identify", "nvme-atomic", test_identify, &units);
@@ -547,6 +618,12 @@ static void register_atomic_tests(void)
                  test_detach_with_waiters, &subsys_slow);
     qos_add_test("iothread-detach-with-waiters", "nvme-atomic",
                  test_detach_with_waiters, &subsys_slow_io);
+    qos_add_test("stop-with-waiters", "nvme-atomic",
+                 test_stop_with_waiters, &slow);
+    qos_add_test("iothread-stop-with-waiters", "nvme-atomic",
+                 test_stop_with_waiters, &slow_io);
+    qos_add_test("other-reset-with-waiters", "nvme-atomic",
+                 test_other_reset_with_waiters, &two_ctrls_slow);
 }
 
 libqos_init(register_atomic_tests);
