@@ -391,6 +391,34 @@ static uint32_t doe_exchange(QTestState *qts, const uint32_t *req,
     return n;
 }
 
+/* Firmware's job: enable ECAM (MCH PCIEXBAR, 256 MiB) */
+static void spdm_enable_ecam(QTestState *qts)
+{
+    qtest_outl(qts, 0xcf8, 0x80000000 | 0x60);
+    qtest_outl(qts, 0xcfc, SPDM_ECAM_BASE | 1);
+}
+
+/* A responder thread, and a q35 QEMU whose controller talks to it */
+static QTestState *spdm_start(SpdmResponder *r)
+{
+    QTestState *qts;
+
+    r->listen_fd = spdm_bind(&r->port, true);
+    r->thread = g_thread_new("spdm-responder", spdm_responder_thread, r);
+    qts = qtest_initf("-M q35 -nodefaults -device nvme,serial=spdm,"
+                      "addr=%02x.0,spdm_port=%u", SPDM_NVME_SLOT, r->port);
+    spdm_enable_ecam(qts);
+    return qts;
+}
+
+/* QEMU exits without unrealizing: the responder just sees EOF */
+static void spdm_stop(SpdmResponder *r, QTestState *qts)
+{
+    qtest_quit(qts);
+    g_thread_join(r->thread);
+    close(r->listen_fd);
+}
+
 static void test_spdm_get_version(void *obj, void *data, QGuestAllocator *a)
 {
     SpdmResponder r = {};
@@ -401,13 +429,7 @@ static void test_spdm_get_version(void *obj, void *data, QGuestAllocator *a)
     uint32_t rsp[8];
     QTestState *qts;
 
-    r.listen_fd = spdm_bind(&r.port, true);
-    r.thread = g_thread_new("spdm-responder", spdm_responder_thread, &r);
-    qts = qtest_initf("-M q35 -nodefaults -device nvme,serial=spdm,"
-                      "addr=%02x.0,spdm_port=%u", SPDM_NVME_SLOT, r.port);
-    /* Firmware's job: enable ECAM (MCH PCIEXBAR, 256 MiB) */
-    qtest_outl(qts, 0xcf8, 0x80000000 | 0x60);
-    qtest_outl(qts, 0xcfc, SPDM_ECAM_BASE | 1);
+    qts = spdm_start(&r);
 
     /* A null capability at 100h leads to the DOE (ID 2Eh, version 1) */
     g_assert_cmphex(qtest_readl(qts, spdm_cfg(0x100)), ==, SPDM_DOE << 20);
@@ -433,10 +455,7 @@ static void test_spdm_get_version(void *obj, void *data, QGuestAllocator *a)
     g_assert_cmphex(rsp[3], ==, 0x10000200);    /* 2 entries, 1.0 */
     g_assert_cmphex(rsp[4], ==, 0x00001100);    /* 1.1 */
 
-    /* QEMU exits without unrealizing: the responder just sees EOF */
-    qtest_quit(qts);
-    g_thread_join(r.thread);
-    close(r.listen_fd);
+    spdm_stop(&r, qts);
 }
 
 /* A PCI reset aborts the DOE: a response not read yet is gone */
@@ -448,12 +467,7 @@ static void test_spdm_reset(void *obj, void *data, QGuestAllocator *a)
     uint32_t rsp[8];
     QTestState *qts;
 
-    r.listen_fd = spdm_bind(&r.port, true);
-    r.thread = g_thread_new("spdm-responder", spdm_responder_thread, &r);
-    qts = qtest_initf("-M q35 -nodefaults -device nvme,serial=spdm,"
-                      "addr=%02x.0,spdm_port=%u", SPDM_NVME_SLOT, r.port);
-    qtest_outl(qts, 0xcf8, 0x80000000 | 0x60);
-    qtest_outl(qts, 0xcfc, SPDM_ECAM_BASE | 1);
+    qts = spdm_start(&r);
 
     for (int i = 0; i < 3; i++) {
         qtest_writel(qts, spdm_cfg(SPDM_DOE + DOE_WRITE_MBOX), get_version[i]);
@@ -466,16 +480,13 @@ static void test_spdm_reset(void *obj, void *data, QGuestAllocator *a)
 
     qtest_qmp_assert_success(qts, "{ 'execute': 'system_reset' }");
     qtest_qmp_eventwait(qts, "RESET");
-    qtest_outl(qts, 0xcf8, 0x80000000 | 0x60);
-    qtest_outl(qts, 0xcfc, SPDM_ECAM_BASE | 1);
+    spdm_enable_ecam(qts);
     g_assert_cmphex(qtest_readl(qts, spdm_cfg(SPDM_DOE + DOE_STATUS)), ==, 0);
     g_assert_cmpuint(doe_exchange(qts, discovery, 3, rsp, 8), ==, 3);
     g_assert_cmphex(rsp[0], ==, 0x00000001);
     g_assert_cmphex(rsp[2], ==, 0x01000001);
 
-    qtest_quit(qts);
-    g_thread_join(r.thread);
-    close(r.listen_fd);
+    spdm_stop(&r, qts);
 }
 
 /*
@@ -490,12 +501,7 @@ static void test_spdm_mailbox_overflow(void *obj, void *data,
     uint32_t rsp[8];
     QTestState *qts;
 
-    r.listen_fd = spdm_bind(&r.port, true);
-    r.thread = g_thread_new("spdm-responder", spdm_responder_thread, &r);
-    qts = qtest_initf("-M q35 -nodefaults -device nvme,serial=spdm,"
-                      "addr=%02x.0,spdm_port=%u", SPDM_NVME_SLOT, r.port);
-    qtest_outl(qts, 0xcf8, 0x80000000 | 0x60);
-    qtest_outl(qts, 0xcfc, SPDM_ECAM_BASE | 1);
+    qts = spdm_start(&r);
 
     for (uint32_t i = 0; i < (1u << 18) + 64; i++) {
         qtest_writel(qts, spdm_cfg(SPDM_DOE + DOE_WRITE_MBOX), 0xdeadbeef);
@@ -505,9 +511,7 @@ static void test_spdm_mailbox_overflow(void *obj, void *data,
     g_assert_cmpuint(doe_exchange(qts, discovery, 3, rsp, 8), ==, 3);
     g_assert_cmphex(rsp[2], ==, 0x01000001);
 
-    qtest_quit(qts);
-    g_thread_join(r.thread);
-    close(r.listen_fd);
+    spdm_stop(&r, qts);
 }
 
 /* Nothing listens on spdm_port: realize fails and says where it looked */
