@@ -39,7 +39,7 @@ wr() { dd if=$1 of=$NS bs=512 seek=$2 count=$3 oflag=direct conv=notrunc 2>/dev/
 # Reservations, Timestamp, Verify, Copy
 check oncs 'nvme id-ctrl $C | grep -E "^oncs +: 0x1ff"'
 check id-ns-copy-limits 'nvme id-ns $NS | grep -E "^mssrl +: 128" &&
-                         nvme id-ns $NS | grep -E "^mcl +: 1024" &&
+                         nvme id-ns $NS | grep -E "^mcl +: 128" &&
                          nvme id-ns $NS | grep -E "^msrc +: 127"'
 check id-ns-dlfeat 'nvme id-ns $NS | grep -E "^dlfeat +: 9"'
 check linux-discard-limit '[ "$(cat $Q/discard_max_bytes)" -gt 0 ]'
@@ -63,7 +63,9 @@ check compare 'wr /tmp/r 1600 8 &&
     nvme compare $NS -s 1600 -c 7 -z 4096 -d /tmp/c'
 check_fails compare-mismatch 'nvme compare $NS -s 1601 -c 7 -z 4096 -d /tmp/c'
 
-check verify 'nvme verify $NS -s 0 -c 65535'
+# VSL 7 (the default): 512 KiB, 1024 blocks of 512 bytes
+check verify 'nvme verify $NS -s 0 -c 1023'
+check_fails verify-over-vsl 'nvme verify $NS -s 0 -c 1024'
 check_fails verify-beyond-end 'nvme verify $NS -s 131000 -c 100'
 
 check copy 'wr /tmp/r 3200 4 &&
