@@ -42,6 +42,11 @@
     "addr=04.0,max_ioqpairs=8,msix_qsize=8,sriov_max_vfs=2," \
     "sriov_vq_flexible=4,sriov_vi_flexible=2"
 
+/* Namespace 2: every backend request takes 200 ms, so I/O stays in flight */
+#define SLOW_NS " -blockdev null-co,node-name=slow,size=1048576," \
+    "latency-ns=200000000,read-zeroes=on " \
+    "-device nvme-ns,drive=slow,bus=nvme0,nsid=2"
+
 typedef struct SriovVm {
     QTestState *qts;
     QGuestAllocator alloc;
@@ -535,6 +540,65 @@ static void test_vf_io(void *obj, void *data, QGuestAllocator *a)
     sriov_vm_stop(&vm);
 }
 
+/* Whether nsid is in n's active namespace list */
+static bool ns_active(QNvme *n, uint32_t nsid)
+{
+    uint32_t list[NVME_IDENTIFY_DATA_SIZE / 4];
+
+    g_assert_cmphex(qnvme_identify(n, NVME_ID_CNS_NS_ACTIVE_LIST, 0, 0,
+                                   list), ==, 0);
+    for (int i = 0; i < ARRAY_SIZE(list) && list[i]; i++) {
+        if (le32_to_cpu(list[i]) == nsid) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Namespace Attachment names VFs by their IDs like any controller */
+static void test_vf_ns_attach(void *obj, void *data, QGuestAllocator *a)
+{
+    SriovVm vm = {};
+    char *img = qnvme_tmp_image(1024 * 1024);   /* freed at the end */
+    g_autofree char *args = g_strdup_printf(
+        SRIOV_ARGS " -drive id=d1,if=none,format=raw,file=%s "
+        "-device nvme-ns,drive=d1,nsid=2,bus=nvme0,detached=on", img);
+    uint16_t ids[2] = { cpu_to_le16(1), cpu_to_le16(PF_CNTLID + 1) };
+    uint64_t list;
+    NvmeCmd cmd = {
+        .opcode = NVME_ADM_CMD_NS_ATTACHMENT,
+        .nsid = cpu_to_le32(2),
+    };
+
+    sriov_vm_start(&vm, args);
+    qnvme_start_with_io_queue(vm.pf);
+    sriov_provision(vm.pf, 0, 2, 1);
+    sriov_provision(vm.pf, 1, 2, 1);
+    sriov_enable_vfs(&vm, 2);
+    qnvme_start_with_io_queue(&vm.vf[0]);
+    qnvme_start_with_io_queue(&vm.vf[1]);
+    /* The shared namespace 1 everywhere, namespace 2 nowhere */
+    g_assert_true(ns_active(&vm.vf[0], 1));
+    g_assert_true(ns_active(&vm.vf[1], 1));
+    g_assert_false(ns_active(&vm.vf[0], 2));
+
+    list = qnvme_alloc(vm.pf, QNVME_PAGE_SIZE);
+    qtest_memwrite(vm.qts, list, ids, sizeof(ids));
+    cmd.dptr.prp1 = cpu_to_le64(list);
+    g_assert_cmphex(qnvme_cmd(vm.pf, 0, &cmd, NULL), ==, 0);
+    g_assert_true(ns_active(&vm.vf[0], 2));
+    g_assert_false(ns_active(&vm.vf[1], 2));
+    g_assert_false(ns_active(vm.pf, 2));
+    g_assert_cmphex(qnvme_rw(&vm.vf[0], 1, NVME_CMD_READ, 2, 0, 1, list, 0),
+                    ==, 0);
+    /* The attachment survives a VF disable and enable */
+    sriov_disable_vfs(&vm);
+    sriov_enable_vfs(&vm, 2);
+    qnvme_start_with_io_queue(&vm.vf[0]);
+    g_assert_true(ns_active(&vm.vf[0], 2));
+    sriov_vm_stop(&vm);
+}
+
 /* Offline, or without resources: the VF cannot be enabled */
 static void test_vf_offline(void *obj, void *data, QGuestAllocator *a)
 {
@@ -579,25 +643,28 @@ static void test_vf_disable_enable(void *obj, void *data,
     SriovVm vm = {};
     NvmeSecCtrlList list;
     uint64_t buf;
+    gint64 start;
 
-    sriov_vm_start(&vm, SRIOV_ARGS);
+    sriov_vm_start(&vm, SRIOV_ARGS SLOW_NS);
     qnvme_start_with_io_queue(vm.pf);
     sriov_provision(vm.pf, 0, 2, 1);
     sriov_enable_vfs(&vm, 1);
     qnvme_start_with_io_queue(&vm.vf[0]);
-    /* Commands submitted and VF Enable cleared before they are reaped */
+    /* VF Enable cleared with writes in flight: they complete first */
     buf = qnvme_alloc(&vm.vf[0], QNVME_PAGE_SIZE);
     for (int i = 0; i < 4; i++) {
         NvmeCmd cmd = {
             .opcode = NVME_CMD_WRITE,
-            .nsid = cpu_to_le32(1),
+            .nsid = cpu_to_le32(2),
             .dptr.prp1 = cpu_to_le64(buf),
             .cdw10 = cpu_to_le32(i),
         };
 
         qnvme_submit(&vm.vf[0], 1, &cmd);
     }
+    start = g_get_monotonic_time();
     sriov_disable_vfs(&vm);
+    g_assert_cmpint(g_get_monotonic_time() - start, >=, 150 * 1000);
     g_assert_cmphex(qtest_readw(vm.qts, pf_cfg(SRIOV_CAP + PCI_SRIOV_CTRL)) &
                     PCI_SRIOV_CTRL_VFE, ==, 0);
     /* The PF goes on */
@@ -629,8 +696,9 @@ static void test_offline_in_flight(void *obj, void *data, QGuestAllocator *a)
     SriovVm vm = {};
     uint16_t vf1 = PF_CNTLID + 1;
     uint64_t buf;
+    gint64 start;
 
-    sriov_vm_start(&vm, SRIOV_ARGS);
+    sriov_vm_start(&vm, SRIOV_ARGS SLOW_NS);
     qnvme_start_with_io_queue(vm.pf);
     sriov_provision(vm.pf, 0, 2, 1);
     sriov_enable_vfs(&vm, 1);
@@ -639,15 +707,18 @@ static void test_offline_in_flight(void *obj, void *data, QGuestAllocator *a)
     for (int i = 0; i < 8; i++) {
         NvmeCmd cmd = {
             .opcode = NVME_CMD_WRITE,
-            .nsid = cpu_to_le32(1),
+            .nsid = cpu_to_le32(2),
             .dptr.prp1 = cpu_to_le64(buf),
             .cdw10 = cpu_to_le32(i),
         };
 
         qnvme_submit(&vm.vf[0], 1, &cmd);
     }
+    /* Offline waits for the writes (200 ms each in the backend) */
+    start = g_get_monotonic_time();
     g_assert_cmphex(virt_mngmt(vm.pf, NVME_VIRT_SEC_OFFLINE, 0, vf1, 0, NULL),
                     ==, 0);
+    g_assert_cmpint(g_get_monotonic_time() - start, >=, 150 * 1000);
     g_assert_cmphex(virt_mngmt(vm.pf, NVME_VIRT_SEC_ASSIGN, NVME_VIRT_RES_VQ,
                                vf1, 0, NULL), ==, 0);
     g_assert_cmphex(qnvme_rw(vm.pf, 1, NVME_CMD_READ, 1, 0, 1, buf, 0), ==,
@@ -749,6 +820,7 @@ static void register_nvme_sriov_tests(void)
                  test_primary_allocation, &opts);
     qos_add_test("vf-io", "nvme-sriov", test_vf_io, &opts);
     qos_add_test("vf-offline", "nvme-sriov", test_vf_offline, &opts);
+    qos_add_test("vf-ns-attach", "nvme-sriov", test_vf_ns_attach, &opts);
     qos_add_test("vf-disable-enable", "nvme-sriov", test_vf_disable_enable,
                  &opts);
     qos_add_test("offline-in-flight", "nvme-sriov", test_offline_in_flight,
