@@ -247,14 +247,15 @@ uint32_t nvme_sriov_pf_config_write(NvmeCtrl *n, uint32_t addr,
     PCIDevice *pci = PCI_DEVICE(n);
     uint8_t *cfg = pci->config + pci->exp.sriov_cap;
     uint32_t ctrl = pci->exp.sriov_cap + PCI_SRIOV_CTRL;
-    uint32_t vfe = PCI_SRIOV_CTRL_VFE << ((ctrl - addr) * 8);
     uint16_t nr = pcie_sriov_num_vfs(pci);
     uint16_t num = pci_get_word(cfg + PCI_SRIOV_NUM_VF);
     uint16_t total = pci_get_word(cfg + PCI_SRIOV_TOTAL_VF);
+    uint32_t vfe;
 
     if (!n->sriov.sec || !range_covers_byte(addr, len, ctrl)) {
         return val;
     }
+    vfe = PCI_SRIOV_CTRL_VFE << ((ctrl - addr) * 8);
     if (val & vfe) {
         if (num > total) {
             qemu_log_mask(LOG_GUEST_ERROR, "nvme: VF Enable with NumVFs %u "
