@@ -247,6 +247,16 @@ static uint16_t nvme_identify(NvmeCtrl *n, NvmeRequest *req)
         return nvme_identify_ns_independent(n, req);
     case NVME_ID_CNS_IO_COMMAND_SET:
         return nvme_identify_iocs(n, req);
+    case NVME_ID_CNS_PRIMARY_CTRL_CAP:
+        if (!nvme_sriov_vm_supported(n) && !nvme_is_vf(n)) {
+            return nvme_invalid_field(req, "unsupported CNS");
+        }
+        return nvme_identify_pri_ctrl_cap(n, req);
+    case NVME_ID_CNS_SECONDARY_CTRL_LIST:
+        if (!nvme_sriov_vm_supported(n) && !nvme_is_vf(n)) {
+            return nvme_invalid_field(req, "unsupported CNS");
+        }
+        return nvme_identify_sec_ctrl_list(n, req);
     default:
         return nvme_invalid_field(req, "unsupported CNS");
     }
@@ -306,7 +316,7 @@ static uint16_t nvme_create_cq(NvmeCtrl *n, NvmeRequest *req)
     if (NVME_CC_IOCQES(n->cc) != NVME_CQES) {
         return nvme_invalid_field(req, "CC.IOCQES is not 4");
     }
-    if (ien && (nvme_ctrl_msix_enabled(n) ? vector >= n->params.msix_qsize
+    if (ien && (nvme_ctrl_msix_enabled(n) ? vector >= n->nr_vectors
                                           : vector != 0)) {
         trace_nvme_err_invalid_vector(vector);
         return NVME_SC_INVALID_INTERRUPT_VECTOR | NVME_SC_DNR;
@@ -546,7 +556,7 @@ static uint16_t nvme_feat_int_vector_get(NvmeCtrl *n, NvmeRequest *req,
 {
     uint16_t iv = le32_to_cpu(req->cmd.cdw11) & 0xffff;
 
-    if (iv >= n->params.msix_qsize) {
+    if (iv >= n->nr_vectors) {
         return nvme_invalid_field(req, "interrupt vector out of range");
     }
     *dw0 = iv | (test_bit(iv, n->no_coalescing) ? 1u << 16 : 0);
@@ -558,7 +568,7 @@ static uint16_t nvme_feat_int_vector_set(NvmeCtrl *n, NvmeRequest *req,
 {
     uint16_t iv = dw11 & 0xffff;
 
-    if (iv >= n->params.msix_qsize) {
+    if (iv >= n->nr_vectors) {
         return nvme_invalid_field(req, "interrupt vector out of range");
     }
     if (iv == 0) {
@@ -1238,6 +1248,8 @@ const NvmeOpcodeDesc nvme_admin_opcodes[256] = {
     [NVME_ADM_CMD_NS_ATTACHMENT]    = { nvme_ns_attachment,
                                         NVME_CMD_EFF_NIC | NVME_CMD_EFF_NCC,
                                         .supported = nvme_nsmgmt_supported },
+    [NVME_ADM_CMD_VIRT_MNGMT]       = { nvme_virt_mngmt,
+                                        .supported = nvme_sriov_vm_supported },
 };
 
 /* Optional Admin Command Support follows from the opcode table. */

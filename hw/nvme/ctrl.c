@@ -1125,7 +1125,7 @@ static void nvme_ctrl_drain_namespaces(NvmeCtrl *n)
 }
 
 /* Controller Level Reset: queues deleted, nothing posted afterwards. */
-static void nvme_ctrl_reset(NvmeCtrl *n)
+void nvme_ctrl_reset(NvmeCtrl *n)
 {
     /* Not ready first: the waits run bottom halves that would post. */
     qatomic_and(&n->csts, ~NVME_CSTS_RDY_BIT);
@@ -1165,6 +1165,7 @@ static void nvme_ctrl_reset(NvmeCtrl *n)
     };
     n->intms = 0;
     nvme_fw_reset(n);
+    nvme_sriov_reset(n);
     n->csts &= ~(NVME_CSTS_RDY_BIT | NVME_CSTS_CFS_BIT);
     if (!nvme_ctrl_msix_enabled(n)) {
         pci_set_irq(PCI_DEVICE(n), 0);
@@ -1206,7 +1207,11 @@ static bool nvme_ctrl_start(NvmeCtrl *n)
     uint32_t acqs = NVME_AQA_ACQS(n->aqa) + 1;
     const char *why = NULL;
 
-    if (mps < NVME_CAP_MPSMIN(n->cap) || mps > NVME_CAP_MPSMAX(n->cap)) {
+    if (!nvme_sriov_start(n)) {
+        /* A secondary controller offline or without resources */
+        why = "secondary controller offline or without VQ or VI resources";
+        n->csts |= NVME_CSTS_CFS_BIT;
+    } else if (mps < NVME_CAP_MPSMIN(n->cap) || mps > NVME_CAP_MPSMAX(n->cap)) {
         why = "CC.MPS outside CAP.MPSMIN..MPSMAX";
     } else if (!nvme_ctrl_css_ok(n, NVME_CC_CSS(n->cc))) {
         why = "unsupported CC.CSS";
@@ -1514,6 +1519,9 @@ static bool nvme_check_params(NvmeCtrl *n, Error **errp)
     if (!nvme_atomic_check_params(n, errp)) {
         return false;
     }
+    if (!nvme_sriov_check_params(n, errp)) {
+        return false;
+    }
     if (p->msix_exclusive_bar && n->pmr.dev) {
         error_setg(errp, "nvme: pmrdev and msix-exclusive-bar=on both need "
                    "BAR %u: use one of them", NVME_PMR_BIR);
@@ -1574,11 +1582,31 @@ static void nvme_msix_uninit(NvmeCtrl *n)
     }
 }
 
+/* BAR 0: registers, doorbells of num_queues queues, MSI-X table and PBA */
+static uint64_t nvme_bar0_size(uint32_t num_queues, uint16_t vectors,
+                               bool exclusive, uint32_t *table_off,
+                               uint32_t *pba_off)
+{
+    uint32_t reg_size = NVME_REG_SIZE + NVME_DB_STRIDE * num_queues;
+    uint64_t bar_size;
+
+    *table_off = QEMU_ALIGN_UP(reg_size, NVME_MSIX_BAR_ALIGN);
+    *pba_off = QEMU_ALIGN_UP(*table_off + vectors * PCI_MSIX_ENTRY_SIZE,
+                             NVME_MSIX_BAR_ALIGN);
+    bar_size = pow2ceil(*pba_off + QEMU_ALIGN_UP(vectors, 64) / 8);
+    bar_size = MAX(bar_size, 16 * KiB);
+    if (exclusive) {
+        /* Registers and doorbells only (at least the 8 KiB hosts map) */
+        bar_size = pow2ceil(reg_size);
+    }
+    return bar_size;
+}
+
 static bool nvme_init_pci(NvmeCtrl *n, Error **errp)
 {
     PCIDevice *pci = PCI_DEVICE(n);
     uint8_t *conf = pci->config;
-    uint32_t msix_table_off, msix_pba_off, bar_size;
+    uint32_t msix_table_off, msix_pba_off, bar_size, vf_bar_size = 0;
 
     pci_config_set_prog_interface(conf, 0x2);
     pci_config_set_class(conf, PCI_CLASS_STORAGE_EXPRESS);
@@ -1595,6 +1623,11 @@ static bool nvme_init_pci(NvmeCtrl *n, Error **errp)
     pci_set_word(conf + PCI_SUBSYSTEM_ID, 0x1100);
     conf[PCI_INTERRUPT_PIN] = 1;
 
+    if (n->params.sriov_max_vfs) {
+        vf_bar_size = nvme_bar0_size(n->sriov.vqfrsm,
+                                     n->sriov.vifrsm, false,
+                                     &msix_table_off, &msix_pba_off);
+    }
     if (pcie_endpoint_cap_init(pci, 0x80) < 0) {
         error_setg(errp, "nvme: cannot add the PCIe capability");
         return false;
@@ -1602,24 +1635,20 @@ static bool nvme_init_pci(NvmeCtrl *n, Error **errp)
     if (pci_pm_init(pci, 0x60, errp) < 0) {
         return false;
     }
-    /* Extended capabilities from 100h (SR-IOV, ...) go before the DOE */
+    /* Extended capabilities from 100h (SR-IOV, ARI) go before the DOE */
+    if (!nvme_sriov_init_pf(n, vf_bar_size, errp)) {
+        return false;
+    }
     if (!nvme_spdm_init(n, errp)) {
+        nvme_sriov_exit_pf(n);
         return false;
     }
 
     n->dma_as = pci_get_address_space(pci);
     n->reg_size = NVME_REG_SIZE + NVME_DB_STRIDE * n->num_queues;
-    msix_table_off = QEMU_ALIGN_UP(n->reg_size, NVME_MSIX_BAR_ALIGN);
-    msix_pba_off = QEMU_ALIGN_UP(msix_table_off +
-                                 n->params.msix_qsize * PCI_MSIX_ENTRY_SIZE,
-                                 NVME_MSIX_BAR_ALIGN);
-    bar_size = pow2ceil(msix_pba_off +
-                        QEMU_ALIGN_UP(n->params.msix_qsize, 64) / 8);
-    bar_size = MAX(bar_size, 16 * KiB);
-    if (n->params.msix_exclusive_bar) {
-        /* Registers and doorbells only (at least the 8 KiB hosts map) */
-        bar_size = pow2ceil(n->reg_size);
-    }
+    bar_size = nvme_bar0_size(n->num_queues, n->params.msix_qsize,
+                              n->params.msix_exclusive_bar,
+                              &msix_table_off, &msix_pba_off);
 
     memory_region_init(&n->bar0, OBJECT(n), "nvme-bar0", bar_size);
     memory_region_init_io(&n->iomem, OBJECT(n), &nvme_mmio_ops, n, "nvme",
@@ -1632,15 +1661,20 @@ static bool nvme_init_pci(NvmeCtrl *n, Error **errp)
                    &n->bar0, 0, msix_pba_off, 0, errp)) < 0) {
         memory_region_del_subregion(&n->bar0, &n->iomem);
         nvme_spdm_exit(n);
+        nvme_sriov_exit_pf(n);
         return false;
     }
-    pci_register_bar(pci, 0, PCI_BASE_ADDRESS_SPACE_MEMORY |
-                     PCI_BASE_ADDRESS_MEM_TYPE_64, &n->bar0);
+    /* A VF's BAR 0 is registered by its PF (nvme_sriov_init_pf) */
+    if (!nvme_is_vf(n)) {
+        pci_register_bar(pci, 0, PCI_BASE_ADDRESS_SPACE_MEMORY |
+                         PCI_BASE_ADDRESS_MEM_TYPE_64, &n->bar0);
+    }
     if (!nvme_cmb_init(n, errp) || !nvme_pmr_init(n, errp)) {
         nvme_cmb_exit(n);
         nvme_msix_uninit(n);
         memory_region_del_subregion(&n->bar0, &n->iomem);
         nvme_spdm_exit(n);
+        nvme_sriov_exit_pf(n);
         return false;
     }
     return true;
@@ -1651,15 +1685,24 @@ static void nvme_realize(PCIDevice *pci, Error **errp)
     NvmeCtrl *n = NVME(pci);
 
     n->subsys = n->subsys_link ? nvme_subsys_of(n->subsys_link) : NULL;
+    if (nvme_is_vf(n)) {
+        /* A secondary controller: its primary's parameters and subsystem */
+        nvme_sriov_vf_params(n);
+    }
     if (!nvme_check_params(n, errp) || !nvme_ctrl_parse_hostid(n, errp)) {
         return;
     }
     n->num_queues = n->params.max_ioqpairs + 1;
+    n->max_queues = n->num_queues;
+    n->nr_vectors = n->params.msix_qsize;
     n->aer_reqs = g_new0(NvmeRequest *, n->params.aerl + 1);
     n->pending_event_slots = MIN(n->params.aer_max_queued, 64) + 1;
     n->pending_events = g_new0(NvmeAsyncEvent, n->pending_event_slots);
     n->ctx = n->iothread ? iothread_get_aio_context(n->iothread)
                          : qemu_get_aio_context();
+    if (nvme_is_vf(n)) {
+        n->ctx = nvme_sriov_pf(n)->ctx;     /* its primary's iothread */
+    }
     qbus_init(&n->bus, sizeof(NvmeBus), TYPE_NVME_BUS, DEVICE(n),
               DEVICE(n)->id);
     /* nvme-ns devices may come and go with device_add and device_del. */
@@ -1712,6 +1755,7 @@ err_pci:
     nvme_msix_uninit(n);
     memory_region_del_subregion(&n->bar0, &n->iomem);
     nvme_spdm_exit(n);
+    nvme_sriov_exit_pf(n);
     goto err_events;
 err_subsys:
     if (n->subsys) {
@@ -1726,6 +1770,8 @@ static void nvme_exit(PCIDevice *pci)
 {
     NvmeCtrl *n = NVME(pci);
 
+    /* The VFs go first (each quiesced and reset); they use n's context */
+    nvme_sriov_exit_pf(n);
     /*
      * Out of the subsystem first: the I/O queues of the other controllers
      * (in the iothread they share) find controllers through subsys->ctrls,
@@ -1773,7 +1819,12 @@ static void nvme_config_write(PCIDevice *pci, uint32_t addr, uint32_t val,
                               int len)
 {
     nvme_spdm_config_write(NVME(pci), addr, val, len);
+    val = nvme_sriov_pf_config_write(NVME(pci), addr, val, len);
     pci_default_write_config(pci, addr, val, len);
+    if (nvme_is_vf(NVME(pci))) {
+        /* The FLR of a VF resets that secondary controller only */
+        pcie_cap_flr_write_config(pci, addr, val, len);
+    }
     /* BARs may have moved: the CMB of a legacy host follows BAR 2. */
     nvme_cmb_bar_moved(NVME(pci));
 }
@@ -1835,6 +1886,11 @@ static const Property nvme_props[] = {
     NVME_CTRL_PARAM(UINT16, "atomic.awun", atomic_awun, 0),
     NVME_CTRL_PARAM(UINT16, "atomic.awupf", atomic_awupf, 0),
     NVME_CTRL_PARAM(UINT16, "cntlid", cntlid, 0),
+    NVME_CTRL_PARAM(UINT16, "sriov_max_vfs", sriov_max_vfs, 0),
+    NVME_CTRL_PARAM(UINT16, "sriov_vq_flexible", sriov_vq_flexible, 0),
+    NVME_CTRL_PARAM(UINT16, "sriov_vi_flexible", sriov_vi_flexible, 0),
+    NVME_CTRL_PARAM(UINT32, "sriov_max_vq_per_vf", sriov_max_vq_per_vf, 0),
+    NVME_CTRL_PARAM(UINT32, "sriov_max_vi_per_vf", sriov_max_vi_per_vf, 0),
     DEFINE_PROP_LINK("pmrdev", NvmeCtrl, pmr.dev, TYPE_MEMORY_BACKEND,
                      HostMemoryBackend *),
 };

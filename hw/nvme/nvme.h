@@ -497,7 +497,36 @@ typedef struct NvmeParams {
     uint16_t atomic_awun;
     uint16_t atomic_awupf;
     bool atomic_dn;
+    /* sriov.c: virtual functions and their flexible resources */
+    uint16_t sriov_max_vfs;
+    uint16_t sriov_vq_flexible;
+    uint16_t sriov_vi_flexible;
+    uint32_t sriov_max_vq_per_vf;   /* 0: sriov_vq_flexible / max_vfs */
+    uint32_t sriov_max_vi_per_vf;
 } NvmeParams;
+
+/*
+ * sriov.c: a secondary controller (virtual function) as its primary keeps
+ * it; this state survives resets and VF Enable cycles of the VF.
+ */
+typedef struct NvmeSecCtrl {
+    uint16_t nvq;           /* VQ resources assigned, admin queue included */
+    uint16_t nvi;           /* VI resources (MSI-X vectors) assigned */
+    bool online;
+} NvmeSecCtrl;
+
+/* sriov.c: the primary controller's side (sriov_max_vfs > 0) */
+typedef struct NvmeSriov {
+    uint16_t vqprt;         /* private VQ resources, admin queue included */
+    uint16_t viprt;
+    uint16_t vqfrsm;        /* most flexible resources of one secondary */
+    uint16_t vifrsm;
+    uint16_t vqrfap;        /* flexible resources of the primary, in use */
+    uint16_t virfap;
+    uint16_t next_vqrfap;   /* ... from its next Controller Level Reset */
+    uint16_t next_virfap;
+    NvmeSecCtrl *sec;       /* sriov_max_vfs entries, by VF number */
+} NvmeSriov;
 
 /* A handler result meaning: the request completes later, from a callback. */
 #define NVME_NO_COMPLETE        0xffff
@@ -568,7 +597,9 @@ struct NvmeCtrl {
     uint32_t page_size;
     uint8_t page_bits;
     uint32_t reg_size;          /* registers plus doorbells */
-    uint32_t num_queues;        /* max_ioqpairs + 1 */
+    uint32_t num_queues;        /* max_ioqpairs + 1, or fewer (sriov.c) */
+    uint32_t max_queues;        /* sq, cq: entries allocated */
+    uint16_t nr_vectors;        /* MSI-X vectors usable, <= msix_qsize */
     uint16_t nr_sq_granted;     /* Number of Queues feature, 1's based */
     uint16_t nr_cq_granted;
 
@@ -628,6 +659,7 @@ struct NvmeCtrl {
     NvmeCmb cmb;                /* cmb.c: Controller Memory Buffer */
     NvmePmr pmr;                /* pmr.c: Persistent Memory Region */
     struct DOECap *spdm_doe;    /* spdm.c: DOE mailbox, NULL: none */
+    NvmeSriov sriov;            /* sriov.c: primary controller state */
 };
 
 /* A permanently write protected nvme-ns namespace, as the pool lists it */
@@ -702,6 +734,8 @@ void nvme_nop(void *opaque);
 /* SQ entries fetched (or scanned) with one DMA read */
 #define NVME_SQ_BATCH           16
 int nvme_sq_read(NvmeSQueue *sq, uint32_t pos, NvmeCmd *batch, uint32_t max);
+/* Controller Level Reset: commands under way complete, queues go */
+void nvme_ctrl_reset(NvmeCtrl *n);
 /* NVM Subsystem Reset of one controller */
 void nvme_ctrl_nssr(NvmeCtrl *n);
 /* Emulated power cycle of a controller outside any subsystem */
@@ -751,6 +785,35 @@ void nvme_backend_unwatch(BlockBackend *blk);
 bool nvme_queue_may_run(uint16_t qid);
 void nvme_ctrl_register(NvmeCtrl *n);
 void nvme_ctrl_unregister(NvmeCtrl *n);
+
+/* sriov.c: SR-IOV (sriov_max_vfs), primary and secondary controllers */
+#define NVME_SRIOV_CAP_OFFSET   0x100
+/*
+ * ARI after the SR-IOV capability (40h bytes), and 4 bytes more: QEMU's
+ * pcie_sriov_pf_reset() writes the 7th VF BAR slot as 64 bits (13Ch-143h).
+ */
+#define NVME_ARI_CAP_OFFSET     0x148
+#define NVME_VF_ARI_CAP_OFFSET  0x100
+bool nvme_sriov_check_params(NvmeCtrl *n, Error **errp);
+/* Before realize of a VF: its parameters from its primary's */
+void nvme_sriov_vf_params(NvmeCtrl *n);
+bool nvme_sriov_init_pf(NvmeCtrl *n, uint64_t vf_bar_size, Error **errp);
+void nvme_sriov_exit_pf(NvmeCtrl *n);
+bool nvme_is_vf(NvmeCtrl *n);
+NvmeCtrl *nvme_sriov_pf(NvmeCtrl *n);
+/* The primary's secondary controller state of VF n, NULL if not a VF */
+NvmeSecCtrl *nvme_sriov_sec(NvmeCtrl *n);
+/* CC.EN 0 to 1: false if the controller may not be enabled */
+bool nvme_sriov_start(NvmeCtrl *n);
+/* Controller Level Reset: the primary's pending allocation applies */
+void nvme_sriov_reset(NvmeCtrl *n);
+/* PF config write: VFs are quiesced before VF Enable clears */
+uint32_t nvme_sriov_pf_config_write(NvmeCtrl *n, uint32_t addr,
+                                    uint32_t val, int len);
+bool nvme_sriov_vm_supported(NvmeCtrl *n);
+uint16_t nvme_virt_mngmt(NvmeCtrl *n, NvmeRequest *req);
+uint16_t nvme_identify_pri_ctrl_cap(NvmeCtrl *n, NvmeRequest *req);
+uint16_t nvme_identify_sec_ctrl_list(NvmeCtrl *n, NvmeRequest *req);
 
 /*
  * dma.c: every DMA the device does runs between these, so that guest

@@ -613,6 +613,67 @@ enum NvmeIdCns {
     NVME_CNS_LIST(NVME_CNS_ENUMERATOR)
 };
 
+/*
+ * Base 5.17.2.18: Primary Controller Capabilities (CNS 14h). Each resource
+ * type has the same fields: VQ from byte 32, VI from byte 64.
+ */
+typedef struct QEMU_PACKED NvmePriCtrlRes {
+    uint32_t    frt;        /* flexible resources, total */
+    uint32_t    rfa;        /* ... assigned to secondary controllers */
+    uint16_t    rfap;       /* ... allocated to the primary */
+    uint16_t    prt;        /* private resources of the primary */
+    uint16_t    frsm;       /* most flexible resources of one secondary */
+    uint16_t    gran;       /* preferred granularity */
+    uint8_t     rsvd16[16];
+} NvmePriCtrlRes;
+
+typedef struct QEMU_PACKED NvmePriCtrlCap {
+    uint16_t    cntlid;
+    uint16_t    portid;
+    uint8_t     crt;        /* bit 0: VQ resources, bit 1: VI resources */
+    uint8_t     rsvd5[27];
+    NvmePriCtrlRes res[2];  /* by NvmeVirtResourceType */
+    uint8_t     rsvd96[4000];
+} NvmePriCtrlCap;
+QEMU_BUILD_BUG_ON(sizeof(NvmePriCtrlCap) != 4096);
+
+#define NVME_CRT_VQ     (1 << 0)
+#define NVME_CRT_VI     (1 << 1)
+
+/* Base 5.17.2.19: Secondary Controller List (CNS 15h) entry */
+typedef struct QEMU_PACKED NvmeSecCtrlEntry {
+    uint16_t    scid;
+    uint16_t    pcid;
+    uint8_t     scs;        /* bit 0: online */
+    uint8_t     rsvd5[3];
+    uint16_t    vfn;        /* 1's based VF number */
+    uint16_t    nvq;
+    uint16_t    nvi;
+    uint8_t     rsvd14[18];
+} NvmeSecCtrlEntry;
+QEMU_BUILD_BUG_ON(sizeof(NvmeSecCtrlEntry) != 32);
+
+#define NVME_SEC_CTRL_LIST_MAX  127
+typedef struct QEMU_PACKED NvmeSecCtrlList {
+    uint8_t     numcntl;
+    uint8_t     rsvd1[31];
+    NvmeSecCtrlEntry sec[NVME_SEC_CTRL_LIST_MAX];
+} NvmeSecCtrlList;
+QEMU_BUILD_BUG_ON(sizeof(NvmeSecCtrlList) != 4096);
+
+/* Base 5.26: Virtualization Management, CDW10 ACT and RT */
+enum NvmeVirtMngmtAction {
+    NVME_VIRT_PRI_FLEX_ALLOC    = 0x1,
+    NVME_VIRT_SEC_OFFLINE       = 0x7,
+    NVME_VIRT_SEC_ASSIGN        = 0x8,
+    NVME_VIRT_SEC_ONLINE        = 0x9,
+};
+
+enum NvmeVirtResourceType {
+    NVME_VIRT_RES_VQ            = 0x0,
+    NVME_VIRT_RES_VI            = 0x1,
+};
+
 /* Command Set Identifiers */
 enum NvmeCsi {
     NVME_CSI_NVM    = 0x00,

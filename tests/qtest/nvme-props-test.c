@@ -33,9 +33,6 @@ typedef struct UpstreamProp {
  * still be missing, so that this list shrinks as they land.
  */
 static const char *const pending[] = {
-    "nvme:sriov_max_vfs", "nvme:sriov_max_vi_per_vf",
-    "nvme:sriov_max_vq_per_vf",
-    "nvme:sriov_vi_flexible", "nvme:sriov_vq_flexible",
     "nvme-ns:fdp.ruhs",
     "nvme-subsys:fdp", "nvme-subsys:fdp.nrg", "nvme-subsys:fdp.nruh",
     "nvme-subsys:fdp.runs",

@@ -385,7 +385,7 @@ static const char *const qnvme_test_areas[] = {
     "nvme-ctrl", "nvme-dma", "nvme-nsmgmt", "nvme-resv", "nvme-nvm",
     "nvme-pi", "nvme-topology", "nvme-zns", "nvme-lifecycle", "nvme-stress",
     "nvme-cmb", "nvme-pmr", "nvme-knobs", "nvme-atomic", "nvme-ocp",
-    "nvme-props",
+    "nvme-props", "nvme-sriov",
 };
 
 static void qnvme_register_nodes(void)
