@@ -636,6 +636,33 @@ static void test_vf_offline(void *obj, void *data, QGuestAllocator *a)
     sriov_vm_stop(&vm);
 }
 
+/*
+ * One VF with two VQs and a VI, enabled, and count writes of 200 ms each
+ * (SLOW_NS) submitted on its I/O queue; returns their data buffer.
+ */
+static uint64_t sriov_vf_busy(SriovVm *vm, int count)
+{
+    uint64_t buf;
+
+    sriov_vm_start(vm, SRIOV_ARGS SLOW_NS);
+    qnvme_start_with_io_queue(vm->pf);
+    sriov_provision(vm->pf, 0, 2, 1);
+    sriov_enable_vfs(vm, 1);
+    qnvme_start_with_io_queue(&vm->vf[0]);
+    buf = qnvme_alloc(&vm->vf[0], QNVME_PAGE_SIZE);
+    for (int i = 0; i < count; i++) {
+        NvmeCmd cmd = {
+            .opcode = NVME_CMD_WRITE,
+            .nsid = cpu_to_le32(2),
+            .dptr.prp1 = cpu_to_le64(buf),
+            .cdw10 = cpu_to_le32(i),
+        };
+
+        qnvme_submit(&vm->vf[0], 1, &cmd);
+    }
+    return buf;
+}
+
 /* Assignments survive VF Enable cycles; the VFs go and come back reset */
 static void test_vf_disable_enable(void *obj, void *data,
                                    QGuestAllocator *a)
@@ -645,23 +672,8 @@ static void test_vf_disable_enable(void *obj, void *data,
     uint64_t buf;
     gint64 start;
 
-    sriov_vm_start(&vm, SRIOV_ARGS SLOW_NS);
-    qnvme_start_with_io_queue(vm.pf);
-    sriov_provision(vm.pf, 0, 2, 1);
-    sriov_enable_vfs(&vm, 1);
-    qnvme_start_with_io_queue(&vm.vf[0]);
     /* VF Enable cleared with writes in flight: they complete first */
-    buf = qnvme_alloc(&vm.vf[0], QNVME_PAGE_SIZE);
-    for (int i = 0; i < 4; i++) {
-        NvmeCmd cmd = {
-            .opcode = NVME_CMD_WRITE,
-            .nsid = cpu_to_le32(2),
-            .dptr.prp1 = cpu_to_le64(buf),
-            .cdw10 = cpu_to_le32(i),
-        };
-
-        qnvme_submit(&vm.vf[0], 1, &cmd);
-    }
+    buf = sriov_vf_busy(&vm, 4);
     start = g_get_monotonic_time();
     sriov_disable_vfs(&vm);
     g_assert_cmpint(g_get_monotonic_time() - start, >=, 150 * 1000);
@@ -698,22 +710,7 @@ static void test_offline_in_flight(void *obj, void *data, QGuestAllocator *a)
     uint64_t buf;
     gint64 start;
 
-    sriov_vm_start(&vm, SRIOV_ARGS SLOW_NS);
-    qnvme_start_with_io_queue(vm.pf);
-    sriov_provision(vm.pf, 0, 2, 1);
-    sriov_enable_vfs(&vm, 1);
-    qnvme_start_with_io_queue(&vm.vf[0]);
-    buf = qnvme_alloc(&vm.vf[0], QNVME_PAGE_SIZE);
-    for (int i = 0; i < 8; i++) {
-        NvmeCmd cmd = {
-            .opcode = NVME_CMD_WRITE,
-            .nsid = cpu_to_le32(2),
-            .dptr.prp1 = cpu_to_le64(buf),
-            .cdw10 = cpu_to_le32(i),
-        };
-
-        qnvme_submit(&vm.vf[0], 1, &cmd);
-    }
+    buf = sriov_vf_busy(&vm, 8);
     /* Offline waits for the writes (200 ms each in the backend) */
     start = g_get_monotonic_time();
     g_assert_cmphex(virt_mngmt(vm.pf, NVME_VIRT_SEC_OFFLINE, 0, vf1, 0, NULL),
