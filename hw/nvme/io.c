@@ -139,11 +139,11 @@ static void coroutine_fn nvme_io_co(void *opaque)
     int ret;
 
     /*
-     * blk_co_* count the request themselves, and drop that count while a
-     * drain parks it until the drain ends: holding ours meanwhile would
-     * make that drain wait for ever. Ours covers what comes after.
+     * No count of ours across blk_co_*: they count the request themselves
+     * and drop that count while a drain parks it until the drain ends,
+     * where ours would make the drain wait for ever. Ours covers the
+     * unmap and the completion that come after.
      */
-    blk_dec_in_flight(blk);
     if (io->flush) {
         ret = blk_co_flush(io->blk);
     } else if (io->dir == DMA_DIRECTION_TO_DEVICE) {
@@ -167,13 +167,20 @@ static void coroutine_fn nvme_io_co(void *opaque)
     blk_dec_in_flight(blk);
 }
 
+/* Entered from elsewhere: nvme_io_start counted it until now */
+static void coroutine_fn nvme_io_co_scheduled(void *opaque)
+{
+    NvmeRequest *req = opaque;
+
+    blk_dec_in_flight(req->io.blk);
+    nvme_io_co(req);
+}
+
 static void coroutine_mixed_fn nvme_io_start(NvmeRequest *req)
 {
     NvmeBlkIo *io = &req->io;
     Coroutine *co;
 
-    /* Drains must see the request before its coroutine first runs. */
-    blk_inc_in_flight(io->blk);
     /* The runner runs in the controller's context; so must the backend. */
     if (req->sq->runner == qemu_coroutine_self() &&
         blk_get_aio_context(io->blk) == nvme_req_ctrl(req)->ctx) {
@@ -181,7 +188,9 @@ static void coroutine_mixed_fn nvme_io_start(NvmeRequest *req)
         nvme_io_co(req);
         return;
     }
-    co = qemu_coroutine_create(nvme_io_co, req);
+    /* Drains must see the request before its coroutine first runs. */
+    blk_inc_in_flight(io->blk);
+    co = qemu_coroutine_create(nvme_io_co_scheduled, req);
     aio_co_enter(blk_get_aio_context(io->blk), co);
 }
 
